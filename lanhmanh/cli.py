@@ -1,0 +1,205 @@
+"""The `lanhmanh` command line: thin click commands wiring the engine to the readers and writers.
+
+Exit codes (interfaces.md): 0 all scored; 1 some rows rejected; 2 usage; 3 invalid rule file;
+4 unreadable input; 9 an internal error (a bug: please report it with the command you ran).
+"""
+from __future__ import annotations
+
+import sys
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .engine.loader import load_pack, shipped_packs
+from .engine.problems import RuleFileError
+from .engine.scoring import ENGINES, score_units
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_RULES, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3, 4, 9
+
+
+def _load(ref: str):
+    try:
+        pack, warns = load_pack(ref)
+    except FileNotFoundError as e:
+        click.echo(f"lanhmanh: {e}", err=True)
+        sys.exit(EXIT_RULES)
+    except RuleFileError as e:
+        for p in e.problems:
+            click.echo(str(p), err=True)
+        n = sum(1 for p in e.problems if p.severity == "error")
+        click.echo(f"{n} error(s): the rule file is invalid; nothing was written", err=True)
+        sys.exit(EXIT_RULES)
+    for w in warns:
+        click.echo(str(w), err=True)
+    return pack
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lanhmanh")
+def cli() -> None:
+    """Classify, score and rank communes from declarative rule packs.
+
+    Shipped packs: qd-28-2025 (QĐ 28/2025/QĐ-TTg, cumulative reading), qd-28-2025-literal
+    (the literal reading, for comparison), xa-lanh-manh (illustrative points scorecard).
+    """
+
+
+@cli.command()
+@click.argument("rules", nargs=-1, required=True)
+def check(rules: tuple[str, ...]) -> None:
+    """Validate rule files: syntax, names, types, cycles, unreachable classes, citations.
+
+    Prints one line per problem as file:line:column; exits 3 if any file has an error."""
+    bad = False
+    for ref in rules:
+        try:
+            pack, warns = load_pack(ref)
+        except FileNotFoundError as e:
+            click.echo(f"lanhmanh: {e}", err=True)
+            bad = True
+            continue
+        except RuleFileError as e:
+            for p in e.problems:
+                click.echo(str(p))
+            bad = True
+            continue
+        for w in warns:
+            click.echo(str(w))
+        lv = pack.commune
+        extra = f", province level with {len(pack.province.criteria)} criteria" if pack.province else ""
+        click.echo(f"{pack.path}: ok: {pack.id} {pack.version} ({pack.status}), {len(lv.indicators)} indicators, "
+                   f"{len(lv.criteria)} criteria, {len(lv.vetoes)} vetoes, {len(lv.classes)} classes{extra}, "
+                   f"{len(pack.cases)} cases")
+    sys.exit(EXIT_RULES if bad else EXIT_OK)
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--rules", "rules", required=True, help="A shipped pack id (qd-28-2025, xa-lanh-manh) or a rule file.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the full result (ranked units with evidence) as JSON; '-' for standard output.")
+@click.option("--engine", type=click.Choice(ENGINES), default="durable", show_default=True,
+              help="durable: the Rete engine durable-rules; python: the pure-Python backend (identical results).")
+@click.option("--strict", is_flag=True, help="Any rejected row aborts before anything is written.")
+def score(inputs: tuple[str, ...], rules: str, json_out: str | None, engine: str, strict: bool) -> None:
+    """Score every unit in INPUT files (CSV or JSON, or folders of them) against a rule pack."""
+    from .engine.validate import Validator
+    from .scorecards.json_out import result_dict, write_json_atomic
+    from .scorecards.readers import InputError, expand, read
+
+    pack = _load(rules)
+    try:
+        files = [read(p) for p in expand(list(inputs))]
+    except InputError as e:
+        click.echo(f"lanhmanh: cannot read input {e.path}: {e.message}", err=True)
+        sys.exit(EXIT_INPUT)
+    v = Validator(pack)
+    units = []
+    for f in files:
+        cols = v.header_map(f.path, f.headers)
+        for rowno, rec in f.rows:
+            record = {cols.get(k, k): val for k, val in rec.items()}
+            u = v.row(f.path, rowno, record)
+            if u is not None:
+                units.append(u)
+    if strict and v.rejected:
+        _print_rejects(v.rejected)
+        click.echo(f"--strict: {len(v.rejected)} problem(s) in the input; nothing was written", err=True)
+        sys.exit(EXIT_REJECTED)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        batch = score_units(pack, units, engine, v.rejected, v.warnings)
+    for w in caught:
+        click.echo(f"warning: {w.message}", err=True)
+    batch.inputs = [{"path": f.path, "sha256": f.sha256, "rows": len(f.rows)} for f in files]
+    if json_out:
+        doc = result_dict(batch)
+        if json_out == "-":
+            import json
+
+            click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
+        else:
+            write_json_atomic(json_out, doc)
+    _summary(batch, json_out)
+    sys.exit(EXIT_REJECTED if batch.rejected else EXIT_OK)
+
+
+def _print_rejects(rejected) -> None:
+    for r in rejected:
+        click.echo(f"{r.path}: row {r.row}, column {r.column}, value {r.value!r}: {r.reason}", err=True)
+
+
+def _summary(batch, json_out) -> None:
+    pack = batch.pack
+    out = sys.stderr if json_out == "-" else sys.stdout
+    echo = lambda s="": click.echo(s, file=out)  # noqa: E731
+    echo(f"{pack.id} {pack.version} ({pack.status}) · engine {batch.engine} · "
+         f"{len(batch.units)} unit(s) scored, {len(batch.rejected)} problem(s) in rejected rows")
+    counts = Counter(r.outcome.class_id for r in batch.units)
+    for c in pack.commune.classes + [type("U", (), {"id": "unclassified", "label": "Không xếp được loại"})]:
+        if counts.get(c.id):
+            echo(f"  {c.label} ({c.id}): {counts[c.id]}")
+    if pack.province is not None:
+        for p in batch.provinces:
+            if p.outcome:
+                echo(f"  province {p.province_code}: {pack.province.class_label(p.outcome.class_id)} "
+                     f"({p.outcome.class_id}), {p.n_units} unit(s)")
+    for w in batch.warnings:
+        where = w.path + (f" row {w.row}" if w.row else "") + (f" column {w.column}" if w.column else "")
+        click.echo(f"warning: {where.strip()}: {w.message}", err=True)
+    if batch.rejected:
+        _print_rejects(batch.rejected)
+    if json_out and json_out != "-":
+        echo(f"JSON written to {json_out}")
+
+
+@cli.command("test")
+@click.argument("rules", nargs=-1)
+@click.option("--engine", type=click.Choice(ENGINES + ("both",)), default="both", show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary.")
+def test_cmd(rules: tuple[str, ...], engine: str, quiet: bool) -> None:
+    """Run the scenario cases written inside rule files (default: every shipped pack)."""
+    from .engine.scenarios import run_case
+
+    refs = list(rules) or [str(p) for p in shipped_packs()]
+    engines = list(ENGINES) if engine == "both" else [engine]
+    passed = failed = 0
+    for ref in refs:
+        pack = _load(ref)
+        for case in pack.cases:
+            for eng in engines:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    res = run_case(pack, case, eng)
+                if res.ok:
+                    passed += 1
+                    if not quiet:
+                        click.echo(f"PASS {pack.id} [{eng}] {case.name}")
+                else:
+                    failed += 1
+                    click.echo(f"FAIL {pack.id} [{eng}] {case.name} ({pack.path}:{case.line})")
+                    for msg in res.failures:
+                        click.echo(f"     {msg}")
+    click.echo(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="lanhmanh", standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("interrupted; nothing half-written was left behind", err=True)
+        sys.exit(130)
+    except Exception as e:  # no traceback reaches a user
+        click.echo(f"lanhmanh: internal error: {type(e).__name__}: {e}\n"
+                   "This is a bug in lanhmanh; please report it with the command you ran.", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,514 @@
+"""The durable backend: a pack level compiled into durable_rules rulesets given as data.
+
+Two rulesets per level (see docs/durable-backend.md):
+- stage 1 (`…-criteria`), asserted as a fact: one rule per criterion band and per veto, every
+  criterion's condition written out over the indicators (references to other criteria inlined);
+  every rule whose condition holds fires, which gives met / not met for every criterion.
+- stage 2 (`…-classes`), posted as an event: one rule per class with `pri` = its position, over
+  the criteria results, the total and the indicators. An event is consumed by the first rule that
+  fires, so "first match wins" is decided by the engine; a lowest-priority rule catches the rest.
+
+Exactness: rates are never divided. `n/d >= p/q` is compiled to the integer comparison
+`n*q - d*p >= 0`, written as `_z <= n*q - d*p` with `_z = 0` in the fact (durable_rules only
+allows a field name on the left). Decimals travel as scaled integers. Zero denominators and blank
+optional values are compiled as explicit cases. Limits of durable_rules respected here
+(../shared/spec/durable-rules-notes.md): one sid per unit, deleted after scoring; one Host per
+process, never shared by threads, with its timer threads disabled; only pri >= 0; no raw floats
+or strings reach the engine; every fact and event is handled (a catch-all rule), because
+`delete_state` on a sid that no rule ever saw crashes the process; every rule is anchored on a
+marker field, because the sid's own state object is matched as a fact too.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import threading
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Optional
+
+import durable_rules_engine as C  # noqa: N812  (the C extension; ImportError → python backend)
+from durable import engine as durable_engine
+
+from . import expr as E
+from .loader import higher_than
+from .outcome import Outcome
+from .pack import UNCLASSIFIED, Level
+
+TRUE, FALSE = True, False
+MARK = {"$eq": {"_t": 1}}
+
+
+class DurableError(RuntimeError):
+    """durable_rules did something the adapter does not accept; never swallowed."""
+
+
+class _Host(durable_engine.Host):
+    """One host per process, without the background dispatch threads: we drive it ourselves."""
+
+    def __init__(self):
+        super().__init__()
+        self.lock = threading.Lock()
+        self.registered: dict[str, Any] = {}
+
+    def _run(self):  # the stock Host starts timer threads that dispatch concurrently; we do not
+        pass
+
+    def get_action(self, action_name):
+        def never(c):  # actions are read from the engine's messages, never run as callbacks
+            raise DurableError(f"action {action_name} was dispatched by a background thread")
+        return never
+
+    def handle(self, name: str, definition: dict) -> Any:
+        with self.lock:
+            if name not in self.registered:
+                import copy
+
+                self.register_rulesets({name: copy.deepcopy(definition)})  # `run` is popped: pass a copy
+                self.registered[name] = self.get_ruleset(name)._handle
+            return self.registered[name]
+
+
+_HOST: Optional[_Host] = None
+_HOST_PID: Optional[int] = None
+
+
+def host() -> _Host:
+    global _HOST, _HOST_PID
+    import os
+
+    if _HOST is None or _HOST_PID != os.getpid():
+        _HOST, _HOST_PID = _Host(), os.getpid()
+    return _HOST
+
+
+# ---- polynomials with exact coefficients --------------------------------------------------------
+# A polynomial is {monomial: Fraction}; a monomial is a sorted tuple of atoms; an atom is a fact
+# field name, or ("R", ratio name) for a rate that is substituted case by case.
+
+def _padd(a: dict, b: dict, sign: int = 1) -> dict:
+    out = dict(a)
+    for m, c in b.items():
+        out[m] = out.get(m, 0) + sign * c
+        if out[m] == 0:
+            del out[m]
+    return out
+
+
+def _pmul(a: dict, b: dict) -> dict:
+    out: dict = {}
+    for m1, c1 in a.items():
+        for m2, c2 in b.items():
+            m = tuple(sorted(m1 + m2, key=repr))
+            out[m] = out.get(m, 0) + c1 * c2
+            if out[m] == 0:
+                del out[m]
+    return out
+
+
+def _const(c) -> dict:
+    return {(): Fraction(c)} if c else {}
+
+
+def _and(*items):
+    items = [x for x in items if x is not TRUE]
+    if any(x is FALSE for x in items):
+        return FALSE
+    if not items:
+        return TRUE
+    return items[0] if len(items) == 1 else {"$and": list(items)}
+
+
+def _or(*items):
+    items = [x for x in items if x is not FALSE]
+    if any(x is TRUE for x in items):
+        return TRUE
+    if not items:
+        return FALSE
+    return items[0] if len(items) == 1 else {"$or": list(items)}
+
+
+FLIP = {">=": "<", ">": "<=", "<=": ">", "<": ">=", "==": "!=", "!=": "=="}
+# P op 0  ⇔  _z  op'  P
+ZOP = {">=": "$lte", ">": "$lt", "<=": "$gte", "<": "$gt", "==": "$eq", "!=": "$neq"}
+FOP = {">=": "$gte", ">": "$gt", "<=": "$lte", "<": "$lt", "==": "$eq", "!=": "$neq"}
+
+
+class _Compiler:
+    def __init__(self, level: Level, fields: dict, stage2: bool):
+        self.level = level
+        self.f = fields  # indicator / ratio-part name → fact field name
+        self.stage2 = stage2
+        self.scale = {k: 10 ** ind.decimals for k, ind in level.indicators.items() if ind.type == "decimal"}
+        self.optional = {fields[k] for k, ind in level.indicators.items() if not ind.required}
+        self.ratios: dict[str, tuple] = {}  # ratio name → (num fields, den fields, zero policy)
+        for d in level.derived.values():
+            self.ratios[d.id] = (tuple(fields[k] for k in d.num), tuple(fields[k] for k in d.den), d.zero)
+        for key in level.shares:
+            self.ratios[key] = ((fields[key + "#n"],), (fields[key + "#d"],), "unknown")
+        self.field_scale = {fields[k]: s for k, s in self.scale.items()}
+
+    # -- conditions --------------------------------------------------------------------------
+    def cond(self, node: E.Node, neg: bool = False):
+        lv = self.level
+        if isinstance(node, E.Bool):
+            return TRUE if node.value != neg else FALSE
+        if isinstance(node, E.Not):
+            return self.cond(node.operand, not neg)
+        if isinstance(node, E.BoolOp):
+            parts = [self.cond(x, neg) for x in node.items]
+            return (_and if (node.op == "and") != neg else _or)(*parts)
+        if isinstance(node, E.Name):
+            n = node.id
+            if n in lv.indicators:
+                f = self.f[n]
+                if not neg:
+                    return {"$eq": {f: 1}}
+                if f in self.optional:
+                    return {"$or": [{"$nex": {f: 1}}, {"$eq": {f: 0}}]}
+                return {"$eq": {f: 0}}
+            if self.stage2 and (n in lv.criteria or n in lv.vetoes or n == "vetoed"):
+                return {"$eq": {self.f[n]: 0 if neg else 1}}
+            if n in lv.criteria:
+                bands = [self.cond(b.cond, neg) for b in lv.criteria[n].bands]
+                return _and(*bands) if neg else _or(*bands)
+            if n in lv.vetoes:
+                return self.cond(lv.vetoes[n].cond, neg)
+            raise DurableError(f"cannot compile name {n!r}")
+        if isinstance(node, E.Call):
+            return self.call(node, neg)
+        if isinstance(node, E.Compare):
+            return self.compare(node, neg)
+        raise DurableError(f"not a condition: {E.to_text(node)}")
+
+    def call(self, node: E.Call, neg: bool):
+        fn, args = node.fn, node.args
+        if fn in ("all", "any"):
+            parts = [self.cond(a, neg) for a in args]
+            return (_and if (fn == "all") != neg else _or)(*parts)
+        if fn == "given":
+            f = self.f[args[0].id]
+            return {"$nex": {f: 1}} if neg else {"$ex": {f: 1}}
+        if fn == "or_higher":
+            ids = higher_than(self.level, args[0].id)
+            parts = [self.cond(E.Name(i, node.pos), neg) for i in ids]
+            return _and(*parts) if neg else _or(*parts)
+        if fn == "at_least":
+            k = int(args[0].value)
+            items = list(args[1:])
+            n = len(items)
+            if self.stage2 and all(isinstance(a, E.Name) and a.id in self.f and
+                                   (a.id in self.level.criteria or a.id in self.level.vetoes) for a in items):
+                # sum of 0/1 result fields: at_least(k) ⇔ sum - k >= 0
+                s = {}
+                for a in items:
+                    s = _padd(s, {(self.f[a.id],): Fraction(1)})
+                return self._emit(_padd(s, _const(-k)), "<" if neg else ">=")
+            if neg:  # fewer than k hold ⇔ at least n-k+1 fail
+                want, parts = n - k + 1, [self.cond(a, True) for a in items]
+            else:
+                want, parts = k, [self.cond(a, False) for a in items]
+            return _or(*[_and(*combo) for combo in itertools.combinations(parts, want)])
+        raise DurableError(f"cannot compile function {fn!r}")
+
+    # -- numbers -------------------------------------------------------------------------------
+    def poly(self, node: E.Node) -> dict:
+        lv = self.level
+        if isinstance(node, E.Num):
+            return _const(node.value)
+        if isinstance(node, E.Name):
+            n = node.id
+            if n in self.ratios:
+                return {(("R", n),): Fraction(1)}
+            if n in lv.indicators or n == "total":
+                f = self.f[n]
+                return {(f,): Fraction(1, self.field_scale.get(f, 1))}
+            raise DurableError(f"cannot compile number {n!r}")
+        if isinstance(node, E.Call) and node.fn == "share":
+            return {(("R", E.to_text(node)),): Fraction(1)}
+        if isinstance(node, E.Neg):
+            return _padd({}, self.poly(node.operand), -1)
+        if isinstance(node, E.Arith):
+            a, b = self.poly(node.left), self.poly(node.right)
+            if node.op == "+":
+                return _padd(a, b)
+            if node.op == "-":
+                return _padd(a, b, -1)
+            if node.op == "*":
+                return _pmul(a, b)
+        raise DurableError(f"cannot compile number {E.to_text(node)}")
+
+    def compare(self, node: E.Compare, neg: bool):
+        lt_bool = self._is_bool(node.left)
+        op = FLIP[node.op] if neg else node.op
+        if lt_bool:  # a == b over true/false: (a and b) or (not a and not b)
+            same = node.op == "=="
+            if neg:
+                same = not same
+            a, b = node.left, node.right
+            if same:
+                return _or(_and(self.cond(a), self.cond(b)), _and(self.cond(a, True), self.cond(b, True)))
+            return _or(_and(self.cond(a), self.cond(b, True)), _and(self.cond(a, True), self.cond(b)))
+        p = _padd(self.poly(node.left), self.poly(node.right), -1)
+        return self._cases(p, node.op, neg)
+
+    def _cases(self, p: dict, op: str, neg: bool):
+        """Split on the first rate in P: zero denominator (policy) or positive denominator."""
+        ratio = next((a[1] for m in p for a in m if isinstance(a, tuple)), None)
+        if ratio is None:
+            return self._leaf(p, op, neg)
+        num, den, zero = self.ratios[ratio]
+        den_poly = {}
+        for f in den:
+            den_poly = _padd(den_poly, {(f,): Fraction(1, self.field_scale.get(f, 1))})
+        num_poly = {}
+        for f in num:
+            num_poly = _padd(num_poly, {(f,): Fraction(1, self.field_scale.get(f, 1))})
+        atom = ("R", ratio)
+        deg = max(m.count(atom) for m in p)
+        # denominator zero
+        if zero in ("unknown", "reject"):
+            zero_case = TRUE if neg else FALSE
+        else:
+            sub = {}
+            for m, c in p.items():
+                k = m.count(atom)
+                rest = tuple(a for a in m if a != atom)
+                sub = _padd(sub, {rest: c * Fraction(zero) ** k})
+            zero_case = self._cases(sub, op, neg)
+        # denominator positive: multiply through by den^deg
+        pos = {}
+        for m, c in p.items():
+            k = m.count(atom)
+            rest = tuple(a for a in m if a != atom)
+            term = {rest: c}
+            for _ in range(k):
+                term = _pmul(term, num_poly)
+            for _ in range(deg - k):
+                term = _pmul(term, den_poly)
+            pos = _padd(pos, term)
+        pos_case = self._cases(pos, op, neg)
+        den_zero = self._emit(den_poly, "==")
+        den_pos = self._emit(den_poly, ">")
+        return _or(_and(den_zero, zero_case), _and(den_pos, pos_case))
+
+    def _leaf(self, p: dict, op: str, neg: bool):
+        fields = sorted({a for m in p for a in m})
+        effective = FLIP[op] if neg else op
+        comp = self._emit(p, effective)
+        optional = [f for f in fields if f in self.optional]
+        if neg and optional and comp is not TRUE:
+            # not(comparison on a blank value) holds: the comparison itself was false
+            return _or(*[{"$nex": {f: 1}} for f in optional], comp)
+        if not neg and optional and comp is TRUE:
+            return _and(*[{"$ex": {f: 1}} for f in optional])
+        return comp
+
+    def _emit(self, p: dict, op: str):
+        """The durable condition for `P op 0`, with integer coefficients."""
+        if not p or all(m == () for m in p):
+            c = p.get((), Fraction(0))
+            return TRUE if {"<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0,
+                            "==": c == 0, "!=": c != 0}[op] else FALSE
+        lcm = 1
+        for c in p.values():
+            lcm = lcm * c.denominator // math.gcd(lcm, c.denominator)
+        ip = {m: int(c * lcm) for m, c in p.items()}
+        # one field, degree one: a plain threshold (the fast path of the Rete alpha network)
+        terms = [m for m in ip if m != ()]
+        if len(terms) == 1 and len(terms[0]) == 1:
+            f = terms[0][0]
+            a, b = ip[terms[0]], ip.get((), 0)  # a*F + b op 0
+            t = Fraction(-b, a)
+            o = op
+            if a < 0:
+                o = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "==": "==", "!=": "!="}[op]
+            if t.denominator == 1:
+                return {FOP[o]: {f: int(t)}}
+            if o in (">=", ">"):
+                return {"$gt": {f: math.floor(t)}}
+            if o in ("<=", "<"):
+                return {"$lt": {f: math.ceil(t)}}
+            return FALSE if o == "==" else {"$ex": {f: 1}}
+        return {ZOP[op]: {"_z": self._expr(ip)}}
+
+    def _expr(self, ip: dict):
+        def mono(m, c):
+            node: Any = None
+            for f in m:
+                node = {"$m": f} if node is None else {"$mul": {"$l": node, "$r": {"$m": f}}}
+            if node is None:
+                return c
+            return node if c == 1 else {"$mul": {"$l": node, "$r": c}}
+
+        out: Any = None
+        for m in sorted(ip, key=repr):
+            c = ip[m]
+            if out is None:
+                out = mono(m, c) if c > 0 or m == () else {"$sub": {"$l": 0, "$r": mono(m, -c)}}
+            elif c > 0:
+                out = {"$add": {"$l": out, "$r": mono(m, c)}}
+            else:
+                out = {"$sub": {"$l": out, "$r": mono(m, -c)}}
+        return out
+
+    def _is_bool(self, node: E.Node) -> bool:
+        lv = self.level
+        if isinstance(node, (E.Bool, E.Not, E.BoolOp, E.Compare)):
+            return True
+        if isinstance(node, E.Name):
+            if node.id in lv.indicators:
+                return not lv.indicators[node.id].numeric
+            return node.id in lv.criteria or node.id in lv.vetoes or node.id == "vetoed"
+        return isinstance(node, E.Call) and node.fn != "share"
+
+
+def _rule(cond) -> Optional[dict]:
+    if cond is FALSE:
+        return None
+    return {"all": [{"m": MARK if cond is TRUE else {"$and": [MARK, cond]}}], "run": "noop"}
+
+
+class DurableBackend:
+    name = "durable"
+    _serial = itertools.count()
+
+    def __init__(self, level: Level, ruleset_id: str = ""):
+        self.level = level
+        lv = level
+        fields: dict[str, str] = {}
+        for i, k in enumerate(lv.indicators):
+            fields[k] = f"i{i}"
+        for i, key in enumerate(lv.shares):
+            fields[key + "#n"], fields[key + "#d"] = f"s{i}n", f"s{i}d"
+        self.in_fields = dict(fields)
+        self.crit_ids = list(lv.criteria)
+        for i, cid in enumerate(self.crit_ids):
+            fields[cid] = f"c{i}"
+        for i, vid in enumerate(lv.vetoes):
+            fields[vid] = f"v{i}"
+        fields["vetoed"], fields["total"] = "_vetoed", "_total"
+        self.fields = fields
+        self.scale = {fields[k]: 10 ** ind.decimals for k, ind in lv.indicators.items() if ind.type == "decimal"}
+        self.bools = {fields[k] for k, ind in lv.indicators.items() if ind.type == "boolean"}
+
+        c1 = _Compiler(lv, fields, stage2=False)
+        stage1: dict[str, dict] = {}
+        for i, cid in enumerate(self.crit_ids):
+            for j, band in enumerate(lv.criteria[cid].bands):
+                r = _rule(c1.cond(band.cond))
+                if r is not None:
+                    stage1[f"c{i}_{j}"] = r
+        for i, (vid, v) in enumerate(lv.vetoes.items()):
+            r = _rule(c1.cond(v.cond))
+            if r is not None:
+                stage1[f"v{i}"] = r
+        stage1["seen"] = _rule(TRUE)  # every fact is handled
+        c2 = _Compiler(lv, fields, stage2=True)
+        stage2: dict[str, dict] = {}
+        for i, k in enumerate(lv.classes):
+            r = _rule(TRUE if k.residual else c2.cond(k.cond))
+            if r is not None:
+                r["pri"] = i
+                stage2[f"k{i}"] = r
+        stage2["none"] = {**_rule(TRUE), "pri": len(lv.classes)}
+        self.definitions = {"criteria": stage1, "classes": stage2}
+        key = json.dumps(self.definitions, sort_keys=True, ensure_ascii=False)
+        import hashlib
+
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        h = host()
+        self.h1 = h.handle(f"lm-{digest}-criteria", stage1)
+        self.h2 = h.handle(f"lm-{digest}-classes", stage2)
+        self.band_of = {}
+        for name in stage1:
+            if name.startswith("c"):
+                i, j = name[1:].split("_")
+                self.band_of[name] = (int(i), int(j))
+        self.class_of = {f"k{i}": k.id for i, k in enumerate(lv.classes)}
+        self.class_of["none"] = UNCLASSIFIED
+        self.veto_of = {f"v{i}": vid for i, vid in enumerate(lv.vetoes)}
+        self.points = [[b.points for b in lv.criteria[cid].bands] for cid in self.crit_ids]
+        self.scored = lv.scored
+        self.sid = itertools.count()
+        self.lock = h.lock
+
+    def fact(self, values: dict, extra_ratios: Optional[dict] = None) -> dict:
+        f: dict[str, Any] = {"_t": 1, "_z": 0}
+        for k, name in self.in_fields.items():
+            if "#" in k:
+                continue
+            v = values.get(k)
+            if v is None:
+                continue
+            if name in self.bools:
+                f[name] = 1 if v else 0
+            elif name in self.scale:
+                scaled = Decimal(v) * self.scale[name]
+                if scaled != scaled.to_integral_value():
+                    raise DurableError(f"{k}={v} has more decimal places than the pack allows")
+                f[name] = int(scaled)
+            elif isinstance(v, int):
+                f[name] = v
+            else:
+                raise DurableError(f"{k}={v!r} is not an integer; refusing to hand it to durable_rules")
+        for key, (n, d) in (extra_ratios or {}).items():
+            f[self.in_fields[key + "#n"]], f[self.in_fields[key + "#d"]] = n, d
+        return f
+
+    def _fire(self, handle, fact: dict, as_event: bool) -> list[str]:
+        sid = f"u{next(self.sid)}"
+        fact["sid"] = sid
+        payload = json.dumps(fact)
+        res = (C.assert_event if as_event else C.assert_fact)(handle, payload)
+        if res[0] != 0:
+            raise DurableError(f"durable_rules did not accept the unit (code {res[0]}): {payload}")
+        state = res[1]
+        names = []
+        try:
+            r = C.start_action_for_state(handle, state)
+            msg = r[1] if r else None
+            while msg:
+                names.append(msg[2:msg.index('"', 2)])
+                msg = C.complete_and_start_action(handle, state)
+        finally:
+            C.delete_state(handle, sid)
+        return names
+
+    def evaluate(self, values: dict, extra_ratios: Optional[dict] = None) -> Outcome:
+        fact = self.fact(values, extra_ratios)
+        with self.lock:
+            fired = self._fire(self.h1, dict(fact), as_event=False)
+            if "seen" not in fired:
+                raise DurableError(f"the catch-all rule did not fire: {fired}")
+            bands: dict[int, int] = {}
+            vetoes = set()
+            for name in fired:
+                if name in self.band_of:
+                    i, j = self.band_of[name]
+                    if i not in bands or j < bands[i]:
+                        bands[i] = j
+                elif name in self.veto_of:
+                    vetoes.add(name)
+                elif name != "seen":
+                    raise DurableError(f"unknown rule fired: {name}")
+            outcomes = []
+            total = 0
+            for i in range(len(self.crit_ids)):
+                if i in bands:
+                    pts = self.points[i][bands[i]]
+                    outcomes.append((True, pts, bands[i]))
+                    total += pts
+                else:
+                    outcomes.append((False, 0, None))
+                fact[f"c{i}"] = 1 if i in bands else 0
+            veto_ids = [vid for name, vid in self.veto_of.items() if name in vetoes]
+            for name in self.veto_of:
+                fact[name] = 1 if name in vetoes else 0
+            fact["_vetoed"] = 1 if vetoes else 0
+            fact["_total"] = total
+            fired2 = self._fire(self.h2, fact, as_event=True)
+        if len(fired2) != 1 or fired2[0] not in self.class_of:
+            raise DurableError(f"class ruleset fired {fired2}, expected exactly one class")
+        return Outcome(self.class_of[fired2[0]], total if self.scored else None, veto_ids, outcomes)

@@ -1,0 +1,804 @@
+"""Loading a rule file: YAML (with line numbers) → schema check → names and types → `Pack`.
+
+Every problem is reported with file:line:column; all are collected before failing, so
+`lanhmanh check` lists them one per line. Nothing in a rule file is ever executed.
+"""
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Optional
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.scalarstring import (DoubleQuotedScalarString, FoldedScalarString,
+                                      LiteralScalarString, SingleQuotedScalarString)
+
+from .. import __version__
+from . import expr as E
+from . import schema as S
+from .pack import (Band, Case, ClassDef, Constraint, Criterion, Derived, Indicator, Level, Pack,
+                   RankKey, Veto)
+from .problems import Problem, RuleFileError, did_you_mean
+
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+SPECIALS = {"total": "num", "vetoed": "bool"}
+FUNCTIONS = ("at_least", "all", "any", "given", "or_higher", "share")
+
+
+def shipped_packs() -> list[Path]:
+    return sorted(RULES_DIR.glob("*.yaml"))
+
+
+def resolve(ref: str) -> Path:
+    """A shipped pack id (`qd-28-2025`) or a path to a rule file."""
+    p = Path(ref)
+    if p.suffix.lower() in (".yaml", ".yml") or p.exists():
+        return p
+    shipped = RULES_DIR / f"{ref}.yaml"
+    if shipped.exists():
+        return shipped
+    known = [q.stem for q in shipped_packs()]
+    raise FileNotFoundError(f"no rule file or shipped pack named {ref!r}{did_you_mean(ref, known)}"
+                            f" (shipped packs: {', '.join(known)})")
+
+
+def load_pack(ref: str | Path) -> tuple[Pack, list[Problem]]:
+    """Load and check a pack. Returns it with its warnings; raises RuleFileError on any error."""
+    path = resolve(str(ref)) if not isinstance(ref, Path) else ref
+    loader = _Loader(path)
+    pack = loader.run()
+    errors = [p for p in loader.problems if p.severity == "error"]
+    if errors or pack is None:
+        raise RuleFileError(loader.problems)
+    return pack, [p for p in loader.problems if p.severity == "warning"]
+
+
+def _ver(v: str) -> tuple:
+    out = []
+    for part in str(v).split("."):
+        out.append(int(part) if part.isdigit() else 0)
+    return tuple(out)
+
+
+class _Src:
+    """Where an expression string sits in the file, to turn offsets into line:column."""
+
+    def __init__(self, line: int, col: int, value: Any):
+        self.line, self.col = line, col
+        self.block = isinstance(value, (LiteralScalarString, FoldedScalarString))
+        self.quoted = isinstance(value, (DoubleQuotedScalarString, SingleQuotedScalarString))
+
+    def at(self, offset: int, text: str) -> tuple[int, int]:
+        if self.block:
+            before = text[:offset]
+            return self.line + 1 + before.count("\n"), offset - (before.rfind("\n") + 1) + 1
+        return self.line, self.col + offset + (1 if self.quoted else 0)
+
+
+class _Loader:
+    def __init__(self, path: Path):
+        self.path = path
+        self.name = str(path)
+        self.problems: list[Problem] = []
+
+    # ---- reporting -------------------------------------------------------------------------
+    def err(self, line: int, col: int, msg: str, severity: str = "error") -> None:
+        self.problems.append(Problem(self.name, line, col, msg, severity))
+
+    def pos(self, node: Any, key: Any = None) -> tuple[int, int]:
+        """1-based line, column of node[key] (or of node itself)."""
+        try:
+            if key is None:
+                return node.lc.line + 1, node.lc.col + 1
+            if isinstance(node, CommentedMap):
+                line, col = node.lc.value(key) if key in node else (node.lc.line, node.lc.col)
+                return line + 1, col + 1
+            if isinstance(node, CommentedSeq):
+                line, col = node.lc.item(key)
+                return line + 1, col + 1
+        except (AttributeError, KeyError, IndexError, TypeError):
+            pass
+        return 0, 0
+
+    def keypos(self, node: Any, key: Any) -> tuple[int, int]:
+        try:
+            line, col = node.lc.key(key)
+            return line + 1, col + 1
+        except (AttributeError, KeyError, TypeError):
+            return self.pos(node, key)
+
+    def src(self, node: Any, key: Any) -> _Src:
+        line, col = self.pos(node, key)
+        return _Src(line, col, node[key] if node is not None else None)
+
+    # ---- the phases --------------------------------------------------------------------------
+    def run(self) -> Optional[Pack]:
+        try:
+            data = self.path.read_bytes()
+        except OSError as e:
+            self.err(0, 0, f"cannot read rule file: {e.strerror or e}")
+            return None
+        self.sha256 = hashlib.sha256(data).hexdigest()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            self.err(0, 0, f"rule file is not UTF-8 text (byte {e.start})")
+            return None
+        yaml = YAML(typ="rt")
+        yaml.preserve_quotes = True
+        yaml.allow_duplicate_keys = False
+        try:
+            raw = yaml.load(text)
+        except MarkedYAMLError as e:
+            mark = e.problem_mark or e.context_mark
+            msg = " ".join(str(x) for x in (e.context, e.problem) if x)
+            if "duplicate key" in msg:
+                msg = f"duplicate id or key: {msg}"
+            self.err(mark.line + 1 if mark else 0, mark.column + 1 if mark else 0, msg)
+            return None
+        except Exception as e:  # any other YAML failure is still a rule-file problem
+            self.err(0, 0, f"not valid YAML: {e}")
+            return None
+        if not isinstance(raw, CommentedMap):
+            self.err(1, 1, "a rule file must be a mapping with `pack`, `indicators`, `criteria`, `classes`")
+            return None
+        self.raw = raw
+        self._unknown_keys(S.PackFile, raw)
+        try:
+            spec = S.PackFile.model_validate(_plain(raw))
+        except ValidationError as e:
+            for d in e.errors():
+                loc = d["loc"]
+                line, col = self._locate(raw, loc)
+                where = ".".join(str(x) for x in loc)
+                self.err(line, col, f"{where}: {d['msg']}")
+            return None
+        return self._build(spec)
+
+    def _locate(self, raw: Any, loc: tuple) -> tuple[int, int]:
+        node, last = raw, (1, 1)
+        for key in loc:
+            if isinstance(node, CommentedMap) and key in node:
+                last = self.pos(node, key)
+                node = node[key]
+            elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+                last = self.pos(node, key)
+                node = node[key]
+            else:
+                break
+        return last
+
+    def _unknown_keys(self, model: type[BaseModel], raw: Any) -> None:
+        """Warn about keys the schema does not know (pre-commit style), recursively."""
+        if not isinstance(raw, CommentedMap):
+            return
+        fields = {}
+        for name, f in model.model_fields.items():
+            fields[f.alias or name] = f
+        for key in raw:
+            if key not in fields:
+                line, col = self.keypos(raw, key)
+                self.err(line, col, f"unknown key {key!r} is ignored{did_you_mean(str(key), fields)}",
+                         "warning")
+                continue
+            self._recurse_unknown(fields[key].annotation, raw[key])
+
+    def _recurse_unknown(self, ann: Any, value: Any) -> None:
+        import typing
+
+        origin = typing.get_origin(ann)
+        args = typing.get_args(ann)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            self._unknown_keys(ann, value)
+        elif origin is dict and len(args) == 2 and isinstance(value, CommentedMap):
+            for v in value.values():
+                self._recurse_unknown(args[1], v)
+        elif origin is list and args and isinstance(value, CommentedSeq):
+            for v in value:
+                self._recurse_unknown(args[0], v)
+        elif origin is typing.Union:
+            for a in args:
+                if isinstance(a, type) and issubclass(a, BaseModel) and isinstance(value, CommentedMap):
+                    self._unknown_keys(a, value)
+
+    # ---- building the pack ---------------------------------------------------------------------
+    def _build(self, spec: S.PackFile) -> Optional[Pack]:
+        raw = self.raw
+        meta = spec.pack
+        if _ver(meta.engine_min) > _ver(__version__):
+            self.err(*self.pos(raw["pack"], "engine_min"),
+                     f"this pack needs lanhmanh {meta.engine_min} or newer (this is {__version__})")
+        if meta.effective_to and meta.effective_to < meta.effective_from:
+            self.err(*self.pos(raw["pack"], "effective_to"), "effective_to is before effective_from")
+        self.official = meta.status == "official"
+        self.sources = {k: v.model_dump(exclude_none=True) for k, v in meta.sources.items()}
+        self.tiers = list(spec.tiers)
+        commune = self._level("commune", spec, raw)
+        province = None
+        if spec.province is not None:
+            province = self._province(spec.province, raw["province"], commune)
+        if any(p.severity == "error" for p in self.problems):
+            return None
+        pack = Pack(
+            id=meta.id, title=meta.title, version=meta.version, status=meta.status,
+            effective_from=meta.effective_from, effective_to=meta.effective_to,
+            engine_min=meta.engine_min, sources=self.sources, reading=meta.reading,
+            path=self.name, sha256=self.sha256, commune=commune, province=province,
+            tiers=self.tiers,
+            groups={k: v.model_dump(exclude_none=True) for k, v in spec.groups.items()},
+            cases=[],
+        )
+        self._cases(spec, pack)
+        if any(p.severity == "error" for p in self.problems):
+            return None
+        return pack
+
+    def _indicators(self, specs: dict, raw: Any) -> dict[str, Indicator]:
+        out = {}
+        for name, ind in specs.items():
+            rawi = raw[name]
+            if not _is_ident(name):
+                self.err(*self.keypos(raw, name), f"indicator id {name!r} must be letters, digits and _")
+            lo = self._bound(ind.min, rawi, "min")
+            hi = self._bound(ind.max, rawi, "max")
+            if ind.type == "boolean" and (lo is not None or hi is not None):
+                self.err(*self.keypos(raw, name), f"boolean indicator {name!r} cannot have min/max")
+            if lo is not None and hi is not None and lo > hi:
+                self.err(*self.pos(rawi, "max"), f"max {hi} is below min {lo}")
+            out[name] = Indicator(name, ind.label, ind.type, ind.unit, lo, hi, ind.decimals,
+                                  ind.required, ind.description)
+        return out
+
+    def _bound(self, value: Any, rawi: Any, key: str) -> Optional[Decimal]:
+        if value is None:
+            return None
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            self.err(*self.pos(rawi, key), f"{key} must be a number, not {value!r}")
+            return None
+
+    def _derived(self, specs: dict, raw: Any, indicators: dict[str, Indicator]) -> dict[str, Derived]:
+        out = {}
+        for name, d in specs.items():
+            rawd = raw[name]
+            src = self.src(rawd, "expr")
+            node = self._parse(d.expr, src)
+            if node is None:
+                continue
+            if not (isinstance(node, E.Arith) and node.op == "/"):
+                self._at(src, d.expr, node.pos, "a derived value must be NUM / DEN (sums of indicators)")
+                continue
+            num = self._sum_terms(node.left, d.expr, src, indicators)
+            den = self._sum_terms(node.right, d.expr, src, indicators)
+            zero = self._zero_policy(d.zero_denominator, rawd)
+            if num is None or den is None or zero is None:
+                continue
+            out[name] = Derived(name, d.label, tuple(num), tuple(den), zero, E.to_text(node))
+        return out
+
+    def _sum_terms(self, node: E.Node, text: str, src: _Src, indicators: dict) -> Optional[list[str]]:
+        if isinstance(node, E.Name):
+            ind = indicators.get(node.id)
+            if ind is None:
+                self._at(src, text, node.pos, f"unknown indicator {node.id!r}{did_you_mean(node.id, indicators)}")
+                return None
+            if not ind.numeric:
+                self._at(src, text, node.pos, f"{node.id!r} is a boolean; a rate needs numbers")
+                return None
+            if not ind.required:
+                self._at(src, text, node.pos, f"{node.id!r} is optional; a rate must read required indicators")
+                return None
+            return [node.id]
+        if isinstance(node, E.Arith) and node.op == "+":
+            left = self._sum_terms(node.left, text, src, indicators)
+            right = self._sum_terms(node.right, text, src, indicators)
+            return left + right if left is not None and right is not None else None
+        self._at(src, text, node.pos, "a rate's numerator and denominator must be indicators joined by '+'")
+        return None
+
+    def _zero_policy(self, value: Any, rawd: Any):
+        if isinstance(value, str) and value in ("reject", "unknown"):
+            return value
+        try:
+            toks = E.tokenize(str(value))
+            if len(toks) == 2 and toks[0].kind == "num":
+                return Fraction(toks[0].value)
+        except E.ExprSyntaxError:
+            pass
+        self.err(*self.pos(rawd, "zero_denominator"),
+                 f"zero_denominator must be reject, unknown or a number such as 100%, not {value!r}")
+        return None
+
+    def _parse(self, text: str, src: _Src) -> Optional[E.Node]:
+        try:
+            return E.parse(str(text))
+        except E.ExprSyntaxError as e:
+            self._at(src, str(text), e.offset, f"syntax: {e.message} in `{text}`")
+            return None
+
+    def _at(self, src: _Src, text: str, offset: int, msg: str) -> None:
+        line, col = src.at(offset, str(text))
+        self.err(line, col, msg)
+
+    def _cite(self, cite: Any, node: Any, key_owner: Any, what: str) -> Optional[str]:
+        if cite is None:
+            if self.official:
+                line, col = self.pos(node) if node is not None else (0, 0)
+                self.err(line, col, f"{what} has no `cite`: every rule of an official pack cites its source")
+            return None
+        if isinstance(cite, str):
+            return cite
+        if cite.source and cite.source not in self.sources:
+            self.err(*self.pos(node, "cite"),
+                     f"cite names source {cite.source!r}, which pack.sources does not list"
+                     f"{did_you_mean(cite.source, self.sources)}")
+        parts = []
+        if cite.source:
+            doc = self.sources.get(cite.source, {}).get("document", cite.source)
+            parts.append(str(doc))
+        if cite.article is not None:
+            parts.append(f"Điều {cite.article}")
+        if cite.clause is not None:
+            parts.append(f"khoản {cite.clause}")
+        if cite.point is not None:
+            parts.append(f"điểm {cite.point}")
+        if cite.text:
+            parts.append(cite.text)
+        return ", ".join(parts)
+
+    def _level(self, name: str, spec: S.PackFile, raw: Any) -> Level:
+        indicators = self._indicators(spec.indicators, raw["indicators"])
+        derived = self._derived(spec.derived, raw.get("derived"), indicators) if spec.derived else {}
+        level = Level(name, indicators, derived, {}, {}, [], tiers=self.tiers)
+        scope = _Scope(self, level, commune=None)
+        self._names_unique(level, spec.criteria, spec.vetoes, raw)
+        level.criteria = self._criteria(spec.criteria, raw["criteria"], scope, spec.groups)
+        level.vetoes = self._vetoes(spec.vetoes, raw.get("vetoes"), scope)
+        self._cycles(level, raw)
+        level.constraints = self._constraints(spec.constraints, raw.get("constraints"), scope)
+        level.classes = self._classes(spec.classes, raw["classes"], scope)
+        self._ranking(spec.ranking, raw.get("ranking"), level)
+        return level
+
+    def _province(self, spec: S.ProvinceSpec, raw: Any, commune: Level) -> Level:
+        own = self._indicators(spec.indicators, raw.get("indicators", {})) if spec.indicators else {}
+        summed = {k: v for k, v in commune.indicators.items() if v.numeric}
+        for k in own:
+            if k in commune.indicators:
+                self.err(*self.keypos(raw["indicators"], k),
+                         f"province indicator {k!r} clashes with the commune indicator of that name")
+        indicators = {**summed, **own}
+        derived = self._derived(spec.derived, raw.get("derived"), indicators) if spec.derived else {}
+        level = Level("province", indicators, derived, {}, {}, [], summed=tuple(summed))
+        scope = _Scope(self, level, commune=commune)
+        self._names_unique(level, spec.criteria, {}, raw)
+        level.criteria = self._criteria(spec.criteria, raw["criteria"], scope, {})
+        self._cycles(level, raw)
+        level.classes = self._classes(spec.classes, raw["classes"], scope)
+        level.shares = scope.shares
+        return level
+
+    def _names_unique(self, level: Level, criteria: dict, vetoes: dict, raw: Any) -> None:
+        seen = {}
+        for kind, names in (("indicator", level.indicators), ("derived value", level.derived)):
+            for n in names:
+                seen.setdefault(n, kind)
+        for kind, names, sect in (("criterion", criteria, "criteria"), ("veto", vetoes, "vetoes")):
+            for n in names:
+                if n in seen:
+                    self.err(*self.keypos(raw[sect], n), f"duplicate id {n!r}: already used by a {seen[n]}")
+                elif n in SPECIALS or n in E.KEYWORDS:
+                    self.err(*self.keypos(raw[sect], n), f"{n!r} is a reserved word")
+                else:
+                    seen[n] = kind
+
+    def _criteria(self, specs: dict, raw: Any, scope: "_Scope", groups: dict) -> dict[str, Criterion]:
+        out: dict[str, Criterion] = {}
+        scope.criteria_specs = specs
+        for cid, c in specs.items():
+            rawc = raw[cid]
+            if c.group is not None and c.group not in groups:
+                self.err(*self.pos(rawc, "group"), f"unknown group {c.group!r}{did_you_mean(c.group, groups)}")
+            if c.tier is not None and c.tier not in self.tiers:
+                self.err(*self.pos(rawc, "tier"), f"unknown tier {c.tier!r}; pack.tiers lists {self.tiers}")
+            bands: list[Band] = []
+            if (c.when is None) == (c.bands is None):
+                self.err(*self.keypos(raw, cid), f"criterion {cid!r} needs exactly one of `when` or `bands`")
+                continue
+            if c.bands is not None and c.points is not None:
+                self.err(*self.pos(rawc, "points"), "`points` goes inside each band when `bands` is used")
+            reads: dict[str, None] = {}
+            if c.when is not None:
+                node = scope.check_bool(c.when, self.src(rawc, "when"), cid, reads)
+                if node is not None:
+                    bands.append(Band(node, c.points or 0, E.to_text(node)))
+            else:
+                if not c.bands:
+                    self.err(*self.pos(rawc, "bands"), "`bands` is empty")
+                for i, b in enumerate(c.bands):
+                    node = scope.check_bool(b.when, self.src(rawc["bands"][i], "when"), cid, reads)
+                    if node is not None:
+                        bands.append(Band(node, b.points, E.to_text(node), b.label))
+            cite = self._cite(c.cite, rawc, raw, f"criterion {cid!r}")
+            out[cid] = Criterion(cid, c.title, bands, scored=c.points is not None or c.bands is not None,
+                                 cite=cite, note=c.note, group=c.group, tier=c.tier, aspect=c.aspect,
+                                 reads=tuple(reads))
+        return out
+
+    def _vetoes(self, specs: dict, raw: Any, scope: "_Scope") -> dict[str, Veto]:
+        out = {}
+        for vid, v in specs.items():
+            reads: dict[str, None] = {}
+            node = scope.check_bool(v.when, self.src(raw[vid], "when"), vid, reads)
+            cite = self._cite(v.cite, raw[vid], raw, f"veto {vid!r}")
+            if node is not None:
+                out[vid] = Veto(vid, v.title, node, E.to_text(node), cite, v.note, tuple(reads))
+        return out
+
+    def _constraints(self, specs: list, raw: Any, scope: "_Scope") -> list[Constraint]:
+        out = []
+        for i, c in enumerate(specs):
+            node = scope.check_bool(c.rule, self.src(raw[i], "rule"), None, {}, indicators_only=True)
+            if node is None:
+                continue
+            names = [n.id for n in E.names_in(node)]
+            out.append(Constraint(c.id, node, E.to_text(node), c.message, names[0] if names else ""))
+        return out
+
+    def _cycles(self, level: Level, raw: Any) -> None:
+        graph = {cid: set() for cid in level.criteria}
+        for cid, c in level.criteria.items():
+            for b in c.bands:
+                graph[cid] |= _criterion_refs(b.cond, level)
+        state: dict[str, int] = {}
+
+        def visit(n: str, stack: list[str]) -> None:
+            state[n] = 1
+            for m in sorted(graph.get(n, ())):
+                if state.get(m) == 1:
+                    cyc = stack[stack.index(m):] + [m] if m in stack else [n, m]
+                    sect = raw["criteria"] if "criteria" in raw else raw
+                    self.err(*self.keypos(sect, m), f"reference cycle: {' → '.join(cyc)}")
+                elif m not in state:
+                    visit(m, stack + [m])
+            state[n] = 2
+
+        for n in graph:
+            if n not in state:
+                visit(n, [n])
+
+    def _classes(self, specs: list, raw: Any, scope: "_Scope") -> list[ClassDef]:
+        out: list[ClassDef] = []
+        seen: dict[str, int] = {}
+        texts: dict[str, str] = {}
+        always: Optional[str] = None
+        for i, c in enumerate(specs):
+            rawc = raw[i]
+            line, col = self.pos(raw, i)
+            if c.id in seen or c.id == "unclassified":
+                self.err(line, col, f"duplicate class id {c.id!r}" if c.id in seen else
+                         "'unclassified' is reserved for units that reach no class")
+            seen[c.id] = i
+            if always is not None:
+                self.err(line, col, f"class {c.id!r} can never be reached: class {always!r} before it "
+                                    "catches every unit")
+            cite = self._cite(c.cite, rawc, raw, f"class {c.id!r}")
+            if c.residual:
+                if c.when is not None:
+                    self.err(*self.pos(rawc, "when"), "a residual class takes no `when`")
+                always = c.id
+                out.append(ClassDef(c.id, c.label, None, True, "(mọi đơn vị còn lại)", cite, c.note))
+                continue
+            if c.when is None:
+                self.err(line, col, f"class {c.id!r} needs `when` (or `residual: true`)")
+                continue
+            node = scope.check_bool(c.when, self.src(rawc, "when"), None, {}, in_class=True)
+            if node is None:
+                continue
+            text = E.to_text(node)
+            if isinstance(node, E.Bool) and node.value:
+                always = c.id
+            if text in texts:
+                self.err(*self.pos(rawc, "when"), f"class {c.id!r} can never be reached: class "
+                                                  f"{texts[text]!r} has the same condition and comes first")
+            texts[text] = c.id
+            out.append(ClassDef(c.id, c.label, node, False, text, cite, c.note))
+        if not out:
+            self.err(*self.keypos(self.raw, "classes"), "no classes")
+        return out
+
+    def _ranking(self, spec: S.RankingSpec, raw: Any, level: Level) -> None:
+        ids = [c.id for c in level.classes]
+        if spec.best_first is not None:
+            if sorted(spec.best_first) != sorted(ids):
+                missing = set(ids) - set(spec.best_first)
+                extra = set(spec.best_first) - set(ids)
+                self.err(*self.pos(raw, "best_first"),
+                         f"ranking.best_first must list every class once (missing {sorted(missing)}, "
+                         f"unknown {sorted(extra)})")
+            level.best_first = list(spec.best_first)
+        else:
+            level.best_first = ids
+        for i, k in enumerate(spec.then):
+            if k.by not in level.derived and not (k.by in level.indicators and level.indicators[k.by].numeric):
+                known = list(level.derived) + [n for n, v in level.indicators.items() if v.numeric]
+                self.err(*self.pos(raw["then"], i), f"ranking key {k.by!r} is not a numeric indicator "
+                                                    f"or derived value{did_you_mean(k.by, known)}")
+                continue
+            level.then.append(RankKey(k.by, k.order == "desc"))
+
+    def _cases(self, spec: S.PackFile, pack: Pack) -> None:
+        raw_cases = self.raw.get("cases")
+        names = set()
+        for i, c in enumerate(spec.cases):
+            line, _ = self.pos(raw_cases, i)
+            if c.name in names:
+                self.err(line, 1, f"duplicate case name {c.name!r}")
+            names.add(c.name)
+            level = pack.commune if c.level == "commune" else pack.province
+            if level is None:
+                self.err(line, 1, f"case {c.name!r} is at province level but the pack has no province level")
+                continue
+            exp = c.expect
+            for cid in list(exp.met) + list(exp.not_met) + list(exp.points):
+                if cid not in level.criteria:
+                    self.err(line, 1, f"case {c.name!r} expects unknown criterion {cid!r}"
+                                      f"{did_you_mean(cid, level.criteria)}")
+            for vid in exp.vetoes or []:
+                if vid not in level.vetoes:
+                    self.err(line, 1, f"case {c.name!r} expects unknown veto {vid!r}{did_you_mean(vid, level.vetoes)}")
+            ids = [k.id for k in level.classes] + ["unclassified"]
+            if exp.class_ is not None and exp.class_ not in ids:
+                self.err(line, 1, f"case {c.name!r} expects unknown class {exp.class_!r}{did_you_mean(exp.class_, ids)}")
+            if c.level == "commune":
+                given = {**spec.case_defaults, **c.given}
+                for k in given:
+                    if k not in level.indicators:
+                        self.err(line, 1, f"case {c.name!r} gives unknown indicator {k!r}"
+                                          f"{did_you_mean(k, level.indicators)}")
+            else:
+                given = c.given
+                communes = given.get("communes", [])
+                given = {"province": given.get("province", {}),
+                         "communes": [{**spec.case_defaults, **x} for x in communes]}
+                for k in given["province"]:
+                    if k not in level.indicators:
+                        self.err(line, 1, f"case {c.name!r} gives unknown province indicator {k!r}"
+                                          f"{did_you_mean(k, level.indicators)}")
+            pack.cases.append(Case(c.name, c.level, given, exp.model_dump(by_alias=True), line))
+
+
+class _Scope:
+    """Name resolution and type checking of expressions at one level."""
+
+    def __init__(self, loader: _Loader, level: Level, commune: Optional[Level]):
+        self.L = loader
+        self.level = level
+        self.commune = commune  # set at province level: share() reads its classes
+        self.criteria_specs: dict = {}
+        self.shares: dict[str, tuple[str, ...]] = {}
+
+    def check_bool(self, text: str, src: _Src, owner: Optional[str], reads: dict,
+                   in_class: bool = False, indicators_only: bool = False) -> Optional[E.Node]:
+        node = self.L._parse(text, src)
+        if node is None:
+            return None
+        self.text, self.src, self.owner, self.reads = str(text), src, owner, reads
+        self.in_class, self.indicators_only = in_class, indicators_only
+        self.failed = False
+        t = self.type_of(node)
+        if t is not None and t != "bool":
+            self.fail(node.pos, f"`{text}` is a number; a condition must be true or false (add a comparison)")
+        return None if self.failed else node
+
+    def fail(self, offset: int, msg: str) -> None:
+        self.failed = True
+        self.L._at(self.src, self.text, offset, msg)
+
+    def names(self) -> list[str]:
+        lv = self.level
+        out = list(lv.indicators) + list(lv.derived)
+        if not self.indicators_only:
+            out += list(self.criteria_specs) + list(lv.vetoes)
+        if self.in_class:
+            out += list(SPECIALS)
+        return out
+
+    def type_of(self, node: E.Node) -> Optional[str]:
+        lv = self.level
+        if isinstance(node, E.Num):
+            return "num"
+        if isinstance(node, E.Bool):
+            return "bool"
+        if isinstance(node, E.Name):
+            n = node.id
+            if n in lv.indicators:
+                self.reads[n] = None
+                return "num" if lv.indicators[n].numeric else "bool"
+            if n in lv.derived:
+                self.reads[n] = None
+                return "num"
+            if not self.indicators_only and n in self.criteria_specs:
+                if n == self.owner:
+                    self.fail(node.pos, f"{n!r} refers to itself")
+                return "bool"
+            if not self.indicators_only and n in lv.vetoes:
+                return "bool"
+            if n in SPECIALS:
+                if not self.in_class:
+                    self.fail(node.pos, f"{n!r} is only known in classes (after points are summed)")
+                    return None
+                return SPECIALS[n]
+            if self.commune and n in self.commune.indicators and not self.commune.indicators[n].numeric:
+                self.fail(node.pos, f"{n!r} is a commune boolean; at province level add a province indicator")
+                return None
+            self.fail(node.pos, f"unknown name {n!r}{did_you_mean(n, self.names())}")
+            return None
+        if isinstance(node, E.Neg):
+            return self.expect(node.operand, "num", "'-'")
+        if isinstance(node, E.Not):
+            return self.expect(node.operand, "bool", "'not'")
+        if isinstance(node, E.BoolOp):
+            for item in node.items:
+                self.expect(item, "bool", f"'{node.op}'")
+            return "bool"
+        if isinstance(node, E.Arith):
+            if node.op == "/":
+                self.fail(node.pos, "division is only allowed in `derived` (declare the rate there, "
+                                    "with its zero_denominator policy)")
+                return None
+            self.expect(node.left, "num", f"'{node.op}'")
+            self.expect(node.right, "num", f"'{node.op}'")
+            return "num"
+        if isinstance(node, E.Compare):
+            lt, rt = self.type_of(node.left), self.type_of(node.right)
+            if lt is None or rt is None:
+                return "bool"
+            if lt != rt:
+                self.fail(node.pos, f"type mismatch: cannot compare a {_tname(lt)} with a {_tname(rt)}")
+            elif lt == "bool" and node.op not in ("==", "!="):
+                self.fail(node.pos, f"'{node.op}' needs numbers; true/false compare only with == or !=")
+            return "bool"
+        if isinstance(node, E.Call):
+            return self.call(node)
+        raise TypeError(node)
+
+    def expect(self, node: E.Node, want: str, what: str) -> Optional[str]:
+        t = self.type_of(node)
+        if t is not None and t != want:
+            self.fail(node.pos, f"type mismatch: {what} needs {_tname(want)}s, `{E.to_text(node)}` is a {_tname(t)}")
+        return t
+
+    def call(self, node: E.Call) -> Optional[str]:
+        fn, args = node.fn, node.args
+        if fn not in FUNCTIONS:
+            self.fail(node.pos, f"unknown function {fn!r}{did_you_mean(fn, FUNCTIONS)}")
+            return None
+        if fn == "at_least":
+            if len(args) < 2 or not isinstance(args[0], E.Num) or args[0].value.denominator != 1:
+                self.fail(node.pos, "at_least(k, A, B, ...) needs a whole number k and at least one condition")
+                return "bool"
+            k = int(args[0].value)
+            if not 1 <= k <= len(args) - 1:
+                self.fail(args[0].pos, f"at_least({k}, ...) of {len(args) - 1} conditions can never hold"
+                          if k > len(args) - 1 else f"at_least({k}, ...) always holds")
+            for a in args[1:]:
+                self.expect(a, "bool", "at_least")
+            return "bool"
+        if fn in ("all", "any"):
+            if not args:
+                self.fail(node.pos, f"{fn}() needs at least one condition")
+            for a in args:
+                self.expect(a, "bool", fn)
+            return "bool"
+        if fn == "given":
+            if len(args) != 1 or not isinstance(args[0], E.Name) or args[0].id not in self.level.indicators:
+                self.fail(node.pos, "given(x) takes one indicator name")
+                return "bool"
+            ind = self.level.indicators[args[0].id]
+            self.reads[ind.id] = None
+            if ind.required:
+                self.L._at(self.src, self.text, node.pos, f"given({ind.id}) is always true: the indicator "
+                                                          "is required")
+                self.L.problems[-1] = Problem(**{**self.L.problems[-1].__dict__, "severity": "warning"})
+            return "bool"
+        if fn == "or_higher":
+            if len(args) != 1 or not isinstance(args[0], E.Name) or args[0].id not in self.criteria_specs:
+                self.fail(node.pos, "or_higher(C) takes one criterion id")
+                return "bool"
+            c = self.criteria_specs[args[0].id]
+            if c.tier is None or c.aspect is None:
+                self.fail(args[0].pos, f"or_higher({args[0].id}) needs criterion {args[0].id!r} to have a "
+                                       "`tier` and an `aspect`")
+            if args[0].id == self.owner:
+                self.fail(args[0].pos, f"{self.owner!r} refers to itself")
+            return "bool"
+        if fn == "share":
+            if self.commune is None:
+                self.fail(node.pos, "share(...) is only known at province level")
+                return None
+            ids = [c.id for c in self.commune.classes]
+            for a in args:
+                if not isinstance(a, E.Name) or a.id not in ids:
+                    got = a.id if isinstance(a, E.Name) else E.to_text(a)
+                    self.fail(a.pos, f"share() takes commune class ids; {got!r} is not one{did_you_mean(got, ids)}")
+            if not args:
+                self.fail(node.pos, "share() needs at least one class id")
+            key = E.to_text(node)
+            self.shares[key] = tuple(a.id for a in args if isinstance(a, E.Name))
+            self.reads[key] = None
+            return "num"
+        return None
+
+
+def _tname(t: str) -> str:
+    return {"num": "number", "bool": "true/false"}[t]
+
+
+def _is_ident(name: str) -> bool:
+    return bool(name) and (name[0].isalpha() or name[0] == "_") and all(ch.isalnum() or ch == "_" for ch in name)
+
+
+def _criterion_refs(node: E.Node, level: Level) -> set[str]:
+    """Criteria a condition reads, directly or through or_higher()."""
+    out = set()
+    for n in E.names_in(node):
+        if n.id in level.criteria:
+            out.add(n.id)
+    for call in _calls(node, "or_higher"):
+        out |= set(higher_than(level, call.args[0].id))
+    return out
+
+
+def _calls(node: E.Node, fn: str):
+    if isinstance(node, E.Call):
+        if node.fn == fn:
+            yield node
+        for a in node.args:
+            yield from _calls(a, fn)
+    elif isinstance(node, (E.Neg, E.Not)):
+        yield from _calls(node.operand, fn)
+    elif isinstance(node, (E.Arith, E.Compare)):
+        yield from _calls(node.left, fn)
+        yield from _calls(node.right, fn)
+    elif isinstance(node, E.BoolOp):
+        for a in node.items:
+            yield from _calls(a, fn)
+
+
+def higher_than(level: Level, cid: str) -> list[str]:
+    """C itself and every criterion of the same aspect at a more severe tier (or_higher)."""
+    c = level.criteria.get(cid)
+    if c is None or c.tier is None:
+        return [cid]
+    order = level.tiers
+    rank = order.index(c.tier) if c.tier in order else len(order)
+    out = [cid]
+    for other in level.criteria.values():
+        if other.id != cid and other.aspect == c.aspect and other.tier in order and order.index(other.tier) < rank:
+            out.append(other.id)
+    return out
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's round-trip containers → plain dicts/lists/scalars for pydantic."""
+    if isinstance(node, CommentedMap):
+        return {str(k) if not isinstance(k, (int, bool)) else k: _plain(v) for k, v in node.items()}
+    if isinstance(node, (CommentedSeq, list)):
+        return [_plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    return node
+

@@ -1,0 +1,189 @@
+"""A loaded, checked rule pack: what both backends, the validator and the ranking read.
+
+Built by `loader.py` from a rule file; every expression here is already parsed and type-checked.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Optional, Union
+
+from . import expr as E
+
+UNCLASSIFIED = "unclassified"
+UNCLASSIFIED_LABEL = "Không xếp được loại"
+
+
+@dataclass
+class Indicator:
+    id: str
+    label: str
+    type: str  # integer | decimal | boolean
+    unit: Optional[str] = None
+    min: Optional[Decimal] = None
+    max: Optional[Decimal] = None
+    decimals: int = 2
+    required: bool = True
+    description: Optional[str] = None
+
+    @property
+    def numeric(self) -> bool:
+        return self.type != "boolean"
+
+
+@dataclass
+class Derived:
+    """NUM / DEN, both sums of indicators, with a zero-denominator policy."""
+    id: str
+    label: str
+    num: tuple[str, ...]
+    den: tuple[str, ...]
+    zero: Union[str, Fraction]  # "reject" | "unknown" | the value to use
+    text: str = ""
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.num + self.den))
+
+
+@dataclass
+class Band:
+    cond: E.Node
+    points: int
+    text: str
+    label: Optional[str] = None
+
+
+@dataclass
+class Criterion:
+    id: str
+    title: str
+    bands: list[Band]
+    scored: bool  # carries points
+    cite: Optional[str] = None
+    note: Optional[str] = None
+    group: Optional[str] = None
+    tier: Optional[str] = None
+    aspect: Optional[str] = None
+    reads: tuple[str, ...] = ()  # indicators and derived values it reads, for evidence
+
+    @property
+    def max_points(self) -> int:
+        return max((b.points for b in self.bands), default=0)
+
+    @property
+    def threshold(self) -> str:
+        if len(self.bands) == 1 and not self.scored:
+            return self.bands[0].text
+        return "; ".join(f"{b.text} → {b.points}" for b in self.bands)
+
+
+@dataclass
+class Veto:
+    id: str
+    title: str
+    cond: E.Node
+    text: str
+    cite: Optional[str] = None
+    note: Optional[str] = None
+    reads: tuple[str, ...] = ()
+
+
+@dataclass
+class ClassDef:
+    id: str
+    label: str
+    cond: Optional[E.Node]  # None for the residual class
+    residual: bool
+    text: str
+    cite: Optional[str] = None
+    note: Optional[str] = None
+
+
+@dataclass
+class Constraint:
+    id: str
+    cond: E.Node
+    text: str
+    message: str
+    first: str  # the indicator named in a rejection
+
+
+@dataclass
+class RankKey:
+    by: str
+    descending: bool
+
+
+@dataclass
+class Level:
+    """One level of assessment: communes, or provinces rolled up from their communes."""
+    name: str  # commune | province
+    indicators: dict[str, Indicator]
+    derived: dict[str, Derived]
+    criteria: dict[str, Criterion]
+    vetoes: dict[str, Veto]
+    classes: list[ClassDef]
+    constraints: list[Constraint] = field(default_factory=list)
+    best_first: list[str] = field(default_factory=list)
+    then: list[RankKey] = field(default_factory=list)
+    tiers: list[str] = field(default_factory=list)  # most severe first, for or_higher()
+    # province level: which commune indicators are summed, and the class groups share() reads
+    summed: tuple[str, ...] = ()
+    shares: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def scored(self) -> bool:
+        return any(c.scored for c in self.criteria.values())
+
+    def class_label(self, class_id: str) -> str:
+        for c in self.classes:
+            if c.id == class_id:
+                return c.label
+        return UNCLASSIFIED_LABEL
+
+    def class_rank(self, class_id: str) -> int:
+        order = self.best_first or [c.id for c in self.classes]
+        return order.index(class_id) if class_id in order else len(order)
+
+
+@dataclass
+class Case:
+    name: str
+    level: str
+    given: dict
+    expect: dict
+    line: int
+
+
+@dataclass
+class Pack:
+    id: str
+    title: str
+    version: str
+    status: str
+    effective_from: dt.date
+    effective_to: Optional[dt.date]
+    engine_min: str
+    sources: dict[str, dict]
+    reading: Optional[str]
+    path: str
+    sha256: str
+    commune: Level
+    province: Optional[Level]
+    tiers: list[str]
+    groups: dict[str, dict]
+    cases: list[Case]
+
+    def meta(self) -> dict:
+        return {
+            "id": self.id,
+            "version": self.version,
+            "sha256": self.sha256,
+            "effective_from": self.effective_from.isoformat(),
+            "effective_to": self.effective_to.isoformat() if self.effective_to else None,
+            "status": self.status,
+            "title": self.title,
+        }

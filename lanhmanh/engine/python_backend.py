@@ -1,0 +1,291 @@
+"""The pure-Python backend: a pack level compiled into plain closures (no eval, no exec).
+
+Numbers stay exact: integer thresholds become integer comparisons, rates are compared by cross
+multiplication (n/d >= p/q as n*q >= d*p), decimals are Fractions. A comparison that reads a blank
+optional value, or a rate whose zero-denominator policy is `unknown`, is not met.
+"""
+from __future__ import annotations
+
+import math
+import operator
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Callable, Optional
+
+from . import expr as E
+from .loader import _criterion_refs, higher_than
+from .outcome import Outcome
+from .pack import UNCLASSIFIED, Level
+
+OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+       "==": operator.eq, "!=": operator.ne}
+
+
+def criteria_order(level: Level) -> list[str]:
+    """Criteria in an order where every criterion comes after those it reads."""
+    order: list[str] = []
+    done: set[str] = set()
+
+    def visit(cid: str) -> None:
+        if cid in done:
+            return
+        done.add(cid)
+        c = level.criteria[cid]
+        for b in c.bands:
+            for ref in sorted(_criterion_refs(b.cond, level)):
+                if ref != cid:
+                    visit(ref)
+        order.append(cid)
+
+    for cid in level.criteria:
+        visit(cid)
+    return order
+
+
+class Compiler:
+    """Expression AST → closure over a dict of values (indicators, ratios, met criteria)."""
+
+    def __init__(self, level: Level):
+        self.level = level
+
+    def ratio_value(self, name: str, zero) -> Callable:
+        def f(v):
+            r = v.get(name)
+            if r is None:
+                return None
+            n, d = r
+            if d == 0:
+                return None if zero in ("unknown", "reject") else zero
+            return Fraction(n, d)
+        return f
+
+    def num(self, node: E.Node) -> Callable:
+        lv = self.level
+        if isinstance(node, E.Num):
+            c = node.value if node.value.denominator != 1 else int(node.value)
+            return lambda v: c
+        if isinstance(node, E.Name):
+            n = node.id
+            if n in lv.derived:
+                return self.ratio_value(n, lv.derived[n].zero)
+            return lambda v: v.get(n)
+        if isinstance(node, E.Call) and node.fn == "share":
+            return self.ratio_value(E.to_text(node), "unknown")
+        if isinstance(node, E.Neg):
+            f = self.num(node.operand)
+            return lambda v: None if (x := f(v)) is None else -x
+        if isinstance(node, E.Arith):
+            a, b = self.num(node.left), self.num(node.right)
+            op = {"+": operator.add, "-": operator.sub, "*": operator.mul}[node.op]
+
+            def arith(v):
+                x = a(v)
+                if x is None:
+                    return None
+                y = b(v)
+                return None if y is None else op(x, y)
+            return arith
+        raise TypeError(f"not a number: {E.to_text(node)}")
+
+    def bool_(self, node: E.Node) -> Callable:
+        lv = self.level
+        if isinstance(node, E.Bool):
+            c = node.value
+            return lambda v: c
+        if isinstance(node, E.Name):
+            n = node.id
+            return lambda v: v.get(n) is True
+        if isinstance(node, E.Not):
+            f = self.bool_(node.operand)
+            return lambda v: not f(v)
+        if isinstance(node, E.BoolOp):
+            fs = [self.bool_(x) for x in node.items]
+            if node.op == "and":
+                if len(fs) == 2:
+                    a, b = fs
+                    return lambda v: a(v) and b(v)
+                return lambda v: all(f(v) for f in fs)
+            if len(fs) == 2:
+                a, b = fs
+                return lambda v: a(v) or b(v)
+            return lambda v: any(f(v) for f in fs)
+        if isinstance(node, E.Compare):
+            return self.compare(node)
+        if isinstance(node, E.Call):
+            fn, args = node.fn, node.args
+            if fn == "at_least":
+                k = int(args[0].value)
+                fs = [self.bool_(a) for a in args[1:]]
+
+                def at_least(v):
+                    hits = 0
+                    for f in fs:
+                        if f(v):
+                            hits += 1
+                            if hits >= k:
+                                return True
+                    return False
+                return at_least
+            if fn in ("all", "any"):
+                fs = [self.bool_(a) for a in args]
+                return (lambda v: all(f(v) for f in fs)) if fn == "all" else (lambda v: any(f(v) for f in fs))
+            if fn == "given":
+                n = args[0].id
+                return lambda v: v.get(n) is not None
+            if fn == "or_higher":
+                ids = higher_than(lv, args[0].id)
+                return lambda v: any(v.get(i) is True for i in ids)
+        raise TypeError(f"not a condition: {E.to_text(node)}")
+
+    def compare(self, node: E.Compare) -> Callable:
+        lv = self.level
+        op = OPS[node.op]
+        left, right = node.left, node.right
+        # x OP constant, x an integer indicator: an integer comparison
+        if isinstance(left, E.Name) and isinstance(right, E.Num) and left.id in lv.indicators \
+                and lv.indicators[left.id].type == "integer":
+            n, c = left.id, right.value
+            if c.denominator == 1:
+                t = int(c)
+                return lambda v: (x := v.get(n)) is not None and op(x, t)
+            # x >= 2.5 ⇔ x >= 3 ; x > 2.5 ⇔ x > 2 ; x == 2.5 never
+            if node.op in (">=", ">"):
+                t = math.floor(c)
+                return lambda v: (x := v.get(n)) is not None and x > t
+            if node.op in ("<=", "<"):
+                t = math.ceil(c)
+                return lambda v: (x := v.get(n)) is not None and x < t
+            const = node.op == "!="
+            return lambda v: v.get(n) is not None and const
+        # rate OP constant: cross multiplication, no Fraction built
+        ratio_name, zero = self._ratio(left)
+        if ratio_name is not None and isinstance(right, E.Num):
+            p, q = right.value.numerator, right.value.denominator
+            zero_result = None if zero in ("unknown", "reject") else op(zero, right.value)
+
+            def rate_cmp(v):
+                r = v.get(ratio_name)
+                if r is None:
+                    return False
+                a, d = r
+                if d == 0:
+                    return bool(zero_result)
+                return op(a * q, d * p)
+            return rate_cmp
+        # booleans compare with == / !=
+        lt = self._is_bool(left)
+        if lt:
+            a, b = self.bool_(left), self.bool_(right)
+            return lambda v: op(a(v), b(v))
+        a, b = self.num(left), self.num(right)
+
+        def general(v):
+            x = a(v)
+            if x is None:
+                return False
+            y = b(v)
+            return y is not None and op(x, y)
+        return general
+
+    def _ratio(self, node: E.Node):
+        if isinstance(node, E.Name) and node.id in self.level.derived:
+            return node.id, self.level.derived[node.id].zero
+        if isinstance(node, E.Call) and node.fn == "share":
+            return E.to_text(node), "unknown"
+        return None, None
+
+    def _is_bool(self, node: E.Node) -> bool:
+        lv = self.level
+        if isinstance(node, (E.Bool, E.Not, E.BoolOp, E.Compare)):
+            return True
+        if isinstance(node, E.Name):
+            if node.id in lv.indicators:
+                return not lv.indicators[node.id].numeric
+            return node.id in lv.criteria or node.id in lv.vetoes or node.id == "vetoed"
+        return isinstance(node, E.Call) and node.fn != "share"
+
+
+def prepare(level: Level, values: dict, extra_ratios: Optional[dict] = None) -> dict:
+    """Validated values → the evaluation dict: decimals as Fractions, rates as (num, den)."""
+    v = dict(values)
+    for k, x in values.items():
+        if isinstance(x, Decimal):
+            v[k] = Fraction(x)
+    for d in level.derived.values():
+        n = 0
+        den = 0
+        ok = True
+        for k in d.num:
+            x = v.get(k)
+            if x is None:
+                ok = False
+                break
+            n += x
+        if ok:
+            for k in d.den:
+                x = v.get(k)
+                if x is None:
+                    ok = False
+                    break
+                den += x
+        v[d.id] = (n, den) if ok else None
+    if extra_ratios:
+        v.update(extra_ratios)
+    return v
+
+
+class PythonBackend:
+    name = "python"
+
+    def __init__(self, level: Level):
+        self.level = level
+        comp = Compiler(level)
+        ids = list(level.criteria)
+        self.index = {cid: i for i, cid in enumerate(ids)}
+        self.plan = []  # (position, id, [(cond, points)])
+        for cid in criteria_order(level):
+            c = level.criteria[cid]
+            self.plan.append((self.index[cid], cid, [(comp.bool_(b.cond), b.points) for b in c.bands]))
+        self.vetoes = [(vid, comp.bool_(x.cond)) for vid, x in level.vetoes.items()]
+        self.classes = [(c.id, None if c.residual else comp.bool_(c.cond)) for c in level.classes]
+        self.scored = level.scored
+        self.n = len(ids)
+
+    def evaluate(self, values: dict, extra_ratios: Optional[dict] = None) -> Outcome:
+        v = prepare(self.level, values, extra_ratios)
+        return self.evaluate_prepared(v)
+
+    def evaluate_prepared(self, v: dict) -> Outcome:
+        outcomes: list = [None] * self.n
+        total = 0
+        for pos, cid, bands in self.plan:
+            met, pts, band = False, 0, None
+            for i, (cond, p) in enumerate(bands):
+                if cond(v):
+                    met, pts, band = True, p, i
+                    break
+            v[cid] = met
+            outcomes[pos] = (met, pts, band)
+            total += pts
+        vetoes = []
+        for vid, cond in self.vetoes:
+            hit = cond(v)
+            v[vid] = hit
+            if hit:
+                vetoes.append(vid)
+        v["vetoed"] = bool(vetoes)
+        v["total"] = total
+        cls = UNCLASSIFIED
+        for cid, cond in self.classes:
+            if cond is None or cond(v):
+                cls = cid
+                break
+        return Outcome(cls, total if self.scored else None, vetoes, outcomes)
+
+
+def eval_bool(node: E.Node, values: dict, level: Optional[Level] = None) -> bool:
+    """Evaluate one condition over plain indicator values (used for cross-field constraints)."""
+    lv = level or Level("adhoc", {}, {}, {}, {}, [])
+    v = {k: Fraction(x) if isinstance(x, Decimal) else x for k, x in values.items()}
+    return Compiler(lv).bool_(node)(v)
+

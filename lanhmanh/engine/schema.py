@@ -1,0 +1,159 @@
+"""The schema of a rule file, declared in one place (pydantic).
+
+The loader checks every mapping of a rule file against these models: unknown keys are warnings
+(with the closest known key suggested), wrong types are errors with file:line:column. Meaning
+(names, types of expressions, cycles, citations) is checked afterwards by `loader.py`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class SourceDoc(_Model):
+    document: str
+    date: Optional[dt.date] = None
+    title: Optional[str] = None
+    url: Optional[str] = None
+
+
+class CiteSpec(_Model):
+    source: Optional[str] = None
+    article: Optional[Union[int, str]] = None
+    clause: Optional[Union[int, str]] = None
+    point: Optional[str] = None
+    text: Optional[str] = None
+
+
+Cite = Union[str, CiteSpec]
+
+
+class PackMeta(_Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    version: str
+    status: Literal["official", "illustrative"]
+    effective_from: dt.date
+    effective_to: Optional[dt.date] = None
+    engine_min: str = "0.1"
+    sources: dict[str, SourceDoc] = {}
+    reading: Optional[str] = None
+
+
+class IndicatorSpec(_Model):
+    label: str
+    unit: Optional[str] = None
+    type: Literal["integer", "decimal", "boolean"]
+    min: Optional[Union[int, float, str]] = None
+    max: Optional[Union[int, float, str]] = None
+    decimals: int = Field(default=2, ge=0, le=6)
+    required: bool = True
+    description: Optional[str] = None
+
+
+class ConstraintSpec(_Model):
+    id: str
+    rule: str
+    message: str
+
+
+class DerivedSpec(_Model):
+    label: str
+    expr: str
+    zero_denominator: Union[int, float, str] = "reject"
+    unit: Optional[str] = None
+
+
+class BandSpec(_Model):
+    when: str
+    points: int = Field(ge=0)
+    label: Optional[str] = None
+
+
+class CriterionSpec(_Model):
+    title: str
+    cite: Optional[Cite] = None
+    note: Optional[str] = None
+    group: Optional[str] = None
+    tier: Optional[str] = None
+    aspect: Optional[str] = None
+    when: Optional[str] = None
+    points: Optional[int] = Field(default=None, ge=0)
+    bands: Optional[list[BandSpec]] = None
+
+
+class VetoSpec(_Model):
+    title: str
+    when: str
+    cite: Optional[Cite] = None
+    note: Optional[str] = None
+
+
+class ClassSpec(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    when: Optional[str] = None
+    residual: bool = False
+    cite: Optional[Cite] = None
+    note: Optional[str] = None
+
+
+class GroupSpec(_Model):
+    title: str
+    points: Optional[int] = None
+
+
+class RankKey(_Model):
+    by: str
+    order: Literal["asc", "desc"] = "asc"
+
+
+class RankingSpec(_Model):
+    best_first: Optional[list[str]] = None
+    then: list[RankKey] = []
+
+
+class ProvinceSpec(_Model):
+    indicators: dict[str, IndicatorSpec] = {}
+    derived: dict[str, DerivedSpec] = {}
+    criteria: dict[str, CriterionSpec] = {}
+    classes: list[ClassSpec]
+
+
+class ExpectSpec(_Model):
+    class_: Optional[str] = Field(default=None, alias="class")
+    total: Optional[int] = None
+    vetoes: Optional[list[str]] = None
+    met: list[str] = []
+    not_met: list[str] = []
+    points: dict[str, int] = {}
+    rejected: Optional[bool] = None
+
+
+class CaseSpec(_Model):
+    name: str
+    level: Literal["commune", "province"] = "commune"
+    given: dict[str, Any]
+    expect: ExpectSpec
+
+
+class PackFile(_Model):
+    pack: PackMeta
+    indicators: dict[str, IndicatorSpec]
+    constraints: list[ConstraintSpec] = []
+    derived: dict[str, DerivedSpec] = {}
+    tiers: list[str] = []
+    groups: dict[str, GroupSpec] = {}
+    criteria: dict[str, CriterionSpec]
+    vetoes: dict[str, VetoSpec] = {}
+    classes: list[ClassSpec]
+    ranking: RankingSpec = RankingSpec()
+    province: Optional[ProvinceSpec] = None
+    case_defaults: dict[str, Any] = {}
+    cases: list[CaseSpec] = []

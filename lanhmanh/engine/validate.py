@@ -1,0 +1,348 @@
+"""Checking submitted rows against a pack's vocabulary: types, bounds, cross-field rules, identity.
+
+A row is either a `Unit` ready to score or a list of rejections (file, row, column, value,
+reason). Nothing is dropped silently: unknown columns become warnings and are kept with the unit.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any, Iterable, Optional
+
+from .pack import Indicator, Level, Pack
+
+IDENTITY = ("unit_code", "unit_name", "unit_type", "province_code", "district_code", "year")
+COMMUNE_TYPES = ("xã", "phường", "đặc khu", "thị trấn")
+PROVINCE_TYPES = ("tỉnh", "thành phố")
+TRUE_WORDS = {"true", "1", "có", "x", "yes", "đúng", "c"}
+FALSE_WORDS = {"false", "0", "không", "no", "sai", "k", ""}
+
+
+@dataclass
+class Rejection:
+    path: str
+    row: int
+    column: str
+    value: Any
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "row": self.row, "column": self.column,
+                "value": _jsonable(self.value), "reason": self.reason}
+
+
+@dataclass
+class Warning_:
+    path: str
+    row: Optional[int]
+    column: Optional[str]
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class Unit:
+    """One validated commune (or province row): identity, typed indicator values, provenance."""
+    code: str
+    name: str
+    type: str
+    province_code: str
+    year: Optional[int]
+    values: dict[str, Any]  # indicator id → int | Decimal | bool | None (blank optional)
+    path: str = ""
+    row: int = 0
+    district_code: Optional[str] = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def nfc(s: str) -> str:
+    return unicodedata.normalize("NFC", s)
+
+
+def _jsonable(v: Any) -> Any:
+    if v is None or isinstance(v, (bool, int, str)):
+        return v
+    if isinstance(v, float):
+        return v
+    return str(v)
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and v.strip() == "")
+
+
+class CellError(ValueError):
+    pass
+
+
+def parse_value(ind: Indicator, raw: Any) -> Any:
+    """A cell → int | Decimal | bool | None (blank). Raises CellError with a reason in Vietnamese+English."""
+    if ind.type == "boolean":
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, int) and raw in (0, 1):
+            return bool(raw)
+        if raw is None:
+            return None if not ind.required else False
+        word = nfc(str(raw)).strip().lower()
+        if word == "" and not ind.required:
+            return None
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise CellError("not a yes/no value (use có/không, true/false, 1/0, x/blank)")
+    if _blank(raw):
+        if ind.required:
+            raise CellError("missing value (required)")
+        return None
+    if ind.type == "integer":
+        value = _to_int(raw)
+    else:
+        value = _to_decimal(raw, ind.decimals)
+    if ind.min is not None and value < ind.min:
+        raise CellError(f"below the minimum {ind.min}" if ind.min != 0 else "negative (must be ≥ 0)")
+    if ind.max is not None and value > ind.max:
+        raise CellError(f"above the maximum {ind.max}")
+    return value
+
+
+_INT_RE = re.compile(r"^[+-]?\d+$")
+
+
+def _to_int(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise CellError("true/false where a whole number is expected")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        if raw.is_integer():
+            return int(raw)
+        raise CellError("not a whole number")
+    if isinstance(raw, Decimal):
+        if raw == raw.to_integral_value():
+            return int(raw)
+        raise CellError("not a whole number")
+    text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
+    if _INT_RE.match(text):
+        return int(text)
+    if re.match(r"^[+-]?\d+\.0+$", text):
+        return int(text.split(".")[0])
+    raise CellError("not a whole number")
+
+
+def _to_decimal(raw: Any, places: int) -> Decimal:
+    if isinstance(raw, bool):
+        raise CellError("true/false where a number is expected")
+    if isinstance(raw, (int, Decimal)):
+        value = Decimal(raw)
+    else:
+        text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
+        if "," in text and "." not in text and text.count(",") == 1:
+            text = text.replace(",", ".")  # Vietnamese decimal comma: 750,5
+        if not re.match(r"^[+-]?(\d+(\.\d*)?|\.\d+)$", text):
+            raise CellError("not a number")
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise CellError("not a number") from None
+    if not value.is_finite():
+        raise CellError("not a number")
+    exp = value.normalize().as_tuple().exponent
+    if isinstance(exp, int) and -exp > places:
+        raise CellError(f"more than {places} decimal places")
+    return value
+
+
+def ratio(values: dict, num: Iterable[str], den: Iterable[str]) -> tuple:
+    """(numerator, denominator) of a derived value, exact; None when an input is blank."""
+    n = 0
+    for k in num:
+        v = values.get(k)
+        if v is None:
+            return None
+        n += v
+    d = 0
+    for k in den:
+        v = values.get(k)
+        if v is None:
+            return None
+        d += v
+    return n, d
+
+
+class Validator:
+    """Validates rows for one pack; remembers unit codes across files to catch duplicates."""
+
+    def __init__(self, pack: Pack):
+        self.pack = pack
+        self.level: Level = pack.commune
+        self.province_inds: dict[str, Indicator] = {}
+        if pack.province is not None:
+            self.province_inds = {k: v for k, v in pack.province.indicators.items()
+                                  if k not in pack.province.summed}
+        self.seen: dict[str, tuple[str, int]] = {}
+        self.province_seen: dict[str, tuple[str, int]] = {}
+        self.by_label: dict[str, str] = {}
+        for ind in list(self.level.indicators.values()) + list(self.province_inds.values()):
+            self.by_label[_fold_header(ind.label)] = ind.id
+        self.rejected: list[Rejection] = []
+        self.warnings: list[Warning_] = []
+
+    def header_map(self, path: str, headers: list[str]) -> dict[str, str]:
+        """Column header → id (indicator id, identity column, or itself when unknown, with a warning)."""
+        known = set(self.level.indicators) | set(self.province_inds) | set(IDENTITY)
+        out = {}
+        for h in headers:
+            if h is None:
+                continue
+            key = nfc(str(h)).strip()
+            if key in known:
+                out[h] = key
+            elif _fold_header(key) in self.by_label:
+                out[h] = self.by_label[_fold_header(key)]
+            elif key.lower() in known:
+                out[h] = key.lower()
+            else:
+                out[h] = key
+                if key:
+                    from .problems import did_you_mean
+                    self.warnings.append(Warning_(path, None, key, f"unknown column {key!r} is kept with "
+                                                  f"the results but not scored{did_you_mean(key, known)}"))
+        return out
+
+    def row(self, path: str, rowno: int, record: dict[str, Any]) -> Optional[Unit]:
+        """Validate one row already keyed by column ids. Returns a Unit, or None when rejected."""
+        bad: list[Rejection] = []
+
+        def reject(col: str, value: Any, reason: str) -> None:
+            bad.append(Rejection(path, rowno, col, value, reason))
+
+        utype_raw = record.get("unit_type")
+        utype = nfc(str(utype_raw)).strip().lower() if not _blank(utype_raw) else ""
+        is_province = utype in PROVINCE_TYPES
+        if not is_province and utype not in COMMUNE_TYPES:
+            reject("unit_type", utype_raw, "unknown unit type (xã, phường, đặc khu, thị trấn; or tỉnh / "
+                                           "thành phố for a province row)" if utype else "missing unit type")
+        pcode = _code(record.get("province_code"), 2)
+        if pcode is None:
+            reject("province_code", record.get("province_code"), "province_code must be a code of 1–2 digits")
+        code = _code(record.get("unit_code"), 5)
+        if is_province:
+            if not _blank(record.get("unit_code")) and code != (pcode.zfill(5) if pcode else None) and \
+                    _code(record.get("unit_code"), 2) != pcode:
+                reject("unit_code", record.get("unit_code"), "a province row's unit_code is blank or the province code")
+            code = pcode or ""
+        elif code is None:
+            reject("unit_code", record.get("unit_code"), "unit_code must be the official code of 1–5 digits")
+        name = record.get("unit_name")
+        if _blank(name):
+            reject("unit_name", name, "missing unit name")
+        year = None
+        if not _blank(record.get("year")):
+            try:
+                year = _to_int(record.get("year"))
+                if not 2000 <= year <= 2100:
+                    raise CellError("")
+            except CellError:
+                reject("year", record.get("year"), "year must be a year such as 2025")
+        district = _code(record.get("district_code"), 3) if not _blank(record.get("district_code")) else None
+
+        values: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        inds = self.province_inds if is_province else self.level.indicators
+        for col, raw in record.items():
+            if col in IDENTITY:
+                continue
+            ind = inds.get(col)
+            if ind is None:
+                if is_province and col in self.level.indicators and self.level.indicators[col].numeric:
+                    ind = self.level.indicators[col]  # a province-level figure overriding the sum
+                    if _blank(raw):
+                        continue
+                elif not is_province and col in self.province_inds:
+                    if not _blank(raw):
+                        self.warnings.append(Warning_(path, rowno, col, "a province indicator on a commune "
+                                                                        "row is ignored"))
+                    continue
+                elif is_province and col in self.level.indicators:
+                    continue
+                else:
+                    extra[col] = raw
+                    continue
+            try:
+                values[col] = parse_value(ind, raw)
+            except CellError as e:
+                reject(col, raw, str(e))
+        for ind in inds.values():
+            if ind.id not in values and ind.id not in record:
+                if ind.required and not is_province:
+                    reject(ind.id, None, "column missing (required)")
+                else:
+                    values[ind.id] = None if ind.type != "boolean" or not ind.required else False
+        if not bad and not is_province:
+            self._cross_checks(values, reject)
+        if code and not bad:
+            seen = self.province_seen if is_province else self.seen
+            if code in seen:
+                p0, r0 = seen[code]
+                reject("unit_code", record.get("unit_code") or code,
+                       f"duplicate unit_code: already given in {p0} row {r0}")
+            else:
+                seen[code] = (path, rowno)
+        if bad:
+            self.rejected.extend(bad)
+            return None
+        return Unit(code=code, name=nfc(str(name)).strip(), type=utype, province_code=pcode, year=year,
+                    values=values, path=path, row=rowno, district_code=district, extra=extra)
+
+    def _cross_checks(self, values: dict, reject) -> None:
+        from .python_backend import eval_bool
+
+        for c in self.level.constraints:
+            reads = {n for n in _names(c.cond)}
+            if any(values.get(n) is None for n in reads):
+                continue
+            if not eval_bool(c.cond, values, self.level):
+                first = c.first
+                reject(first, values.get(first), f"{c.message} ({c.text})")
+        for d in self.level.derived.values():
+            if d.zero == "reject":
+                r = ratio(values, d.num, d.den)
+                if r is not None and r[1] == 0:
+                    col = d.den[0]
+                    reject(col, values.get(col), f"{d.id} = {d.text} has a zero denominator")
+
+
+def _names(node):
+    from .expr import names_in
+
+    return [n.id for n in names_in(node)]
+
+
+def _code(raw: Any, width: int) -> Optional[str]:
+    if _blank(raw) or isinstance(raw, bool):
+        return None
+    if isinstance(raw, float):
+        if not raw.is_integer():
+            return None
+        raw = int(raw)
+    text = str(raw).strip()
+    if not text.isdigit() or len(text) > width:
+        return None
+    return text.zfill(width)
+
+
+def _fold_header(s: str) -> str:
+    s = nfc(s).lower()
+    s = re.sub(r"\s*\([^)]*\)\s*$", "", s)  # "Số nhân khẩu (người)" → label without unit
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def as_fraction(v: Any) -> Any:
+    return Fraction(v) if isinstance(v, Decimal) else v

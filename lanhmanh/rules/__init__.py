@@ -1,0 +1,1 @@
+"""The shipped rule packs (YAML data, never Python)."""

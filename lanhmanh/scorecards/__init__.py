@@ -1,0 +1,1 @@
+"""Reading submissions and writing results (CSV, JSON; workbooks later). No rule logic."""

@@ -1,0 +1,81 @@
+"""The JSON result of `score --json` (interfaces.md), written atomically."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..engine.evidence import criteria_evidence, value_for_output
+from ..engine.scoring import BatchResult
+
+
+def result_dict(batch: BatchResult) -> dict:
+    pack = batch.pack
+    lv = pack.commune
+    units = []
+    for r in batch.units:
+        u, out = r.unit, r.outcome
+        units.append({
+            "unit_code": u.code,
+            "unit_name": u.name,
+            "unit_type": u.type,
+            "province_code": u.province_code,
+            "district_code": u.district_code,
+            "year": u.year,
+            "class": out.class_id,
+            "class_label": lv.class_label(out.class_id),
+            "total": out.total,
+            "vetoes": list(out.vetoes),
+            "rank_province": r.rank_province,
+            "rank_national": r.rank_national,
+            "criteria": criteria_evidence(lv, u.values, out),
+            "source": {"path": u.path, "row": u.row},
+            **({"extra": {k: value_for_output(v) for k, v in u.extra.items()}} if u.extra else {}),
+        })
+    provinces = []
+    for p in batch.provinces:
+        entry: dict[str, Any] = {
+            "province_code": p.province_code,
+            "units": p.n_units,
+            "class_counts": p.class_counts,
+            "class": None,
+            "class_label": None,
+            "criteria": [],
+        }
+        if p.outcome is not None and pack.province is not None:
+            entry["class"] = p.outcome.class_id
+            entry["class_label"] = pack.province.class_label(p.outcome.class_id)
+            entry["values"] = {k: value_for_output(v) for k, v in p.values.items()}
+            entry["supplied"] = p.supplied
+            entry["criteria"] = criteria_evidence(pack.province, p.values, p.outcome)
+        provinces.append(entry)
+    return {
+        "pack": pack.meta(),
+        "inputs": batch.inputs,
+        "engine": {"name": batch.engine, "version": __version__},
+        "units": units,
+        "provinces": provinces,
+        "rejected": [x.as_dict() for x in batch.rejected],
+        "warnings": [w.as_dict() for w in batch.warnings],
+    }
+
+
+def write_json_atomic(path: str, doc: dict) -> None:
+    """Write to a temporary file beside the target, then rename: never a half-written file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(doc, f, ensure_ascii=False, indent=1)
+            f.write("\n")
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
