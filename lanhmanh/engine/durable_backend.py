@@ -35,6 +35,7 @@ from . import expr as E
 from .loader import higher_than
 from .outcome import Outcome
 from .pack import UNCLASSIFIED, Level
+from .scoring import EngineRefused
 
 TRUE, FALSE = True, False
 MARK = {"$eq": {"_t": 1}}
@@ -42,6 +43,10 @@ MARK = {"$eq": {"_t": 1}}
 
 class DurableError(RuntimeError):
     """durable_rules did something the adapter does not accept; never swallowed."""
+
+
+class ValueTooLarge(EngineRefused):
+    """A value would overflow the 64-bit arithmetic of durable_rules."""
 
 
 class _Host(durable_engine.Host):
@@ -148,6 +153,7 @@ class _Compiler:
         for key in level.shares:
             self.ratios[key] = ((fields[key + "#n"],), (fields[key + "#d"],), "unknown")
         self.field_scale = {fields[k]: s for k, s in self.scale.items()}
+        self.polys: list[tuple[int, int]] = []  # (degree, sum of |coefficients|) of each emitted P
 
     # -- conditions --------------------------------------------------------------------------
     def cond(self, node: E.Node, neg: bool = False):
@@ -331,6 +337,8 @@ class _Compiler:
             if o in ("<=", "<"):
                 return {"$lt": {f: math.ceil(t)}}
             return FALSE if o == "==" else {"$ex": {f: 1}}
+        deg = max(len(m) for m in ip)
+        self.polys.append((deg, sum(abs(c) for c in ip.values())))
         return {ZOP[op]: {"_z": self._expr(ip)}}
 
     def _expr(self, ip: dict):
@@ -364,10 +372,67 @@ class _Compiler:
         return isinstance(node, E.Call) and node.fn != "share"
 
 
-def _rule(cond) -> Optional[dict]:
+MAX_TERMS = 4096  # disjuncts of one rule after splitting; beyond that the pack is refused
+MAX_EXPRESSIONS = 24  # durable_rules allows 31 expressions per rule (MAX_SEQUENCE_EXPRESSIONS 32)
+
+
+def _dnf(cond) -> list[list]:
+    """A condition as a list of conjunctions of atomic tests (disjunctive normal form)."""
+    if cond is TRUE:
+        return [[]]
     if cond is FALSE:
-        return None
-    return {"all": [{"m": MARK if cond is TRUE else {"$and": [MARK, cond]}}], "run": "noop"}
+        return []
+    if "$or" in cond:
+        out = []
+        for c in cond["$or"]:
+            out.extend(_dnf(c))
+        return out
+    if "$and" in cond:
+        terms: list[list] = [[]]
+        for c in cond["$and"]:
+            sub = _dnf(c)
+            terms = [t + s for t in terms for s in sub]
+            if len(terms) > MAX_TERMS:
+                raise DurableError("a condition expands into more than "
+                                   f"{MAX_TERMS} alternatives; use --engine python for this pack")
+        return terms
+    return [[cond]]
+
+
+def _rules(name: str, cond, pri: Optional[int] = None) -> dict[str, dict]:
+    """One rule per alternative of the condition: durable_rules caps the expressions of one rule
+    at 31, so an `or` is split into sibling rules (`name`, `name~1`, ...) that mean the same."""
+    out: dict[str, dict] = {}
+    seen = set()
+    for k, term in enumerate(_dnf(cond)):
+        uniq = list({json.dumps(a, sort_keys=True): a for a in term}.values())
+        key = json.dumps(sorted(json.dumps(a, sort_keys=True) for a in uniq))
+        if key in seen:
+            continue
+        seen.add(key)
+        if len(uniq) + 3 > MAX_EXPRESSIONS:
+            raise DurableError(f"rule {name} has {len(uniq)} tests in one alternative, more than "
+                               "durable_rules accepts; use --engine python for this pack")
+        m = MARK if not uniq else {"$and": [MARK] + uniq}
+        rule: dict[str, Any] = {"all": [{"m": m}], "run": "noop"}
+        if pri is not None:
+            rule["pri"] = pri
+        out[name if k == 0 else f"{name}~{len(out)}"] = rule
+    return out
+
+
+
+def _cap(deg: int, coef_sum: int) -> int:
+    """The largest x with coef_sum * x**deg < 2**63: keeps every product exact in int64."""
+    limit = (2 ** 63 - 1) // max(coef_sum, 1)
+    lo, hi = 0, 2 ** 62
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if mid ** deg <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 class DurableBackend:
@@ -397,22 +462,17 @@ class DurableBackend:
         stage1: dict[str, dict] = {}
         for i, cid in enumerate(self.crit_ids):
             for j, band in enumerate(lv.criteria[cid].bands):
-                r = _rule(c1.cond(band.cond))
-                if r is not None:
-                    stage1[f"c{i}_{j}"] = r
+                stage1.update(_rules(f"c{i}_{j}", c1.cond(band.cond)))
         for i, (vid, v) in enumerate(lv.vetoes.items()):
-            r = _rule(c1.cond(v.cond))
-            if r is not None:
-                stage1[f"v{i}"] = r
-        stage1["seen"] = _rule(TRUE)  # every fact is handled
+            stage1.update(_rules(f"v{i}", c1.cond(v.cond)))
+        stage1.update(_rules("seen", TRUE))  # every fact is handled
         c2 = _Compiler(lv, fields, stage2=True)
         stage2: dict[str, dict] = {}
         for i, k in enumerate(lv.classes):
-            r = _rule(TRUE if k.residual else c2.cond(k.cond))
-            if r is not None:
-                r["pri"] = i
-                stage2[f"k{i}"] = r
-        stage2["none"] = {**_rule(TRUE), "pri": len(lv.classes)}
+            stage2.update(_rules(f"k{i}", TRUE if k.residual else c2.cond(k.cond), pri=i))
+        stage2.update(_rules("none", TRUE, pri=len(lv.classes)))
+        # the largest value a field may hold so that no compiled product leaves 64-bit integers
+        self.cap = min([2 ** 62] + [_cap(deg, s) for deg, s in c1.polys + c2.polys])
         self.definitions = {"criteria": stage1, "classes": stage2}
         key = json.dumps(self.definitions, sort_keys=True, ensure_ascii=False)
         import hashlib
@@ -424,11 +484,13 @@ class DurableBackend:
         self.band_of = {}
         for name in stage1:
             if name.startswith("c"):
-                i, j = name[1:].split("_")
+                i, j = name[1:].split("~")[0].split("_")
                 self.band_of[name] = (int(i), int(j))
-        self.class_of = {f"k{i}": k.id for i, k in enumerate(lv.classes)}
-        self.class_of["none"] = UNCLASSIFIED
-        self.veto_of = {f"v{i}": vid for i, vid in enumerate(lv.vetoes)}
+        self.class_of = {name: (lv.classes[int(name[1:].split("~")[0])].id if name.startswith("k")
+                                else UNCLASSIFIED) for name in stage2}
+        self.veto_of = {name: list(lv.vetoes)[int(name[1:].split("~")[0])] for name in stage1
+                        if name.startswith("v")}
+        self.n_rules = (len(stage1), len(stage2))
         self.points = [[b.points for b in lv.criteria[cid].bands] for cid in self.crit_ids]
         self.scored = lv.scored
         self.sid = itertools.count()
@@ -478,6 +540,10 @@ class DurableBackend:
 
     def evaluate(self, values: dict, extra_ratios: Optional[dict] = None) -> Outcome:
         fact = self.fact(values, extra_ratios)
+        for k, x in fact.items():
+            if isinstance(x, int) and abs(x) > self.cap:
+                raise ValueTooLarge(f"a value of {x} is too large for exact 64-bit arithmetic in durable_rules "
+                                   f"(at most {self.cap} for this pack); use --engine python")
         with self.lock:
             fired = self._fire(self.h1, dict(fact), as_event=False)
             if "seen" not in fired:
@@ -503,12 +569,13 @@ class DurableBackend:
                 else:
                     outcomes.append((False, 0, None))
                 fact[f"c{i}"] = 1 if i in bands else 0
-            veto_ids = [vid for name, vid in self.veto_of.items() if name in vetoes]
-            for name in self.veto_of:
-                fact[name] = 1 if name in vetoes else 0
+            hit = {self.veto_of[name] for name in vetoes}
+            veto_ids = [vid for vid in self.level.vetoes if vid in hit]
+            for i, vid in enumerate(self.level.vetoes):
+                fact[f"v{i}"] = 1 if vid in hit else 0
             fact["_vetoed"] = 1 if vetoes else 0
             fact["_total"] = total
             fired2 = self._fire(self.h2, fact, as_event=True)
-        if len(fired2) != 1 or fired2[0] not in self.class_of:
+        if not fired2 or fired2[0] not in self.class_of or len(set(self.class_of.get(n) for n in fired2)) != 1:
             raise DurableError(f"class ruleset fired {fired2}, expected exactly one class")
         return Outcome(self.class_of[fired2[0]], total if self.scored else None, veto_ids, outcomes)

@@ -327,6 +327,6 @@ def to_text(node: Node) -> str:
 
 def _paren(node: Node) -> str:
     text = to_text(node)
-    if isinstance(node, (BoolOp, Compare, Arith)):
+    if isinstance(node, (BoolOp, Compare, Arith, Not, Neg)):
         return f"({text})"
     return text

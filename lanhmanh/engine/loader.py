@@ -68,16 +68,33 @@ def _ver(v: str) -> tuple:
 class _Src:
     """Where an expression string sits in the file, to turn offsets into line:column."""
 
-    def __init__(self, line: int, col: int, value: Any):
+    def __init__(self, line: int, col: int, value: Any, lines: Optional[list[str]] = None):
         self.line, self.col = line, col
         self.block = isinstance(value, (LiteralScalarString, FoldedScalarString))
         self.quoted = isinstance(value, (DoubleQuotedScalarString, SingleQuotedScalarString))
+        self.lines = lines or []
 
     def at(self, offset: int, text: str) -> tuple[int, int]:
-        if self.block:
-            before = text[:offset]
-            return self.line + 1 + before.count("\n"), offset - (before.rfind("\n") + 1) + 1
-        return self.line, self.col + offset + (1 if self.quoted else 0)
+        if not self.block:
+            return self.line, self.col + offset + (1 if self.quoted else 0)
+        # a block scalar (| or >): its content starts on the next line, indented; each content
+        # line contributes its text plus one joining character (newline, or space when folded)
+        first = self.line  # 1-based line of the indicator; content lines follow it
+        content = []
+        for raw in self.lines[first:]:
+            if raw.strip() == "" and not content:
+                continue
+            content.append(raw)
+        indent = len(content[0]) - len(content[0].lstrip(" ")) if content else 0
+        pos = 0
+        for k, raw in enumerate(self.lines[first:], start=first + 1):
+            if raw.strip() and len(raw) - len(raw.lstrip(" ")) < indent:
+                break
+            seg = raw[indent:].rstrip("\n")
+            if offset <= pos + len(seg):
+                return k, indent + (offset - pos) + 1
+            pos += len(seg) + 1
+        return first + 1, indent + 1
 
 
 class _Loader:
@@ -114,7 +131,7 @@ class _Loader:
 
     def src(self, node: Any, key: Any) -> _Src:
         line, col = self.pos(node, key)
-        return _Src(line, col, node[key] if node is not None else None)
+        return _Src(line, col, node[key] if node is not None else None, self.lines)
 
     # ---- the phases --------------------------------------------------------------------------
     def run(self) -> Optional[Pack]:
@@ -129,6 +146,7 @@ class _Loader:
         except UnicodeDecodeError as e:
             self.err(0, 0, f"rule file is not UTF-8 text (byte {e.start})")
             return None
+        self.lines = text.splitlines()
         yaml = YAML(typ="rt")
         yaml.preserve_quotes = True
         yaml.allow_duplicate_keys = False
@@ -294,6 +312,9 @@ class _Loader:
             if not ind.required:
                 self._at(src, text, node.pos, f"{node.id!r} is optional; a rate must read required indicators")
                 return None
+            if ind.min is None or ind.min < 0:
+                self._at(src, text, node.pos, f"{node.id!r} may be negative; a rate reads indicators with min >= 0")
+                return None
             return [node.id]
         if isinstance(node, E.Arith) and node.op == "+":
             left = self._sum_terms(node.left, text, src, indicators)
@@ -319,17 +340,20 @@ class _Loader:
         try:
             return E.parse(str(text))
         except E.ExprSyntaxError as e:
-            self._at(src, str(text), e.offset, f"syntax: {e.message} in `{text}`")
+            hint = ""
+            if str(text).count("(") > str(text).count(")"):
+                hint = " (inside a YAML {...} mapping, quote an expression that contains commas)"
+            self._at(src, str(text), e.offset, f"syntax: {e.message} in `{text}`{hint}")
             return None
 
     def _at(self, src: _Src, text: str, offset: int, msg: str) -> None:
         line, col = src.at(offset, str(text))
         self.err(line, col, msg)
 
-    def _cite(self, cite: Any, node: Any, key_owner: Any, what: str) -> Optional[str]:
+    def _cite(self, cite: Any, node: Any, where: tuple[int, int], what: str) -> Optional[str]:
         if cite is None:
             if self.official:
-                line, col = self.pos(node) if node is not None else (0, 0)
+                line, col = where
                 self.err(line, col, f"{what} has no `cite`: every rule of an official pack cites its source")
             return None
         if isinstance(cite, str):
@@ -425,7 +449,7 @@ class _Loader:
                     node = scope.check_bool(b.when, self.src(rawc["bands"][i], "when"), cid, reads)
                     if node is not None:
                         bands.append(Band(node, b.points, E.to_text(node), b.label))
-            cite = self._cite(c.cite, rawc, raw, f"criterion {cid!r}")
+            cite = self._cite(c.cite, rawc, self.keypos(raw, cid), f"criterion {cid!r}")
             out[cid] = Criterion(cid, c.title, bands, scored=c.points is not None or c.bands is not None,
                                  cite=cite, note=c.note, group=c.group, tier=c.tier, aspect=c.aspect,
                                  reads=tuple(reads))
@@ -436,7 +460,7 @@ class _Loader:
         for vid, v in specs.items():
             reads: dict[str, None] = {}
             node = scope.check_bool(v.when, self.src(raw[vid], "when"), vid, reads)
-            cite = self._cite(v.cite, raw[vid], raw, f"veto {vid!r}")
+            cite = self._cite(v.cite, raw[vid], self.keypos(raw, vid), f"veto {vid!r}")
             if node is not None:
                 out[vid] = Veto(vid, v.title, node, E.to_text(node), cite, v.note, tuple(reads))
         return out
@@ -476,7 +500,7 @@ class _Loader:
     def _classes(self, specs: list, raw: Any, scope: "_Scope") -> list[ClassDef]:
         out: list[ClassDef] = []
         seen: dict[str, int] = {}
-        texts: dict[str, str] = {}
+        texts: dict[str, tuple] = {}
         always: Optional[str] = None
         for i, c in enumerate(specs):
             rawc = raw[i]
@@ -488,7 +512,7 @@ class _Loader:
             if always is not None:
                 self.err(line, col, f"class {c.id!r} can never be reached: class {always!r} before it "
                                     "catches every unit")
-            cite = self._cite(c.cite, rawc, raw, f"class {c.id!r}")
+            cite = self._cite(c.cite, rawc, (line, col), f"class {c.id!r}")
             if c.residual:
                 if c.when is not None:
                     self.err(*self.pos(rawc, "when"), "a residual class takes no `when`")
@@ -504,10 +528,14 @@ class _Loader:
             text = E.to_text(node)
             if isinstance(node, E.Bool) and node.value:
                 always = c.id
-            if text in texts:
-                self.err(*self.pos(rawc, "when"), f"class {c.id!r} can never be reached: class "
-                                                  f"{texts[text]!r} has the same condition and comes first")
-            texts[text] = c.id
+            mine = _conjuncts(node)
+            for earlier, (eid, theirs) in texts.items():
+                if theirs <= mine:  # every condition of the earlier class is among mine
+                    why = "the same condition" if theirs == mine else f"a condition ({earlier}) that this one implies"
+                    self.err(*self.pos(rawc, "when"), f"class {c.id!r} can never be reached: class {eid!r} "
+                                                      f"has {why} and comes first")
+                    break
+            texts[text] = (c.id, mine)
             out.append(ClassDef(c.id, c.label, node, False, text, cite, c.note))
         if not out:
             self.err(*self.keypos(self.raw, "classes"), "no classes")
@@ -735,6 +763,15 @@ class _Scope:
             self.reads[key] = None
             return "num"
         return None
+
+
+def _conjuncts(node: E.Node) -> frozenset:
+    """The parts of a condition joined by `and` (or `all(...)`), as canonical text."""
+    if isinstance(node, E.BoolOp) and node.op == "and":
+        return frozenset().union(*(_conjuncts(x) for x in node.items))
+    if isinstance(node, E.Call) and node.fn == "all":
+        return frozenset().union(*(_conjuncts(x) for x in node.args))
+    return frozenset([E.to_text(node)])
 
 
 def _tname(t: str) -> str:

@@ -15,8 +15,8 @@ from .validate import Rejection, Unit, Warning_
 ENGINES = ("durable", "python")
 
 
-class BackendUnavailable(RuntimeError):
-    pass
+class EngineRefused(RuntimeError):
+    """A backend cannot score this unit exactly (e.g. a value too large for durable_rules)."""
 
 
 def make_backend(name: str, level: Level):
@@ -167,6 +167,7 @@ def score_units(pack: Pack, units: Iterable[Unit], engine: str = "durable",
                 rejected: Optional[list[Rejection]] = None,
                 warnings: Optional[list[Warning_]] = None) -> BatchResult:
     warnings = list(warnings or [])
+    rejected = list(rejected or [])
     backend = make_backend(engine, pack.commune)
     results: list[UnitResult] = []
     province_rows: list[Unit] = []
@@ -175,7 +176,12 @@ def score_units(pack: Pack, units: Iterable[Unit], engine: str = "durable",
             if u.type in ("tỉnh", "thành phố"):
                 province_rows.append(u)
                 continue
-            out = backend.evaluate(u.values)
+            try:
+                out = backend.evaluate(u.values)
+            except EngineRefused as e:
+                rejected.append(
+                    Rejection(u.path, u.row, "", u.code, f"{backend.name} engine refused the row: {e}"))
+                continue
             if out.class_id == UNCLASSIFIED:
                 warnings.append(Warning_(u.path, u.row, None, f"unit {u.code} ({u.name}) reaches no class: "
                                                               "reported as 'unclassified' and ranked last"))
@@ -189,5 +195,4 @@ def score_units(pack: Pack, units: Iterable[Unit], engine: str = "durable",
             warnings.append(Warning_(u.path, u.row, "unit_type", "this pack has no province level; "
                                                                  "the province row is ignored"))
     provinces = roll_up(pack, ordered, province_rows, engine, warnings)
-    return BatchResult(pack, getattr(backend, "name", engine), ordered, provinces, list(rejected or []),
-                       warnings)
+    return BatchResult(pack, getattr(backend, "name", engine), ordered, provinces, rejected, warnings)

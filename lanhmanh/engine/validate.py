@@ -105,6 +105,8 @@ def parse_value(ind: Indicator, raw: Any) -> Any:
         value = _to_int(raw)
     else:
         value = _to_decimal(raw, ind.decimals)
+    if abs(value) > MAX_MAGNITUDE:
+        raise CellError(f"implausibly large (more than {MAX_MAGNITUDE:,})".replace(",", "."))
     if ind.min is not None and value < ind.min:
         raise CellError(f"below the minimum {ind.min}" if ind.min != 0 else "negative (must be ≥ 0)")
     if ind.max is not None and value > ind.max:
@@ -112,7 +114,12 @@ def parse_value(ind: Indicator, raw: Any) -> Any:
     return value
 
 
+MAX_MAGNITUDE = 10 ** 12  # no commune counts a trillion of anything; keeps exact int64 arithmetic safe
 _INT_RE = re.compile(r"^[+-]?\d+$")
+# "3.000" is three thousand in a Vietnamese sheet and three in an English one: never guess
+_GROUPED_RE = re.compile(r"^[+-]?[1-9]\d{0,2}([.,]\d{3})+$")
+AMBIGUOUS = "ambiguous: a dot or comma before exactly three digits may be a thousands separator; " \
+            "write the number without separators"
 
 
 def _to_int(raw: Any) -> int:
@@ -129,6 +136,8 @@ def _to_int(raw: Any) -> int:
             return int(raw)
         raise CellError("not a whole number")
     text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
+    if _GROUPED_RE.match(text):
+        raise CellError(AMBIGUOUS)
     if _INT_RE.match(text):
         return int(text)
     if re.match(r"^[+-]?\d+\.0+$", text):
@@ -143,6 +152,8 @@ def _to_decimal(raw: Any, places: int) -> Decimal:
         value = Decimal(raw)
     else:
         text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
+        if _GROUPED_RE.match(text):
+            raise CellError(f"more than {places} decimal places, or {AMBIGUOUS}")
         if "," in text and "." not in text and text.count(",") == 1:
             text = text.replace(",", ".")  # Vietnamese decimal comma: 750,5
         if not re.match(r"^[+-]?(\d+(\.\d*)?|\.\d+)$", text):
