@@ -1,0 +1,64 @@
+"""Helpers shared by the test modules: input rows for the two pack families, pack locations."""
+from __future__ import annotations
+
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+TEST_PACKS = TESTS / "packs"
+QD28_TEST = TEST_PACKS / "qd28-test.yaml"  # qd-28-2025 as domain.md states it, owned by the tests
+XLM_TEST = TEST_PACKS / "xlm-test.yaml"  # xa-lanh-manh as domain.md states it, owned by the tests
+
+QD28_INDICATORS = ("population", "users_with_records", "harbouring_points", "drug_arrests", "drug_plants",
+                   "drug_plant_area_m2", "on_key_route", "resident_users_untreated",
+                   "resident_drug_violators", "wanted_drug_fugitives")
+XLM_INDICATORS = ("has_annual_plan", "tasks_assigned", "communication_sessions", "villages_total",
+                  "villages_reached", "villages_healthy", "businesses_conditional", "businesses_inspected",
+                  "violations_detected", "violations_handled", "new_drug_addicts", "new_drug_addicts_prev",
+                  "addicts_total", "addicts_managed", "harbouring_points", "prostitution_hotspots",
+                  "sex_workers_known", "sex_workers_supported", "venues_prostitution_violations")
+
+
+def identity(code: int | str = 1, name: str | None = None, unit_type: str = "xã", province: str = "01",
+             year: int | None = 2025) -> dict:
+    code = f"{int(code):05d}" if isinstance(code, int) else code
+    row = {"unit_code": code, "unit_name": name or f"Xã {code}", "unit_type": unit_type,
+           "province_code": province}
+    if year is not None:
+        row["year"] = year
+    return row
+
+
+def qd28_values(**over) -> dict:
+    """A drug-free commune of 10,000 people; keyword arguments override indicators."""
+    v = {"population": 10000, "users_with_records": 0, "harbouring_points": 0, "drug_arrests": 0,
+         "drug_plants": 0, "drug_plant_area_m2": "0", "on_key_route": False, "resident_users_untreated": 0,
+         "resident_drug_violators": 0, "wanted_drug_fugitives": 0}
+    v.update(over)
+    return v
+
+
+def xlm_values(**over) -> dict:
+    """A commune that earns all 100 points; keyword arguments override indicators."""
+    v = {"has_annual_plan": True, "tasks_assigned": True, "communication_sessions": 12, "villages_total": 10,
+         "villages_reached": 10, "villages_healthy": 10, "businesses_conditional": 4,
+         "businesses_inspected": 4, "violations_detected": 0, "violations_handled": 0, "new_drug_addicts": 0,
+         "new_drug_addicts_prev": None, "addicts_total": 0, "addicts_managed": 0, "harbouring_points": 0,
+         "prostitution_hotspots": 0, "sex_workers_known": 0, "sex_workers_supported": 0,
+         "venues_prostitution_violations": 0}
+    v.update(over)
+    return v
+
+
+def qd28_row(code: int | str = 1, province: str = "01", name: str | None = None, **over) -> dict:
+    return {**identity(code, name=name, province=province), **qd28_values(**over)}
+
+
+def xlm_row(code: int | str = 1, province: str = "01", name: str | None = None, **over) -> dict:
+    return {**identity(code, name=name, province=province), **xlm_values(**over)}
+
+
+class Readable:
+    """A parametrize value that names its own test id, verbatim (Vietnamese letters kept: the
+    conftest hook `pytest_make_parametrize_id` returns `test_id` without ASCII escaping)."""
+
+    test_id: str = ""
