@@ -1,6 +1,6 @@
 """Rebuilds the committed sample inputs of this folder (reproducible: same files on every run).
 
-    python examples/make_samples.py            # writes the four CSV files next to this script
+    python examples/make_samples.py            # writes the three CSV files next to this script
     python examples/make_samples.py --check    # only checks that the committed files are current
 
 Codes, names and types of Nghệ An's 130 units are official (package `vietnam-provinces`, list in

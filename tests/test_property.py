@@ -25,7 +25,7 @@ from lanhmanh.engine.scoring import UnitResult, make_backend, rank, score_units
 from lanhmanh.engine.validate import Unit, Validator
 from lmtest import QD28_INDICATORS, QD28_TEST, XLM_INDICATORS, XLM_TEST, identity, xlm_values
 
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # ---- packs and backends -------------------------------------------------------------------------
 
@@ -240,24 +240,15 @@ def test_xlm_backends_agree(ref):
         unit = validate(pack, values)
         out = py.evaluate(unit.values)
         assert_same(out, du.evaluate(unit.values), unit.values)
+        # domain.md §2: 100 points at most; a vetoed commune is never healthy, an unvetoed one
+        # with 90 points or more always is
         assert 0 <= out.total <= 100
-
-    prop()
-
-
-@pytest.mark.parametrize("ref", XLM_PACKS)
-def test_xlm_vetoed_commune_is_never_healthy(ref):
-    pack, py, _ = backends(ref)
-
-    @SETTINGS
-    @given(values=xlm_commune())
-    def prop(values):
-        unit = validate(pack, values)
-        out = py.evaluate(unit.values)
         if unit.values["prostitution_hotspots"] > 0 or unit.values["harbouring_points"] > 0:
-            assert out.vetoes and out.class_id != "healthy"
-        elif out.total >= 90:
-            assert out.class_id == "healthy"
+            assert out.vetoes and out.class_id != "healthy", unit.values
+        else:
+            assert not out.vetoes, unit.values
+            if out.total >= 90:
+                assert out.class_id == "healthy", unit.values
 
     prop()
 
@@ -334,7 +325,7 @@ def test_qd28_province_outcomes_agree(ref):
         warnings.simplefilter("ignore")
         make_backend("durable", pack.province)
 
-    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(rows=qd28_batch())
     def prop(rows):
         check_province_batch(pack, rows)

@@ -1,5 +1,6 @@
 """Evidence for every criterion of a unit: the values read, the threshold, met or not, points,
-citation. Built from the pack and the unit's values, for criteria that fired and those that did not."""
+citation, interpretation note. Built from the pack and the unit's values, for the criteria that
+were met and for those that were not ("why not" matters as much as "why")."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -13,46 +14,88 @@ from .pack import Level
 def value_for_output(v: Any) -> Any:
     """Exact values for JSON: ints and bools as they are, decimals as text, rates as 'n/d'."""
     if isinstance(v, tuple) and len(v) == 2:
-        return f"{v[0]}/{v[1]}"
+        return f"{value_for_output(v[0])}/{value_for_output(v[1])}"
     if isinstance(v, Fraction):
-        return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+        return str(v.numerator) if v.denominator == 1 else str(Decimal(v.numerator) / Decimal(v.denominator)) \
+            if _terminates(v) else f"{v.numerator}/{v.denominator}"
     if isinstance(v, Decimal):
         return str(v)
     return v
 
 
-def read_values(level: Level, values: dict, names: tuple) -> dict:
-    out: dict[str, Any] = {}
-    for n in names:
-        d = level.derived.get(n)
-        if d is not None:
-            for k in d.reads:
-                out[k] = value_for_output(values.get(k))
-            num = sum(Fraction(values[k]) for k in d.num if values.get(k) is not None)
-            den = sum(Fraction(values[k]) for k in d.den if values.get(k) is not None)
-            out[n] = value_for_output((num, den))
-        elif n in values and isinstance(values[n], tuple):  # share(...) at province level
-            out[n] = value_for_output(values[n])
-        elif n in values:
-            out[n] = value_for_output(values.get(n))
-        elif n in level.indicators:
-            out[n] = None
-    return out
+def _terminates(f: Fraction) -> bool:
+    d = f.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    return d == 1
+
+
+class EvidenceBuilder:
+    """Per level, the static half of every criterion's evidence, computed once."""
+
+    def __init__(self, level: Level):
+        self.level = level
+        self.static = []
+        for c in level.criteria.values():
+            names = []  # (output name, kind, payload)
+            for n in c.reads:
+                d = level.derived.get(n)
+                if d is not None:
+                    for k in d.reads:
+                        names.append((k, "value", k))
+                    names.append((n, "ratio", d))
+                else:
+                    names.append((n, "value", n))
+            seen = set()
+            uniq = [x for x in names if not (x[0] in seen or seen.add(x[0]))]
+            self.static.append((c, uniq, {
+                "id": c.id, "title": c.title, "threshold": c.threshold, "cite": c.cite, "note": c.note,
+                "max_points": c.max_points if c.scored else None, "scored": c.scored,
+            }))
+
+    def build(self, values: dict, out: Outcome) -> list[dict]:
+        cache: dict[str, Any] = {}
+        rows = []
+        for i, (c, names, base) in enumerate(self.static):
+            met, pts, band = out.outcomes[i]
+            inputs = {}
+            for name, kind, payload in names:
+                if name not in cache:
+                    if kind == "ratio":
+                        cache[name] = _ratio_text(values, payload)
+                    else:
+                        cache[name] = value_for_output(values.get(payload))
+                inputs[name] = cache[name]
+            rows.append({
+                "id": base["id"], "title": base["title"], "met": met,
+                "points": pts if base["scored"] else None, "max_points": base["max_points"],
+                "band": band, "inputs": inputs, "threshold": base["threshold"],
+                "cite": base["cite"], "note": base["note"],
+            })
+        return rows
+
+
+def _ratio_text(values: dict, d) -> Any:
+    n = den = 0
+    for k in d.num:
+        x = values.get(k)
+        if x is None:
+            return None
+        n += x
+    for k in d.den:
+        x = values.get(k)
+        if x is None:
+            return None
+        den += x
+    return f"{value_for_output(n)}/{value_for_output(den)}"
+
+
+_BUILDERS: dict[int, EvidenceBuilder] = {}
 
 
 def criteria_evidence(level: Level, values: dict, out: Outcome) -> list[dict]:
-    rows = []
-    for i, c in enumerate(level.criteria.values()):
-        met, pts, band = out.outcomes[i]
-        rows.append({
-            "id": c.id,
-            "title": c.title,
-            "met": met,
-            "points": pts if c.scored else None,
-            "max_points": c.max_points if c.scored else None,
-            "band": band,
-            "inputs": read_values(level, values, c.reads),
-            "threshold": c.threshold,
-            "cite": c.cite,
-        })
-    return rows
+    b = _BUILDERS.get(id(level))
+    if b is None or b.level is not level:
+        b = _BUILDERS[id(level)] = EvidenceBuilder(level)
+    return b.build(values, out)

@@ -68,6 +68,8 @@ class Compiler:
             n = node.id
             if n in lv.derived:
                 return self.ratio_value(n, lv.derived[n].zero)
+            if n in lv.indicators and lv.indicators[n].type == "decimal":
+                return lambda v: None if (x := v.get(n)) is None else Fraction(x)
             return lambda v: v.get(n)
         if isinstance(node, E.Call) and node.fn == "share":
             return self.ratio_value(E.to_text(node), "unknown")
@@ -157,6 +159,11 @@ class Compiler:
                 return lambda v: (x := v.get(n)) is not None and x < t
             const = node.op == "!="
             return lambda v: v.get(n) is not None and const
+        # decimal OP constant: Decimal compares exactly with a Fraction
+        if isinstance(left, E.Name) and isinstance(right, E.Num) and left.id in lv.indicators \
+                and lv.indicators[left.id].type == "decimal":
+            n, c = left.id, right.value
+            return lambda v: (x := v.get(n)) is not None and op(x, c)
         # rate OP constant: cross multiplication, no Fraction built
         ratio_name, zero = self._ratio(left)
         if ratio_name is not None and isinstance(right, E.Num):
@@ -206,32 +213,43 @@ class Compiler:
 
 
 def prepare(level: Level, values: dict, extra_ratios: Optional[dict] = None) -> dict:
-    """Validated values → the evaluation dict: decimals as Fractions, rates as (num, den)."""
+    """Validated values → the evaluation dict, with every rate as an exact (num, den) pair."""
     v = dict(values)
-    for k, x in values.items():
-        if isinstance(x, Decimal):
-            v[k] = Fraction(x)
     for d in level.derived.values():
-        n = 0
-        den = 0
-        ok = True
-        for k in d.num:
-            x = v.get(k)
-            if x is None:
-                ok = False
-                break
-            n += x
-        if ok:
-            for k in d.den:
-                x = v.get(k)
-                if x is None:
-                    ok = False
-                    break
-                den += x
-        v[d.id] = (n, den) if ok else None
+        v[d.id] = ratio_of(v, d.num, d.den)
     if extra_ratios:
         v.update(extra_ratios)
     return v
+
+
+def ratio_of(v: dict, num: tuple, den: tuple):
+    """(sum of num, sum of den), exact (Decimals become Fractions); None when a value is blank."""
+    n = d = 0
+    for k in num:
+        x = v.get(k)
+        if x is None:
+            return None
+        n += Fraction(x) if isinstance(x, Decimal) else x
+    for k in den:
+        x = v.get(k)
+        if x is None:
+            return None
+        d += Fraction(x) if isinstance(x, Decimal) else x
+    return n, d
+
+
+def _ratio_fn(level: Level, num: tuple, den: tuple) -> Callable:
+    """A fast (num, den) reader for the common case of one integer over one integer."""
+    inds = level.indicators
+    if len(num) == 1 and len(den) == 1 and all(inds[k].type == "integer" for k in num + den):
+        a, b = num[0], den[0]
+
+        def one_over_one(v):
+            x = v.get(a)
+            y = v.get(b)
+            return None if x is None or y is None else (x, y)
+        return one_over_one
+    return lambda v: ratio_of(v, num, den)
 
 
 class PythonBackend:
@@ -250,9 +268,14 @@ class PythonBackend:
         self.classes = [(c.id, None if c.residual else comp.bool_(c.cond)) for c in level.classes]
         self.scored = level.scored
         self.n = len(ids)
+        self.ratios = [(d.id, _ratio_fn(level, d.num, d.den)) for d in level.derived.values()]
 
     def evaluate(self, values: dict, extra_ratios: Optional[dict] = None) -> Outcome:
-        v = prepare(self.level, values, extra_ratios)
+        v = dict(values)
+        for name, f in self.ratios:
+            v[name] = f(v)
+        if extra_ratios:
+            v.update(extra_ratios)
         return self.evaluate_prepared(v)
 
     def evaluate_prepared(self, v: dict) -> Outcome:
@@ -286,6 +309,5 @@ class PythonBackend:
 def eval_bool(node: E.Node, values: dict, level: Optional[Level] = None) -> bool:
     """Evaluate one condition over plain indicator values (used for cross-field constraints)."""
     lv = level or Level("adhoc", {}, {}, {}, {}, [])
-    v = {k: Fraction(x) if isinstance(x, Decimal) else x for k, x in values.items()}
-    return Compiler(lv).bool_(node)(v)
+    return Compiler(lv).bool_(node)(prepare(lv, values))
 
