@@ -548,3 +548,78 @@ def test_examples_score_the_same_on_both_engines(run_cli, workdir, name, pack):
     codes = [u["unit_code"] for u in doc["units"]]
     assert len(codes) == len(set(codes))
     assert all(len(c) == 5 and c.isdigit() for c in codes)
+
+
+# ---- the literal reading of QĐ 28 --------------------------------------------------------------
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_qd28_literal_reading_reports_unclassified_communes(run_cli, files, workdir, engine):
+    """domain.md §1: read literally, the example commune (0.6%, 0.2%, 600 plants, no point, no
+    route) reaches no class: it is reported as `unclassified` with a warning and ranked last."""
+    rules = pack_ref("qd-28-2025-literal")
+    table = {1: ({}, "drug_free"),
+             2: ({"resident_users_untreated": 1}, "type_3"),
+             4: ({"users_with_records": 50, "harbouring_points": 2, "drug_arrests": 10}, "type_1"),
+             5: ({"users_with_records": 49, "harbouring_points": 1, "drug_arrests": 5}, "type_2"),
+             8: ({"users_with_records": 60, "drug_arrests": 20, "drug_plants": 600, "wanted_drug_fugitives": 1},
+                 "unclassified")}
+    inp = files.csv("lit.csv", [qd28_row(code, **over) for code, (over, _) in table.items()])
+    result = score(run_cli, str(inp), "--rules", rules, "--json", "o.json", engine=engine)
+    assert result.exit_code == 0, result.output
+    doc = read_json(workdir / "o.json")
+    assert {u["unit_code"]: u["class"] for u in doc["units"]} == {f"{c:05d}": cls for c, (_, cls) in table.items()}
+    assert doc["units"][-1]["unit_code"] == "00008"
+    assert doc["units"][-1]["rank_national"] == len(table)
+    assert any("00008" in w["message"] for w in doc["warnings"])
+
+
+# ---- columns that collide or have no header ----------------------------------------------------
+
+def _qd28_header():
+    return list(qd28_row())
+
+
+def test_bug_duplicate_column_silently_overrides(run_cli, files, workdir):
+    """A header that names `population` twice: the second column silently wins (population 1
+    instead of 10,000 → user rate 5000% → type I), and nothing says so. Expected: the clash is
+    reported — the file refused (exit 4), the rows rejected (exit 1), or at least a warning."""
+    header = _qd28_header() + ["population"]
+    row = qd28_row(1, users_with_records=50, harbouring_points=2, drug_arrests=10, resident_users_untreated=1)
+    inp = files.text("dup.csv", ",".join(header) + "\n" +
+                     ",".join(str(row[h]) if h != "on_key_route" else "không" for h in header[:-1]) + ",1\n")
+    result = score(run_cli, str(inp), "--rules", str(QD28_TEST), "--json", "o.json", engine="python")
+    if result.exit_code in (1, 4):
+        return
+    doc = read_json(workdir / "o.json")
+    ia = next(c for c in by_code(doc)["00001"]["criteria"] if c["id"] == "I.a")
+    assert any(w["column"] == "population" for w in doc["warnings"]), \
+        f"population given twice, silently read as {ia['inputs']}"
+
+
+def test_bug_id_and_label_columns_for_the_same_indicator(run_cli, files, workdir):
+    """`population` and its Vietnamese label as two columns of one file: the later column silently
+    replaces the earlier. Expected: the clash is reported (exit 4 or 1, or a warning)."""
+    pack = load_pack(QD28_TEST)[0]
+    label = pack.commune.indicators["population"].label
+    rows = [{**qd28_row(1, users_with_records=50, harbouring_points=2, drug_arrests=10,
+                        resident_users_untreated=1), label: 100000}]
+    inp = files.csv("lab.csv", rows)
+    result = score(run_cli, str(inp), "--rules", str(QD28_TEST), "--json", "o.json", engine="python")
+    if result.exit_code in (1, 4):
+        return
+    doc = read_json(workdir / "o.json")
+    assert any(w["column"] in ("population", label) for w in doc["warnings"]), \
+        f"two population columns, one silently dropped: class {doc['units'][0]['class']}"
+
+
+def test_bug_cell_beyond_the_header_is_not_reported(run_cli, files, workdir):
+    """A row with one cell more than the header (a shifted row, an unquoted comma): the cell is kept
+    as `(column 25)` but no warning says so. interfaces.md: unknown columns are reported as warnings."""
+    header = list(xlm_row())
+    inp = files.text("extra.csv", ",".join(header) + "\n" +
+                     ",".join("có" if v is True else "" if v is None else str(v) for v in xlm_row().values())
+                     + ",thừa\n")
+    result = score(run_cli, str(inp), "--rules", str(XLM_TEST), "--json", "o.json")
+    assert result.exit_code in (0, 1), result.output
+    doc = read_json(workdir / "o.json")
+    assert any(w["row"] == 2 or "thừa" in w["message"] for w in doc["warnings"]) or doc["rejected"], doc["warnings"]

@@ -164,3 +164,40 @@ cases:
         assert "total: expected 0, got 5" in text
         assert "A: expected not met, got met" in text
         assert "A: expected 0 points, got 5" in text
+
+
+# ---- `lanhmanh test`: the same cases from the command line ------------------------------------
+
+def test_cli_test_runs_every_shipped_case(run_cli):
+    if not shipped_packs():
+        pytest.skip("no shipped pack in lanhmanh/rules/ yet")
+    result = run_cli("test", "-q")
+    n = sum(len(load_pack(p)[0].cases) for p in shipped_packs()) * len(ENGINES)
+    assert result.output.strip().splitlines()[-1] == f"{n} passed, 0 failed", result.output
+    assert result.exit_code == 0
+
+
+def test_cli_test_reports_a_failing_case(run_cli, files):
+    p = files.rules("failing.yaml", """\
+pack: {id: failing, title: T, version: "1", status: illustrative, effective_from: 2025-01-01}
+indicators:
+  n: {label: N, type: integer, min: 0}
+criteria:
+  A: {title: A, when: n >= 3, points: 5}
+classes:
+  - {id: good, label: Tốt, when: total >= 5}
+  - {id: bad, label: Chưa, residual: true}
+cases:
+  - name: đúng
+    given: {n: 3}
+    expect: {class: good}
+  - name: sai
+    given: {n: 2}
+    expect: {class: good}
+""")
+    result = run_cli("test", str(p))
+    assert result.exit_code == 1, result.output
+    assert "PASS failing [durable] đúng" in result.output
+    assert f"FAIL failing [python] sai ({p}:13)" in result.output
+    assert "class: expected good, got bad" in result.output
+    assert result.output.strip().endswith("2 passed, 2 failed")

@@ -141,10 +141,10 @@ FOP = {">=": "$gte", ">": "$gt", "<=": "$lte", "<": "$lt", "==": "$eq", "!=": "$
 
 
 class _Compiler:
-    def __init__(self, level: Level, fields: dict, stage2: bool):
+    def __init__(self, level: Level, fields: dict, known: set):
         self.level = level
         self.f = fields  # indicator / ratio-part name → fact field name
-        self.stage2 = stage2
+        self.known = known  # criteria / vetoes already decided by an earlier stage: 0/1 fields
         self.scale = {k: 10 ** ind.decimals for k, ind in level.indicators.items() if ind.type == "decimal"}
         self.optional = {fields[k] for k, ind in level.indicators.items() if not ind.required}
         self.ratios: dict[str, tuple] = {}  # ratio name → (num fields, den fields, zero policy)
@@ -174,7 +174,7 @@ class _Compiler:
                 if f in self.optional:
                     return {"$or": [{"$nex": {f: 1}}, {"$eq": {f: 0}}]}
                 return {"$eq": {f: 0}}
-            if self.stage2 and (n in lv.criteria or n in lv.vetoes or n == "vetoed"):
+            if n in self.known:
                 return {"$eq": {self.f[n]: 0 if neg else 1}}
             if n in lv.criteria:
                 bands = [self.cond(b.cond, neg) for b in lv.criteria[n].bands]
@@ -198,18 +198,17 @@ class _Compiler:
             return {"$nex": {f: 1}} if neg else {"$ex": {f: 1}}
         if fn == "or_higher":
             ids = higher_than(self.level, args[0].id)
+            if len(ids) > 1 and all(i in self.known for i in ids):  # c_a + c_b + ... >= 1
+                return self._emit(_padd(self._sum_fields(ids), _const(-1)), "<" if neg else ">=")
             parts = [self.cond(E.Name(i, node.pos), neg) for i in ids]
             return _and(*parts) if neg else _or(*parts)
         if fn == "at_least":
             k = int(args[0].value)
             items = list(args[1:])
             n = len(items)
-            if self.stage2 and all(isinstance(a, E.Name) and a.id in self.f and
-                                   (a.id in self.level.criteria or a.id in self.level.vetoes) for a in items):
+            if all(isinstance(a, E.Name) and a.id in self.known for a in items):
                 # sum of 0/1 result fields: at_least(k) ⇔ sum - k >= 0
-                s = {}
-                for a in items:
-                    s = _padd(s, {(self.f[a.id],): Fraction(1)})
+                s = self._sum_fields([a.id for a in items])
                 return self._emit(_padd(s, _const(-k)), "<" if neg else ">=")
             if neg:  # fewer than k hold ⇔ at least n-k+1 fail
                 want, parts = n - k + 1, [self.cond(a, True) for a in items]
@@ -217,6 +216,12 @@ class _Compiler:
                 want, parts = k, [self.cond(a, False) for a in items]
             return _or(*[_and(*combo) for combo in itertools.combinations(parts, want)])
         raise DurableError(f"cannot compile function {fn!r}")
+
+    def _sum_fields(self, ids) -> dict:
+        s: dict = {}
+        for i in ids:
+            s = _padd(s, {(self.f[i],): Fraction(1)})
+        return s
 
     # -- numbers -------------------------------------------------------------------------------
     def poly(self, node: E.Node) -> dict:
@@ -458,49 +463,71 @@ class DurableBackend:
         self.scale = {fields[k]: 10 ** ind.decimals for k, ind in lv.indicators.items() if ind.type == "decimal"}
         self.bools = {fields[k] for k, ind in lv.indicators.items() if ind.type == "boolean"}
 
-        c1 = _Compiler(lv, fields, stage2=False)
-        stage1: dict[str, dict] = {}
-        for i, cid in enumerate(self.crit_ids):
-            for j, band in enumerate(lv.criteria[cid].bands):
-                stage1.update(_rules(f"c{i}_{j}", c1.cond(band.cond)))
-        for i, (vid, v) in enumerate(lv.vetoes.items()):
-            stage1.update(_rules(f"v{i}", c1.cond(v.cond)))
-        stage1.update(_rules("seen", TRUE))  # every fact is handled
-        c2 = _Compiler(lv, fields, stage2=True)
-        stage2: dict[str, dict] = {}
+        # criteria and vetoes in layers: a layer reads only the 0/1 results of earlier layers,
+        # so no rule has to write out another criterion's condition (durable_rules caps a rule
+        # at 31 expressions, and small rules keep the Rete network small)
+        depth = _depths(lv)
+        layers = sorted(set(depth.values()) | {0})
+        self.stages = []  # (handle, band_of, veto_of, criteria indexes, veto indexes)
+        defs: dict[str, dict] = {}
+        polys: list = []
+        known: set = set()
+        for d in layers:
+            comp = _Compiler(lv, fields, set(known))
+            rules: dict[str, dict] = {}
+            for i, cid in enumerate(self.crit_ids):
+                if depth[cid] == d:
+                    for j, band in enumerate(lv.criteria[cid].bands):
+                        rules.update(_rules(f"c{i}_{j}", comp.cond(band.cond)))
+            for i, (vid, v) in enumerate(lv.vetoes.items()):
+                if depth[vid] == d:
+                    rules.update(_rules(f"v{i}", comp.cond(v.cond)))
+            rules.update(_rules("seen", TRUE))  # every fact is handled
+            defs[f"criteria{d}"] = rules
+            polys += comp.polys
+            known |= {n for n, x in depth.items() if x == d}
+        comp = _Compiler(lv, fields, set(lv.criteria) | set(lv.vetoes) | {"vetoed"})
+        classes: dict[str, dict] = {}
         for i, k in enumerate(lv.classes):
-            stage2.update(_rules(f"k{i}", TRUE if k.residual else c2.cond(k.cond), pri=i))
-        stage2.update(_rules("none", TRUE, pri=len(lv.classes)))
+            classes.update(_rules(f"k{i}", TRUE if k.residual else comp.cond(k.cond), pri=i))
+        classes.update(_rules("none", TRUE, pri=len(lv.classes)))
+        defs["classes"] = classes
+        polys += comp.polys
         # the largest value a field may hold so that no compiled product leaves 64-bit integers
-        self.cap = min([2 ** 62] + [_cap(deg, s) for deg, s in c1.polys + c2.polys])
-        self.definitions = {"criteria": stage1, "classes": stage2}
-        key = json.dumps(self.definitions, sort_keys=True, ensure_ascii=False)
+        self.cap = min([2 ** 62] + [_cap(deg, s) for deg, s in polys])
+        self.definitions = defs
         import hashlib
 
-        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        digest = hashlib.sha256(json.dumps(defs, sort_keys=True).encode()).hexdigest()[:16]
         h = host()
-        self.h1 = h.handle(f"lm-{digest}-criteria", stage1)
-        self.h2 = h.handle(f"lm-{digest}-classes", stage2)
-        self.band_of = {}
-        for name in stage1:
-            if name.startswith("c"):
-                i, j = name[1:].split("~")[0].split("_")
-                self.band_of[name] = (int(i), int(j))
+        veto_ids = list(lv.vetoes)
+        for d in layers:
+            rules = defs[f"criteria{d}"]
+            band_of, veto_of = {}, {}
+            for name in rules:
+                base = name.split("~")[0]
+                if base.startswith("c"):
+                    i, j = base[1:].split("_")
+                    band_of[name] = (int(i), int(j))
+                elif base.startswith("v"):
+                    veto_of[name] = veto_ids[int(base[1:])]
+            crit_idx = [i for i, cid in enumerate(self.crit_ids) if depth[cid] == d]
+            veto_idx = [i for i, vid in enumerate(veto_ids) if depth[vid] == d]
+            self.stages.append((h.handle(f"lm-{digest}-criteria{d}", rules), band_of, veto_of, crit_idx, veto_idx))
+        self.h_classes = h.handle(f"lm-{digest}-classes", classes)
         self.class_of = {name: (lv.classes[int(name[1:].split("~")[0])].id if name.startswith("k")
-                                else UNCLASSIFIED) for name in stage2}
-        self.veto_of = {name: list(lv.vetoes)[int(name[1:].split("~")[0])] for name in stage1
-                        if name.startswith("v")}
-        self.n_rules = (len(stage1), len(stage2))
+                                else UNCLASSIFIED) for name in classes}
+        self.n_rules = tuple(len(r) for r in defs.values())
         self.points = [[b.points for b in lv.criteria[cid].bands] for cid in self.crit_ids]
         self.scored = lv.scored
         self.sid = itertools.count()
         self.lock = h.lock
+        self.fact_fields = [(k, name) for k, name in self.in_fields.items() if "#" not in k]
+        self.veto_ids = veto_ids
 
     def fact(self, values: dict, extra_ratios: Optional[dict] = None) -> dict:
         f: dict[str, Any] = {"_t": 1, "_z": 0}
-        for k, name in self.in_fields.items():
-            if "#" in k:
-                continue
+        for k, name in self.fact_fields:
             v = values.get(k)
             if v is None:
                 continue
@@ -540,42 +567,86 @@ class DurableBackend:
 
     def evaluate(self, values: dict, extra_ratios: Optional[dict] = None) -> Outcome:
         fact = self.fact(values, extra_ratios)
-        for k, x in fact.items():
+        for x in fact.values():
             if isinstance(x, int) and abs(x) > self.cap:
                 raise ValueTooLarge(f"a value of {x} is too large for exact 64-bit arithmetic in durable_rules "
-                                   f"(at most {self.cap} for this pack); use --engine python")
+                                    f"(at most {self.cap} for this pack); use --engine python")
+        outcomes: list = [(False, 0, None)] * len(self.crit_ids)
+        total = 0
+        hit: set = set()
         with self.lock:
-            fired = self._fire(self.h1, dict(fact), as_event=False)
-            if "seen" not in fired:
-                raise DurableError(f"the catch-all rule did not fire: {fired}")
-            bands: dict[int, int] = {}
-            vetoes = set()
-            for name in fired:
-                if name in self.band_of:
-                    i, j = self.band_of[name]
-                    if i not in bands or j < bands[i]:
-                        bands[i] = j
-                elif name in self.veto_of:
-                    vetoes.add(name)
-                elif name != "seen":
-                    raise DurableError(f"unknown rule fired: {name}")
-            outcomes = []
-            total = 0
-            for i in range(len(self.crit_ids)):
-                if i in bands:
-                    pts = self.points[i][bands[i]]
-                    outcomes.append((True, pts, bands[i]))
-                    total += pts
-                else:
-                    outcomes.append((False, 0, None))
-                fact[f"c{i}"] = 1 if i in bands else 0
-            hit = {self.veto_of[name] for name in vetoes}
-            veto_ids = [vid for vid in self.level.vetoes if vid in hit]
-            for i, vid in enumerate(self.level.vetoes):
-                fact[f"v{i}"] = 1 if vid in hit else 0
-            fact["_vetoed"] = 1 if vetoes else 0
+            for handle, band_of, veto_of, crit_idx, veto_idx in self.stages:
+                fired = self._fire(handle, dict(fact), as_event=False)
+                bands: dict[int, int] = {}
+                seen = False
+                for name in fired:
+                    b = band_of.get(name)
+                    if b is not None:
+                        i, j = b
+                        if i not in bands or j < bands[i]:
+                            bands[i] = j
+                    elif name in veto_of:
+                        hit.add(veto_of[name])
+                    elif name == "seen":
+                        seen = True
+                    else:
+                        raise DurableError(f"unknown rule fired: {name}")
+                if not seen:
+                    raise DurableError(f"the catch-all rule did not fire: {fired}")
+                for i in crit_idx:
+                    if i in bands:
+                        pts = self.points[i][bands[i]]
+                        outcomes[i] = (True, pts, bands[i])
+                        total += pts
+                        fact[f"c{i}"] = 1
+                    else:
+                        fact[f"c{i}"] = 0
+                for i in veto_idx:
+                    fact[f"v{i}"] = 1 if self.veto_ids[i] in hit else 0
+            fact["_vetoed"] = 1 if hit else 0
             fact["_total"] = total
-            fired2 = self._fire(self.h2, fact, as_event=True)
-        if not fired2 or fired2[0] not in self.class_of or len(set(self.class_of.get(n) for n in fired2)) != 1:
-            raise DurableError(f"class ruleset fired {fired2}, expected exactly one class")
-        return Outcome(self.class_of[fired2[0]], total if self.scored else None, veto_ids, outcomes)
+            fired = self._fire(self.h_classes, fact, as_event=True)
+        if len(fired) != 1 or fired[0] not in self.class_of:
+            raise DurableError(f"class ruleset fired {fired}, expected exactly one class")
+        veto_list = [vid for vid in self.veto_ids if vid in hit]
+        return Outcome(self.class_of[fired[0]], total if self.scored else None, veto_list, outcomes)
+
+
+def _depths(level: Level) -> dict[str, int]:
+    """0 for a criterion or veto that reads only indicators, else 1 + the depth of what it reads."""
+    deps: dict[str, set] = {}
+    for cid, c in level.criteria.items():
+        deps[cid] = set()
+        for b in c.bands:
+            deps[cid] |= _refs(b.cond, level)
+    for vid, v in level.vetoes.items():
+        deps[vid] = _refs(v.cond, level)
+    depth: dict[str, int] = {}
+
+    def visit(n: str) -> int:
+        if n not in depth:
+            depth[n] = 0  # the loader has rejected cycles
+            depth[n] = 1 + max((visit(m) for m in deps[n] if m != n), default=-1)
+        return depth[n]
+
+    for n in deps:
+        visit(n)
+    return depth
+
+
+def _refs(node: E.Node, level: Level) -> set:
+    out = {n.id for n in E.names_in(node) if n.id in level.criteria or n.id in level.vetoes}
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, E.Call):
+            if x.fn == "or_higher":
+                out |= set(higher_than(level, x.args[0].id))
+            stack.extend(x.args)
+        elif isinstance(x, (E.Neg, E.Not)):
+            stack.append(x.operand)
+        elif isinstance(x, (E.Arith, E.Compare)):
+            stack.extend([x.left, x.right])
+        elif isinstance(x, E.BoolOp):
+            stack.extend(x.items)
+    return out

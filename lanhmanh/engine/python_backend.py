@@ -42,6 +42,39 @@ def criteria_order(level: Level) -> list[str]:
     return order
 
 
+_INT_CMP = {
+    "<": lambda n, t: lambda v: (x := v.get(n)) is not None and x < t,
+    "<=": lambda n, t: lambda v: (x := v.get(n)) is not None and x <= t,
+    ">": lambda n, t: lambda v: (x := v.get(n)) is not None and x > t,
+    ">=": lambda n, t: lambda v: (x := v.get(n)) is not None and x >= t,
+    "==": lambda n, t: lambda v: v.get(n) == t,
+    "!=": lambda n, t: lambda v: (x := v.get(n)) is not None and x != t,
+}
+
+
+def _rate(test):
+    """(name, p, q, result when the denominator is 0) → closure testing n*q against d*p."""
+    def make(name, p, q, zero):
+        def rate_cmp(v):
+            r = v.get(name)
+            if r is None:
+                return False
+            n, d = r
+            if d == 0:
+                return zero
+            return test(n * q, d * p)
+        return rate_cmp
+    return make
+
+
+_RATE_CMP = {op: _rate(f) for op, f in OPS.items()}
+# the common rate tests without an operator call per unit
+_RATE_CMP[">="] = lambda name, p, q, zero: (
+    lambda v: False if (r := v.get(name)) is None else (zero if r[1] == 0 else r[0] * q >= r[1] * p))
+_RATE_CMP["<"] = lambda name, p, q, zero: (
+    lambda v: False if (r := v.get(name)) is None else (zero if r[1] == 0 else r[0] * q < r[1] * p))
+
+
 class Compiler:
     """Expression AST → closure over a dict of values (indicators, ratios, met criteria)."""
 
@@ -136,6 +169,12 @@ class Compiler:
                 return lambda v: v.get(n) is not None
             if fn == "or_higher":
                 ids = higher_than(lv, args[0].id)
+                if len(ids) == 1:
+                    a = ids[0]
+                    return lambda v: v.get(a) is True
+                if len(ids) == 2:
+                    a, b = ids
+                    return lambda v: v.get(a) is True or v.get(b) is True
                 return lambda v: any(v.get(i) is True for i in ids)
         raise TypeError(f"not a condition: {E.to_text(node)}")
 
@@ -148,8 +187,7 @@ class Compiler:
                 and lv.indicators[left.id].type == "integer":
             n, c = left.id, right.value
             if c.denominator == 1:
-                t = int(c)
-                return lambda v: (x := v.get(n)) is not None and op(x, t)
+                return _INT_CMP[node.op](n, int(c))
             # x >= 2.5 ⇔ x >= 3 ; x > 2.5 ⇔ x > 2 ; x == 2.5 never
             if node.op in (">=", ">"):
                 t = math.floor(c)
@@ -170,15 +208,7 @@ class Compiler:
             p, q = right.value.numerator, right.value.denominator
             zero_result = None if zero in ("unknown", "reject") else op(zero, right.value)
 
-            def rate_cmp(v):
-                r = v.get(ratio_name)
-                if r is None:
-                    return False
-                a, d = r
-                if d == 0:
-                    return bool(zero_result)
-                return op(a * q, d * p)
-            return rate_cmp
+            return _RATE_CMP[node.op](ratio_name, p, q, bool(zero_result))
         # booleans compare with == / !=
         lt = self._is_bool(left)
         if lt:
@@ -252,6 +282,9 @@ def _ratio_fn(level: Level, num: tuple, den: tuple) -> Callable:
     return lambda v: ratio_of(v, num, den)
 
 
+_NOT_MET = (False, 0, None)
+
+
 class PythonBackend:
     name = "python"
 
@@ -282,6 +315,16 @@ class PythonBackend:
         outcomes: list = [None] * self.n
         total = 0
         for pos, cid, bands in self.plan:
+            if len(bands) == 1:
+                cond, p = bands[0]
+                if cond(v):
+                    v[cid] = True
+                    outcomes[pos] = (True, p, 0)
+                    total += p
+                else:
+                    v[cid] = False
+                    outcomes[pos] = _NOT_MET
+                continue
             met, pts, band = False, 0, None
             for i, (cond, p) in enumerate(bands):
                 if cond(v):
