@@ -99,7 +99,11 @@ def score(inputs: tuple[str, ...], rules: str, json_out: str | None, engine: str
     v = Validator(pack)
     units = []
     for f in files:
-        cols = v.header_map(f.path, f.headers)
+        try:
+            cols = v.header_map(f.path, f.headers)
+        except ValueError as e:
+            click.echo(f"lanhmanh: cannot read input {f.path}: {e}", err=True)
+            sys.exit(EXIT_INPUT)
         for rowno, rec in f.rows:
             record = {cols.get(k, k): val for k, val in rec.items()}
             u = v.row(f.path, rowno, record)

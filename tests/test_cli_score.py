@@ -477,6 +477,38 @@ def test_qd28_province_table(run_cli, files, workdir, ref, engine):
     assert len(doc["units"]) == 2 + 1 + 34 + 34
 
 
+def _share_rows():
+    """Province 06: 100 communes, 3 of type I → exactly 3% (P.d met) with P.a, P.b, P.c → key area.
+    Province 07: the same and one more drug-free commune → 3/101 < 3% → 3 of 6 → not a key area.
+    Province 08: province 01's communes, but the province row supplies a population of 10,000,000,
+    which replaces the sum: P.a and P.c fail → P.b, P.d, P.e → not a key area."""
+    rows = []
+    for prov, n in (("06", 100), ("07", 101)):
+        base = int(prov) * 1000
+        rows += [qd28_row(base + i, prov, users_with_records=700, harbouring_points=2, drug_arrests=340)
+                 for i in range(1, 4)]
+        rows += [qd28_row(base + i, prov) for i in range(4, n + 1)]
+    rows += [qd28_row(8001, "08", users_with_records=20, harbouring_points=3, drug_arrests=5),
+             qd28_row(8002, "08", users_with_records=20, harbouring_points=2, drug_arrests=5),
+             {**identity("", name="Tỉnh 08", unit_type="tỉnh", province="08"), "on_interprovincial_route": "có",
+              "population": 10_000_000}]
+    return rows
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("ref", [QD28_TEST, "qd-28-2025"], ids=["qd28-test", "qd-28-2025"])
+def test_qd28_province_share_boundary_and_supplied_figures(run_cli, files, workdir, ref, engine):
+    rules = pack_ref(ref)
+    inp = files.csv("s.csv", _share_rows())
+    result = score(run_cli, str(inp), "--rules", rules, "--json", "o.json", engine=engine)
+    assert result.exit_code == 0, result.output
+    provs = {p["province_code"]: p for p in read_json(workdir / "o.json")["provinces"]}
+    assert {k: p["class"] for k, p in provs.items()} == {"06": "key_area", "07": "not_key_area",
+                                                         "08": "not_key_area"}
+    assert provs["06"]["class_counts"] == {"type_1": 3, "drug_free": 97}
+    assert provs["08"]["supplied"] == ["population"]
+
+
 XLM_TABLE = [  # (code, overrides, class, total) — xa-lanh-manh points, domain.md §2
     (1, {}, "healthy", 100),
     (2, {"prostitution_hotspots": 1}, "substantially_reduced", 90),  # vetoed: cannot be healthy
@@ -529,21 +561,26 @@ def test_xlm_domain_table(run_cli, files, workdir, ref, engine):
 
 # ---- the bundled examples ---------------------------------------------------------------------
 
+def example(name: str) -> Path:
+    p = EXAMPLES / name
+    if not p.exists():
+        pytest.skip(f"examples/{name} is not in the repository yet")
+    return p
+
+
 @pytest.mark.parametrize("name, pack", [("nghe-an-2025-ma-tuy.csv", "qd-28-2025"),
                                         ("nghe-an-2025-lanh-manh.csv", "xa-lanh-manh")])
 def test_examples_score_the_same_on_both_engines(run_cli, workdir, name, pack):
-    example = EXAMPLES / name
-    if not example.exists():
-        pytest.skip(f"examples/{name} is not in the repository yet")
+    example_file = example(name)
     rules = pack_ref(pack)
     docs = {}
     for engine in ENGINES:
-        result = score(run_cli, str(example), "--rules", rules, "--json", f"{engine}.json", engine=engine)
+        result = score(run_cli, str(example_file), "--rules", rules, "--json", f"{engine}.json", engine=engine)
         assert result.exit_code == 0, result.output  # the bundled sample is clean
         docs[engine] = read_json(workdir / f"{engine}.json")
     assert strip_engine(docs["durable"]) == strip_engine(docs["python"])
     doc = docs["python"]
-    assert doc["inputs"][0]["sha256"] == sha256(example)
+    assert doc["inputs"][0]["sha256"] == sha256(example_file)
     assert doc["units"], "the example scored no unit"
     codes = [u["unit_code"] for u in doc["units"]]
     assert len(codes) == len(set(codes))
@@ -623,3 +660,77 @@ def test_bug_cell_beyond_the_header_is_not_reported(run_cli, files, workdir):
     assert result.exit_code in (0, 1), result.output
     doc = read_json(workdir / "o.json")
     assert any(w["row"] == 2 or "thừa" in w["message"] for w in doc["warnings"]) or doc["rejected"], doc["warnings"]
+
+
+# What examples/README.md says the samples come out as: a newcomer's first run must show it.
+
+def _counts(doc) -> dict:
+    out: dict = {}
+    for u in doc["units"]:
+        out[u["class"]] = out.get(u["class"], 0) + 1
+    return out
+
+
+def test_example_ma_tuy_matches_its_readme(run_cli, workdir):
+    inp = example("nghe-an-2025-ma-tuy.csv")
+    result = score(run_cli, str(inp), "--rules", pack_ref("qd-28-2025"), "--json", "o.json")
+    assert result.exit_code == 0, result.output
+    doc = read_json(workdir / "o.json")
+    assert len(doc["units"]) == 130
+    assert _counts(doc) == {"drug_free": 24, "type_3": 88, "type_2": 13, "type_1": 5}
+    assert [(p["province_code"], p["class"]) for p in doc["provinces"]] == [("40", "key_area")]
+    assert by_code(doc)["16858"]["class"] == "type_2"  # Xã Mường Típ: the fall-through example
+
+
+def test_example_ma_tuy_literal_reading(run_cli, workdir):
+    inp = example("nghe-an-2025-ma-tuy.csv")
+    result = score(run_cli, str(inp), "--rules", pack_ref("qd-28-2025-literal"), "--json", "o.json")
+    assert result.exit_code == 0, result.output
+    doc = read_json(workdir / "o.json")
+    assert by_code(doc)["16858"]["class"] == "unclassified"
+    assert doc["units"][-1]["class"] == "unclassified"
+    assert any("16858" in w["message"] for w in doc["warnings"])
+
+
+def test_example_lanh_manh_matches_its_readme(run_cli, workdir):
+    inp = example("nghe-an-2025-lanh-manh.csv")
+    result = score(run_cli, str(inp), "--rules", pack_ref("xa-lanh-manh"), "--json", "o.json")
+    assert result.exit_code == 0, result.output
+    doc = read_json(workdir / "o.json")
+    units = doc["units"]
+    assert len(units) == 130
+    assert sum(u["class"] == "healthy" for u in units) == 45
+    assert sum(bool(u["vetoes"]) for u in units) == 23
+    assert sum(u["total"] < 75 for u in units) == 34
+    assert all(u["class"] != "healthy" for u in units if u["vetoes"])
+    assert sum(1 for u in units if u["vetoes"] and u["total"] == 90) == 4
+
+
+def test_example_bad_rows_matches_its_readme(run_cli, workdir):
+    inp = example("bad-rows.csv")
+    result = score(run_cli, str(inp), "--rules", pack_ref("xa-lanh-manh"), "--json", "o.json")
+    assert result.exit_code == 1, result.output
+    doc = read_json(workdir / "o.json")
+    assert sorted((r["row"], r["column"]) for r in doc["rejected"]) == [
+        (4, "new_drug_addicts"), (5, "communication_sessions"), (6, "villages_reached"), (7, "unit_type"),
+        (8, "unit_code")]
+    assert sorted(u["unit_code"] for u in doc["units"]) == ["17329", "17464", "17506"]
+    strict = score(run_cli, str(inp), "--rules", pack_ref("xa-lanh-manh"), "--json", "s.json", "--strict")
+    assert strict.exit_code == 1 and not (workdir / "s.json").exists()
+
+
+# ---- the calendar -------------------------------------------------------------------------------
+
+def test_bug_pack_applied_to_a_year_before_it_is_in_force(run_cli, files, workdir):
+    """domain.md, Calendar: a pack applies to a batch year when it is in force on the last day of
+    that year's period (15 Dec of the year before to 14 Dec). QĐ 28/2025 (in force from 24 Aug
+    2025) does not apply to 2024 (period ending 14 Dec 2024). Rows of year 2024 are scored with
+    it silently. Expected: the rows rejected (column year) or at least a warning naming the year."""
+    rows = [qd28_row(1), {**qd28_row(2), "year": 2024}]
+    inp = files.csv("y.csv", rows)
+    result = score(run_cli, str(inp), "--rules", str(QD28_TEST), "--json", "o.json", engine="python")
+    doc = read_json(workdir / "o.json")
+    rejected_2024 = [r for r in doc["rejected"] if r["column"] == "year" and r["row"] == 3]
+    warned_2024 = [w for w in doc["warnings"] if "2024" in w["message"]]
+    assert rejected_2024 or warned_2024, f"year 2024 scored silently (exit {result.exit_code})"
+    assert by_code(doc).get("00001", {}).get("class") == "drug_free"  # 2025 is in force

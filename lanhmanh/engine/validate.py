@@ -206,9 +206,19 @@ class Validator:
         self.warnings: list[Warning_] = []
 
     def header_map(self, path: str, headers: list[str]) -> dict[str, str]:
-        """Column header → id (indicator id, identity column, or itself when unknown, with a warning)."""
+        """Column header → id (indicator id, identity column, or itself when unknown, with a warning).
+        Raises ValueError when two columns name the same indicator: which one is meant is unknowable."""
         known = set(self.level.indicators) | set(self.province_inds) | set(IDENTITY)
         out = {}
+        seen_ids: dict[str, str] = {}
+        for h in headers:
+            if h is None:
+                continue
+            key = nfc(str(h)).strip()
+            ident = key if key in known else self.by_label.get(_fold_header(key), key.lower() if key.lower() in known else key)
+            if ident and ident in seen_ids:
+                raise ValueError(f"columns {seen_ids[ident]!r} and {key!r} both give {ident!r}; keep one")
+            seen_ids[ident] = key
         for h in headers:
             if h is None:
                 continue
@@ -269,6 +279,9 @@ class Validator:
         inds = self.province_inds if is_province else self.level.indicators
         for col, raw in record.items():
             if col in IDENTITY:
+                continue
+            if col.startswith("(column ") and not _blank(raw):
+                reject(col, raw, "a cell beyond the last header column (a shifted row or an unquoted comma?)")
                 continue
             ind = inds.get(col)
             if ind is None:
