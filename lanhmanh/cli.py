@@ -140,8 +140,9 @@ def _summary(batch, json_out) -> None:
     pack = batch.pack
     out = sys.stderr if json_out == "-" else sys.stdout
     echo = lambda s="": click.echo(s, file=out)  # noqa: E731
+    bad_rows = len({(r.path, r.row) for r in batch.rejected})
     echo(f"{pack.id} {pack.version} ({pack.status}) · engine {batch.engine} · "
-         f"{len(batch.units)} unit(s) scored, {len(batch.rejected)} problem(s) in rejected rows")
+         f"{len(batch.units)} unit(s) scored, {bad_rows} row(s) rejected")
     counts = Counter(r.outcome.class_id for r in batch.units)
     for c in pack.commune.classes + [type("U", (), {"id": "unclassified", "label": "Không xếp được loại"})]:
         if counts.get(c.id):

@@ -622,7 +622,7 @@ class _Scope:
         self.failed = False
         t = self.type_of(node)
         if t is not None and t != "bool":
-            self.fail(node.pos, f"`{text}` is a number; a condition must be true or false (add a comparison)")
+            self.fail(_start(node), f"`{text}` is a number; a condition must be true or false (add a comparison)")
         return None if self.failed else node
 
     def fail(self, offset: int, msg: str) -> None:
@@ -772,6 +772,15 @@ def _conjuncts(node: E.Node) -> frozenset:
     if isinstance(node, E.Call) and node.fn == "all":
         return frozenset().union(*(_conjuncts(x) for x in node.args))
     return frozenset([E.to_text(node)])
+
+
+def _start(node: E.Node) -> int:
+    """Offset of the leftmost character of an expression (binary nodes keep their operator's)."""
+    while isinstance(node, (E.Arith, E.Compare)):
+        node = node.left
+    if isinstance(node, E.BoolOp):
+        return _start(node.items[0])
+    return node.pos
 
 
 def _tname(t: str) -> str:
