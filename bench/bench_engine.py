@@ -2,9 +2,9 @@
 
     python bench/bench_engine.py [-n 10000] [--pack qd-28-2025] [--engine both]
 
-Prints pack load/compile time, units/s with full evidence (evaluation + evidence records for every
-criterion), and peak memory (ru_maxrss) measured in a child process per backend and batch size,
-so that the figures do not leak into each other.
+Prints pack load/compile time, units/s with full evidence, and peak memory (ru_maxrss), each
+measured in a child process per backend, mode and batch size, so the figures do not leak into
+each other.
 """
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 
-def run_one(pack_id: str, engine: str, n: int) -> dict:
+def run_one(pack_id: str, engine: str, n: int, keep: bool) -> dict:
+    """One measurement in a fresh process. keep=False streams units through the engine and
+    drops them (the engine's own memory); keep=True keeps every result and ranks the batch."""
     import resource
     import warnings
 
@@ -28,7 +30,7 @@ def run_one(pack_id: str, engine: str, n: int) -> dict:
 
     from lanhmanh.engine.evidence import criteria_evidence
     from lanhmanh.engine.loader import load_pack
-    from lanhmanh.engine.scoring import make_backend, rank, UnitResult
+    from lanhmanh.engine.scoring import UnitResult, make_backend, rank
     from lanhmanh.engine.validate import Validator
 
     t0 = time.perf_counter()
@@ -39,24 +41,32 @@ def run_one(pack_id: str, engine: str, n: int) -> dict:
         backend = make_backend(engine, pack.commune)
     t2 = time.perf_counter()
     v = Validator(pack)
-    rows = list(generate_rows(n, pack_id, seed=1))
+    if not keep:  # generate, validate, evaluate, build evidence, drop: memory must stay flat
+        evidence_rows = count = 0
+        for i, r in enumerate(generate_rows(n, pack_id, seed=1)):
+            u = v.row("bench", i + 2, r)
+            evidence_rows += len(criteria_evidence(pack.commune, u.values, backend.evaluate(u.values)))
+            count += 1
+        t5 = time.perf_counter()
+        return {"pack": pack_id, "engine": backend.name, "n": count, "keep": keep,
+                "load_s": round(t1 - t0, 3), "compile_s": round(t2 - t1, 3), "eval_per_s": None,
+                "eval_evidence_per_s": round(count / (t5 - t2)), "evidence_rows": evidence_rows,
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    units = [u for i, r in enumerate(generate_rows(n, pack_id, seed=1))
+             if (u := v.row("bench", i + 2, r)) is not None]
     t3 = time.perf_counter()
-    units = [u for i, r in enumerate(rows) if (u := v.row("bench", i + 2, {k: x for k, x in r.items()})) is not None]
+    outs = [backend.evaluate(u.values) for u in units]
     t4 = time.perf_counter()
-    results = []
-    evidence_rows = 0
-    for u in units:
-        out = backend.evaluate(u.values)
-        evidence_rows += len(criteria_evidence(pack.commune, u.values, out))
-        results.append(UnitResult(u, out))
+    evidence_rows = sum(len(criteria_evidence(pack.commune, u.values, o)) for u, o in zip(units, outs))
     t5 = time.perf_counter()
-    rank(pack.commune, results)
+    rank(pack.commune, [UnitResult(u, o) for u, o in zip(units, outs)])
     t6 = time.perf_counter()
     return {
-        "pack": pack_id, "engine": backend.name, "n": len(units), "rejected": len(v.rejected),
-        "load_s": round(t1 - t0, 4), "compile_s": round(t2 - t1, 4),
-        "validate_units_per_s": round(len(units) / (t4 - t3)),
-        "evaluate_with_evidence_units_per_s": round(len(units) / (t5 - t4)),
+        "pack": pack_id, "engine": backend.name, "n": len(units), "keep": keep,
+        "load_s": round(t1 - t0, 3), "compile_s": round(t2 - t1, 3),
+        "validate_per_s": round(len(units) / (t3 - t2)),
+        "eval_per_s": round(len(units) / (t4 - t3)),
+        "eval_evidence_per_s": round(len(units) / (t5 - t3)),
         "evidence_rows": evidence_rows, "rank_s": round(t6 - t5, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
@@ -67,22 +77,27 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=10000)
     ap.add_argument("--pack", default="qd-28-2025")
     ap.add_argument("--engine", default="both", choices=["both", "durable", "python"])
-    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=["keep", "stream"], help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        print(json.dumps(run_one(a.pack, a.engine, a.n)))
+        print(json.dumps(run_one(a.pack, a.engine, a.n, a.child == "keep")))
         return
     engines = ["durable", "python"] if a.engine == "both" else [a.engine]
     sizes = sorted({max(1000, a.n // 10), a.n // 2, a.n} - {0})
-    print(f"{'pack':<14} {'engine':<8} {'units':>6} {'load s':>7} {'compile s':>9} {'units/s (eval+evidence)':>24} "
-          f"{'validate/s':>10} {'peak MB':>8}")
+    print(f"{'pack':<19} {'engine':<8} {'mode':<6} {'units':>6} {'load s':>6} {'compile s':>9} "
+          f"{'eval/s':>7} {'eval+evidence/s':>15} {'peak MB':>7}")
     for eng in engines:
-        for n in sizes:
-            out = subprocess.run([sys.executable, __file__, "--child", "-n", str(n), "--pack", a.pack,
-                                  "--engine", eng], capture_output=True, text=True, check=True)
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"{r['pack']:<14} {r['engine']:<8} {r['n']:>6} {r['load_s']:>7} {r['compile_s']:>9} "
-                  f"{r['evaluate_with_evidence_units_per_s']:>24} {r['validate_units_per_s']:>10} {r['peak_rss_mb']:>8}")
+        for mode in ("stream", "keep"):
+            for n in sizes:
+                out = subprocess.run([sys.executable, __file__, "--child", mode, "-n", str(n), "--pack", a.pack,
+                                      "--engine", eng], capture_output=True, text=True, check=True)
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                print(f"{r['pack']:<19} {r['engine']:<8} {mode:<6} {r['n']:>6} {r['load_s']:>6} {r['compile_s']:>9} "
+                      f"{r['eval_per_s'] or '':>7} {r['eval_evidence_per_s']:>15} {r['peak_rss_mb']:>7}")
+    print("eval/s: backend.evaluate (class, total, vetoes, met/points/band of every criterion);"
+          " eval+evidence/s: also the JSON-ready evidence dicts (values read, threshold, cite, note)."
+          " stream: generate+validate+evaluate+evidence per unit, nothing kept (memory must stay flat);"
+          " keep: every result kept and ranked (the score path).")
 
 
 if __name__ == "__main__":

@@ -168,11 +168,10 @@ cases:
 
 # ---- `lanhmanh test`: the same cases from the command line ------------------------------------
 
-def test_cli_test_runs_every_shipped_case(run_cli):
-    if not shipped_packs():
-        pytest.skip("no shipped pack in lanhmanh/rules/ yet")
-    result = run_cli("test", "-q")
-    n = sum(len(load_pack(p)[0].cases) for p in shipped_packs()) * len(ENGINES)
+@pytest.mark.parametrize("path", shipped_packs()[:1], ids=lambda p: p.stem)
+def test_cli_test_runs_a_shipped_pack_by_id(run_cli, path):
+    result = run_cli("test", path.stem, "-q")
+    n = len(load_pack(path)[0].cases) * len(ENGINES)
     assert result.output.strip().splitlines()[-1] == f"{n} passed, 0 failed", result.output
     assert result.exit_code == 0
 
