@@ -312,8 +312,10 @@ class _Compiler:
         if neg and optional and comp is not TRUE:
             # not(comparison on a blank value) holds: the comparison itself was false
             return _or(*[{"$nex": {f: 1}} for f in optional], comp)
-        if not neg and optional and comp is TRUE:
-            return _and(*[{"$ex": {f: 1}} for f in optional])
+        if not neg and optional:
+            # a blank optional value makes the comparison false: say so explicitly, because
+            # durable_rules evaluates arithmetic over a missing field rather than failing the test
+            return _and(*[{"$ex": {f: 1}} for f in optional], comp)
         return comp
 
     def _emit(self, p: dict, op: str):

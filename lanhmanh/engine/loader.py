@@ -488,7 +488,11 @@ class _Loader:
                 if state.get(m) == 1:
                     cyc = stack[stack.index(m):] + [m] if m in stack else [n, m]
                     sect = raw["criteria"] if "criteria" in raw else raw
-                    self.err(*self.keypos(sect, m), f"reference cycle: {' → '.join(cyc)}")
+                    why = ""
+                    if m == n:
+                        why = (f" (through or_higher(...): {m!r} has the same aspect and a more severe tier, "
+                               "so it is one of the criteria that or_higher reads)")
+                    self.err(*self.keypos(sect, m), f"reference cycle: {' → '.join(cyc)}{why}")
                 elif m not in state:
                     visit(m, stack + [m])
             state[n] = 2

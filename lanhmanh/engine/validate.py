@@ -60,6 +60,13 @@ class Unit:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def period_end(year: int):
+    """The last day of a batch year's assessment period (15 Dec of the year before to 14 Dec)."""
+    import datetime as dt
+
+    return dt.date(year, 12, 14)
+
+
 def nfc(s: str) -> str:
     return unicodedata.normalize("NFC", s)
 
@@ -204,6 +211,7 @@ class Validator:
             self.by_label[_fold_header(ind.label)] = ind.id
         self.rejected: list[Rejection] = []
         self.warnings: list[Warning_] = []
+        self.years_warned: set = set()
 
     def header_map(self, path: str, headers: list[str]) -> dict[str, str]:
         """Column header → id (indicator id, identity column, or itself when unknown, with a warning).
@@ -273,6 +281,16 @@ class Validator:
             except CellError:
                 reject("year", record.get("year"), "year must be a year such as 2025")
         district = _code(record.get("district_code"), 3) if not _blank(record.get("district_code")) else None
+        if year is not None and (path, year) not in self.years_warned:
+            self.years_warned.add((path, year))
+            end = period_end(year)
+            pk = self.pack
+            if pk.effective_from > end or (pk.effective_to is not None and pk.effective_to < end):
+                self.warnings.append(Warning_(path, rowno, "year", (
+                    f"pack {pk.id} {pk.version} is in force from {pk.effective_from}"
+                    + (f" to {pk.effective_to}" if pk.effective_to else "")
+                    + f", not on {end}, the last day of the {year} assessment period: rows of year {year} "
+                      "are scored with it anyway; check --rules")))
 
         values: dict[str, Any] = {}
         extra: dict[str, Any] = {}
