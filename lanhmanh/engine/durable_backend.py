@@ -251,7 +251,7 @@ class _Compiler:
         raise DurableError(f"cannot compile number {E.to_text(node)}")
 
     def compare(self, node: E.Compare, neg: bool):
-        lt_bool = self._is_bool(node.left)
+        lt_bool = self.level.is_condition(node.left)
         op = FLIP[node.op] if neg else node.op
         if lt_bool:  # a == b over true/false: (a and b) or (not a and not b)
             same = node.op == "=="
@@ -367,16 +367,6 @@ class _Compiler:
             else:
                 out = {"$sub": {"$l": out, "$r": mono(m, -c)}}
         return out
-
-    def _is_bool(self, node: E.Node) -> bool:
-        lv = self.level
-        if isinstance(node, (E.Bool, E.Not, E.BoolOp, E.Compare)):
-            return True
-        if isinstance(node, E.Name):
-            if node.id in lv.indicators:
-                return not lv.indicators[node.id].numeric
-            return node.id in lv.criteria or node.id in lv.vetoes or node.id == "vetoed"
-        return isinstance(node, E.Call) and node.fn != "share"
 
 
 MAX_TERMS = 4096  # disjuncts of one rule after splitting; beyond that the pack is refused

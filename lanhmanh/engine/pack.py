@@ -138,6 +138,16 @@ class Level:
     def scored(self) -> bool:
         return any(c.scored for c in self.criteria.values())
 
+    def is_condition(self, node: E.Node) -> bool:
+        """True when a (type-checked) expression is true/false rather than a number."""
+        if isinstance(node, (E.Bool, E.Not, E.BoolOp, E.Compare)):
+            return True
+        if isinstance(node, E.Name):
+            if node.id in self.indicators:
+                return not self.indicators[node.id].numeric
+            return node.id in self.criteria or node.id in self.vetoes or node.id == "vetoed"
+        return isinstance(node, E.Call) and node.fn != "share"
+
     def class_label(self, class_id: str) -> str:
         for c in self.classes:
             if c.id == class_id:

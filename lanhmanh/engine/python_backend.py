@@ -210,7 +210,7 @@ class Compiler:
 
             return _RATE_CMP[node.op](ratio_name, p, q, bool(zero_result))
         # booleans compare with == / !=
-        lt = self._is_bool(left)
+        lt = self.level.is_condition(left)
         if lt:
             a, b = self.bool_(left), self.bool_(right)
             return lambda v: op(a(v), b(v))
@@ -230,16 +230,6 @@ class Compiler:
         if isinstance(node, E.Call) and node.fn == "share":
             return E.to_text(node), "unknown"
         return None, None
-
-    def _is_bool(self, node: E.Node) -> bool:
-        lv = self.level
-        if isinstance(node, (E.Bool, E.Not, E.BoolOp, E.Compare)):
-            return True
-        if isinstance(node, E.Name):
-            if node.id in lv.indicators:
-                return not lv.indicators[node.id].numeric
-            return node.id in lv.criteria or node.id in lv.vetoes or node.id == "vetoed"
-        return isinstance(node, E.Call) and node.fn != "share"
 
 
 def prepare(level: Level, values: dict, extra_ratios: Optional[dict] = None) -> dict:
