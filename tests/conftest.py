@@ -97,16 +97,6 @@ def run_cli(runner: CliRunner, workdir: Path):
     return run
 
 
-def shipped_pack(pack_id: str) -> Path:
-    """The shipped pack file, or skip the test when that pack has not landed yet."""
-    from lanhmanh.engine.loader import RULES_DIR
-
-    p = RULES_DIR / f"{pack_id}.yaml"
-    if not p.exists():
-        pytest.skip(f"shipped pack {pack_id!r} is not in lanhmanh/rules/ yet")
-    return p
-
-
 def pytest_make_parametrize_id(config, val, argname):
     """Readable ids such as `qd-28-2025::tỷ lệ đúng 0,5%[durable]` for values that name themselves."""
     from lmtest import Readable

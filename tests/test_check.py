@@ -510,3 +510,24 @@ def test_check_suite_pack(run_cli, path):
     result = run_cli("check", str(path))
     assert result.exit_code == 0, result.output
     assert "warning" not in result.output, result.output
+
+
+def test_bug_nfd_rule_file_with_vietnamese_names(run_cli, files):
+    """A rule file saved in Unicode NFD (as some editors on macOS save) is the same text to a
+    person. Input cells are normalised to NFC; the rule file is not, and a criterion id with a
+    Vietnamese letter (`Tỷ.1`) stops the tokenizer at the combining mark ("unexpected character").
+    Expected: the file checks like its NFC twin (exit 0)."""
+    import unicodedata
+
+    text = HEAD + """\
+criteria:
+  Tỷ.1: {title: Tỷ lệ cao, when: rate >= 0.5%}
+classes:
+  - {id: high, label: Cao, when: Tỷ.1}
+  - {id: low, label: Thấp, residual: true}
+"""
+    nfc = files.rules("nfc.yaml", text)
+    assert run_cli("check", str(nfc)).exit_code == 0
+    nfd = files.rules("nfd.yaml", unicodedata.normalize("NFD", text))
+    result = run_cli("check", str(nfd))
+    assert result.exit_code == 0, result.output

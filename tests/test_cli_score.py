@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from lanhmanh import __version__
-from lanhmanh.engine.loader import RULES_DIR, load_pack
+from lanhmanh.engine.loader import load_pack
 from lanhmanh.engine.scoring import ENGINES
-from lmtest import QD28_TEST, XLM_TEST, identity, qd28_row, xlm_row
+from lmtest import QD28_TEST, XLM_TEST, identity, qd28_row, shipped_or_skip, xlm_row
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -29,12 +29,9 @@ def sha256(path: Path) -> str:
 
 
 def pack_ref(ref) -> str:
-    """A suite pack path, or a shipped pack id (skipped until that pack lands)."""
-    if isinstance(ref, Path):
-        return str(ref)
-    if not (RULES_DIR / f"{ref}.yaml").exists():
-        pytest.skip(f"shipped pack {ref!r} is not in lanhmanh/rules/ yet")
-    return ref
+    """What `--rules` gets: a suite pack's path, or a shipped pack's id (skipped until it lands)."""
+    path = shipped_or_skip(ref)
+    return str(path) if isinstance(ref, Path) else ref
 
 
 def score(run_cli, *args, engine: str | None = None):

@@ -262,13 +262,24 @@ class _Compiler:
                 return _or(_and(self.cond(a), self.cond(b)), _and(self.cond(a, True), self.cond(b, True)))
             return _or(_and(self.cond(a), self.cond(b, True)), _and(self.cond(a, True), self.cond(b)))
         p = _padd(self.poly(node.left), self.poly(node.right), -1)
-        return self._cases(p, node.op, neg)
+        # the rates and blank-able values are taken from the comparison as written, not from P:
+        # `r >= r` or `a + o - o >= a` cancel out in P, yet are false when r or o is unknown
+        ratios, optional = [], []
+        for side in (node.left, node.right):
+            for x in _walk(side):
+                key = E.to_text(x) if isinstance(x, E.Call) and x.fn == "share" else \
+                    x.id if isinstance(x, E.Name) else None
+                if key in self.ratios and key not in ratios:
+                    ratios.append(key)
+                elif key in self.level.indicators and self.f[key] in self.optional and self.f[key] not in optional:
+                    optional.append(self.f[key])
+        return self._cases(p, node.op, neg, ratios, optional)
 
-    def _cases(self, p: dict, op: str, neg: bool):
-        """Split on the first rate in P: zero denominator (policy) or positive denominator."""
-        ratio = next((a[1] for m in p for a in m if isinstance(a, tuple)), None)
-        if ratio is None:
-            return self._leaf(p, op, neg)
+    def _cases(self, p: dict, op: str, neg: bool, ratios: list, optional: list):
+        """Split on each rate read: zero denominator (its policy) or positive denominator."""
+        if not ratios:
+            return self._leaf(p, op, neg, optional)
+        ratio, rest_ratios = ratios[0], ratios[1:]
         num, den, zero = self.ratios[ratio]
         den_poly = {}
         for f in den:
@@ -277,7 +288,7 @@ class _Compiler:
         for f in num:
             num_poly = _padd(num_poly, {(f,): Fraction(1, self.field_scale.get(f, 1))})
         atom = ("R", ratio)
-        deg = max(m.count(atom) for m in p)
+        deg = max((m.count(atom) for m in p), default=0)
         # denominator zero
         if zero in ("unknown", "reject"):
             zero_case = TRUE if neg else FALSE
@@ -287,7 +298,7 @@ class _Compiler:
                 k = m.count(atom)
                 rest = tuple(a for a in m if a != atom)
                 sub = _padd(sub, {rest: c * Fraction(zero) ** k})
-            zero_case = self._cases(sub, op, neg)
+            zero_case = self._cases(sub, op, neg, rest_ratios, optional)
         # denominator positive: multiply through by den^deg
         pos = {}
         for m, c in p.items():
@@ -299,16 +310,14 @@ class _Compiler:
             for _ in range(deg - k):
                 term = _pmul(term, den_poly)
             pos = _padd(pos, term)
-        pos_case = self._cases(pos, op, neg)
+        pos_case = self._cases(pos, op, neg, rest_ratios, optional)
         den_zero = self._emit(den_poly, "==")
         den_pos = self._emit(den_poly, ">")
         return _or(_and(den_zero, zero_case), _and(den_pos, pos_case))
 
-    def _leaf(self, p: dict, op: str, neg: bool):
-        fields = sorted({a for m in p for a in m})
+    def _leaf(self, p: dict, op: str, neg: bool, optional: list):
         effective = FLIP[op] if neg else op
         comp = self._emit(p, effective)
-        optional = [f for f in fields if f in self.optional]
         if neg and optional and comp is not TRUE:
             # not(comparison on a blank value) holds: the comparison itself was false
             return _or(*[{"$nex": {f: 1}} for f in optional], comp)
@@ -604,6 +613,22 @@ class DurableBackend:
         return Outcome(self.class_of[fired[0]], total if self.scored else None, veto_list, outcomes)
 
 
+def _walk(node: E.Node):
+    """Every node of an expression tree."""
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        yield x
+        if isinstance(x, E.Call):
+            stack.extend(x.args)
+        elif isinstance(x, (E.Neg, E.Not)):
+            stack.append(x.operand)
+        elif isinstance(x, (E.Arith, E.Compare)):
+            stack.extend([x.left, x.right])
+        elif isinstance(x, E.BoolOp):
+            stack.extend(x.items)
+
+
 def _depths(level: Level) -> dict[str, int]:
     """0 for a criterion or veto that reads only indicators, else 1 + the depth of what it reads."""
     deps: dict[str, set] = {}
@@ -628,17 +653,7 @@ def _depths(level: Level) -> dict[str, int]:
 
 def _refs(node: E.Node, level: Level) -> set:
     out = {n.id for n in E.names_in(node) if n.id in level.criteria or n.id in level.vetoes}
-    stack = [node]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, E.Call):
-            if x.fn == "or_higher":
-                out |= set(higher_than(level, x.args[0].id))
-            stack.extend(x.args)
-        elif isinstance(x, (E.Neg, E.Not)):
-            stack.append(x.operand)
-        elif isinstance(x, (E.Arith, E.Compare)):
-            stack.extend([x.left, x.right])
-        elif isinstance(x, E.BoolOp):
-            stack.extend(x.items)
+    for x in _walk(node):
+        if isinstance(x, E.Call) and x.fn == "or_higher":
+            out |= set(higher_than(level, x.args[0].id))
     return out

@@ -6,6 +6,7 @@ Every problem is reported with file:line:column; all are collected before failin
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -146,6 +147,8 @@ class _Loader:
         except UnicodeDecodeError as e:
             self.err(0, 0, f"rule file is not UTF-8 text (byte {e.start})")
             return None
+        # NFD files (as some Mac and web editors save them) mean the same names as NFC ones
+        text = unicodedata.normalize("NFC", text)
         self.lines = text.splitlines()
         yaml = YAML(typ="rt")
         yaml.preserve_quotes = True
