@@ -165,7 +165,7 @@ def submission(draw) -> dict:
 
 # Each example writes and loads a rule file (~50 ms): 60 examples keep the suite fast, and shrinking
 # is off so that a failure is reported at once (with its pack printed) instead of minutes later.
-@settings(max_examples=60, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+@settings(max_examples=int(__import__("os").environ.get("LM_GEN_EXAMPLES", "60")), deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
 @given(text=generated_pack(), rows=st.lists(submission(), min_size=1, max_size=8))
 def test_generated_packs_backends_agree(tmp_path_factory, text, rows):
