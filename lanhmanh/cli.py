@@ -122,9 +122,9 @@ def score(inputs: tuple[str, ...], rules: str, json_out: str | None, engine: str
     if json_out:
         doc = result_dict(batch)
         if json_out == "-":
-            import json
+            from .scorecards.json_out import dumps
 
-            click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
+            click.echo(dumps(doc), nl=False)
         else:
             write_json_atomic(json_out, doc)
     _summary(batch, json_out)

@@ -68,10 +68,9 @@ class EvidenceBuilder:
                         cache[name] = value_for_output(values.get(payload))
                 inputs[name] = cache[name]
             rows.append({
-                "id": base["id"], "title": base["title"], "met": met,
+                "id": base["id"], "met": met,
                 "points": pts if base["scored"] else None, "max_points": base["max_points"],
-                "band": band, "inputs": inputs, "threshold": base["threshold"],
-                "cite": base["cite"], "note": base["note"],
+                "band": band, "inputs": inputs, "threshold": base["threshold"], "cite": base["cite"],
             })
         return rows
 
@@ -92,6 +91,14 @@ def _ratio_text(values: dict, d) -> Any:
 
 
 _BUILDERS: dict[int, EvidenceBuilder] = {}
+
+
+def catalogue(level: Level) -> list[dict]:
+    """What does not change from unit to unit: each criterion's title, group, threshold, points,
+    citation and interpretation note (written once in the JSON, beside the units)."""
+    return [{"id": c.id, "title": c.title, "group": c.group, "threshold": c.threshold,
+             "max_points": c.max_points if c.scored else None, "cite": c.cite, "note": c.note}
+            for c in level.criteria.values()]
 
 
 def criteria_evidence(level: Level, values: dict, out: Outcome) -> list[dict]:

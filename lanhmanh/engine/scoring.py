@@ -1,6 +1,7 @@
 """A batch end to end: validated units → backend → ranking → province roll-up → BatchResult."""
 from __future__ import annotations
 
+import math
 import warnings as _warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from fractions import Fraction
 from typing import Any, Iterable, Optional
 
 from .outcome import Outcome
+from .python_backend import ratio_of
 from .pack import UNCLASSIFIED, Level, Pack
 from .validate import Rejection, Unit, Warning_
 
@@ -75,10 +77,16 @@ def rank_key(level: Level, unit: Unit, out: Outcome) -> tuple:
     for k in level.then:
         val = _key_value(level, unit.values, k.by)
         if val is None:
-            key.append((1, 0))
+            key.append((1, 0, 0))
         else:
-            key.append((0, -val if k.descending else val))
+            val = -val if k.descending else val
+            # floor(val * 10**12) orders almost every pair with one integer comparison; the
+            # exact value behind it decides only between values closer than 10**-12
+            key.append((0, math.floor(val * _SCALE), val))
     return tuple(key)
+
+
+_SCALE = 10 ** 12
 
 
 def _key_value(level: Level, values: dict, name: str):
@@ -86,11 +94,13 @@ def _key_value(level: Level, values: dict, name: str):
     if d is None:
         v = values.get(name)
         return Fraction(v) if isinstance(v, Decimal) else v
-    n = sum(Fraction(values[k]) for k in d.num if values.get(k) is not None)
-    den = sum(Fraction(values[k]) for k in d.den if values.get(k) is not None)
+    r = ratio_of(values, d.num, d.den)
+    if r is None:
+        return None
+    n, den = r
     if den == 0:
         return None if d.zero in ("unknown", "reject") else d.zero
-    return n / den
+    return Fraction(n, den)
 
 
 def assign_ranks(results: list[UnitResult], keys: dict[int, tuple], attr: str) -> None:
