@@ -14,6 +14,7 @@ import click
 
 from . import __version__
 from .engine.loader import load_pack, shipped_packs
+from .engine.pack import UNCLASSIFIED
 from .engine.problems import RuleFileError
 from .engine.scoring import ENGINES, score_units
 
@@ -144,9 +145,9 @@ def _summary(batch, json_out) -> None:
     echo(f"{pack.id} {pack.version} ({pack.status}) · engine {batch.engine} · "
          f"{len(batch.units)} unit(s) scored, {bad_rows} row(s) rejected")
     counts = Counter(r.outcome.class_id for r in batch.units)
-    for c in pack.commune.classes + [type("U", (), {"id": "unclassified", "label": "Không xếp được loại"})]:
-        if counts.get(c.id):
-            echo(f"  {c.label} ({c.id}): {counts[c.id]}")
+    for cid in [c.id for c in pack.commune.classes] + [UNCLASSIFIED]:
+        if counts.get(cid):
+            echo(f"  {pack.commune.class_label(cid)} ({cid}): {counts[cid]}")
     if pack.province is not None:
         for p in batch.provinces:
             if p.outcome:

@@ -443,9 +443,7 @@ def _cap(deg: int, coef_sum: int) -> int:
 
 class DurableBackend:
     name = "durable"
-    _serial = itertools.count()
-
-    def __init__(self, level: Level, ruleset_id: str = ""):
+    def __init__(self, level: Level):
         self.level = level
         lv = level
         fields: dict[str, str] = {}

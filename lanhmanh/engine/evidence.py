@@ -9,6 +9,7 @@ from typing import Any
 
 from .outcome import Outcome
 from .pack import Level
+from .python_backend import ratio_of
 
 
 def value_for_output(v: Any) -> Any:
@@ -76,18 +77,8 @@ class EvidenceBuilder:
 
 
 def _ratio_text(values: dict, d) -> Any:
-    n = den = 0
-    for k in d.num:
-        x = values.get(k)
-        if x is None:
-            return None
-        n += x
-    for k in d.den:
-        x = values.get(k)
-        if x is None:
-            return None
-        den += x
-    return f"{value_for_output(n)}/{value_for_output(den)}"
+    r = ratio_of(values, d.num, d.den)
+    return None if r is None else f"{value_for_output(r[0])}/{value_for_output(r[1])}"
 
 
 _BUILDERS: dict[int, EvidenceBuilder] = {}

@@ -168,8 +168,6 @@ def roll_up(pack: Pack, results: list[UnitResult], province_rows: list[Unit], en
             pr.values = {**values, **{k: f"{n}/{d}" for k, (n, d) in shares.items()}}
             pr.outcome = backend.evaluate(values, shares)
         out.append(pr)
-    if backend is not None and hasattr(backend, "close"):
-        backend.close()
     return out
 
 
@@ -181,24 +179,20 @@ def score_units(pack: Pack, units: Iterable[Unit], engine: str = "durable",
     backend = make_backend(engine, pack.commune)
     results: list[UnitResult] = []
     province_rows: list[Unit] = []
-    try:
-        for u in units:
-            if u.type in ("tỉnh", "thành phố"):
-                province_rows.append(u)
-                continue
-            try:
-                out = backend.evaluate(u.values)
-            except EngineRefused as e:
-                rejected.append(
-                    Rejection(u.path, u.row, "", u.code, f"{backend.name} engine refused the row: {e}"))
-                continue
-            if out.class_id == UNCLASSIFIED:
-                warnings.append(Warning_(u.path, u.row, None, f"unit {u.code} ({u.name}) reaches no class: "
-                                                              "reported as 'unclassified' and ranked last"))
-            results.append(UnitResult(u, out))
-    finally:
-        if hasattr(backend, "close"):
-            backend.close()
+    for u in units:
+        if u.type in ("tỉnh", "thành phố"):
+            province_rows.append(u)
+            continue
+        try:
+            out = backend.evaluate(u.values)
+        except EngineRefused as e:
+            rejected.append(
+                Rejection(u.path, u.row, "", u.code, f"{backend.name} engine refused the row: {e}"))
+            continue
+        if out.class_id == UNCLASSIFIED:
+            warnings.append(Warning_(u.path, u.row, None, f"unit {u.code} ({u.name}) reaches no class: "
+                                                          "reported as 'unclassified' and ranked last"))
+        results.append(UnitResult(u, out))
     ordered = rank(pack.commune, results)
     if pack.province is None:
         for u in province_rows:

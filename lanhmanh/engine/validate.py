@@ -177,23 +177,6 @@ def _to_decimal(raw: Any, places: int) -> Decimal:
     return value
 
 
-def ratio(values: dict, num: Iterable[str], den: Iterable[str]) -> tuple:
-    """(numerator, denominator) of a derived value, exact; None when an input is blank."""
-    n = 0
-    for k in num:
-        v = values.get(k)
-        if v is None:
-            return None
-        n += v
-    d = 0
-    for k in den:
-        v = values.get(k)
-        if v is None:
-            return None
-        d += v
-    return n, d
-
-
 class Validator:
     """Validates rows for one pack; remembers unit codes across files to catch duplicates."""
 
@@ -344,7 +327,7 @@ class Validator:
                     values=values, path=path, row=rowno, district_code=district, extra=extra)
 
     def _cross_checks(self, values: dict, reject) -> None:
-        from .python_backend import eval_bool
+        from .python_backend import eval_bool, ratio_of
 
         for c in self.level.constraints:
             reads = {n for n in _names(c.cond)}
@@ -355,7 +338,7 @@ class Validator:
                 reject(first, values.get(first), f"{c.message} ({c.text})")
         for d in self.level.derived.values():
             if d.zero == "reject":
-                r = ratio(values, d.num, d.den)
+                r = ratio_of(values, d.num, d.den)
                 if r is not None and r[1] == 0:
                     col = d.den[0]
                     reject(col, values.get(col), f"{d.id} = {d.text} has a zero denominator")
@@ -385,6 +368,3 @@ def _fold_header(s: str) -> str:
     s = re.sub(r"\s*\([^)]*\)\s*$", "", s)  # "Số nhân khẩu (người)" → label without unit
     return re.sub(r"\s+", " ", s).strip()
 
-
-def as_fraction(v: Any) -> Any:
-    return Fraction(v) if isinstance(v, Decimal) else v
