@@ -32,7 +32,7 @@ import durable_rules_engine as C  # noqa: N812  (the C extension; ImportError â†
 from durable import engine as durable_engine
 
 from . import expr as E
-from .loader import higher_than
+from .loader import higher_than, references
 from .outcome import Outcome
 from .pack import UNCLASSIFIED, Level
 from .scoring import EngineRefused
@@ -266,7 +266,7 @@ class _Compiler:
         # `r >= r` or `a + o - o >= a` cancel out in P, yet are false when r or o is unknown
         ratios, optional = [], []
         for side in (node.left, node.right):
-            for x in _walk(side):
+            for x in E.walk(side):
                 key = E.to_text(x) if isinstance(x, E.Call) and x.fn == "share" else \
                     x.id if isinstance(x, E.Name) else None
                 if key in self.ratios and key not in ratios:
@@ -611,31 +611,15 @@ class DurableBackend:
         return Outcome(self.class_of[fired[0]], total if self.scored else None, veto_list, outcomes)
 
 
-def _walk(node: E.Node):
-    """Every node of an expression tree."""
-    stack = [node]
-    while stack:
-        x = stack.pop()
-        yield x
-        if isinstance(x, E.Call):
-            stack.extend(x.args)
-        elif isinstance(x, (E.Neg, E.Not)):
-            stack.append(x.operand)
-        elif isinstance(x, (E.Arith, E.Compare)):
-            stack.extend([x.left, x.right])
-        elif isinstance(x, E.BoolOp):
-            stack.extend(x.items)
-
-
 def _depths(level: Level) -> dict[str, int]:
     """0 for a criterion or veto that reads only indicators, else 1 + the depth of what it reads."""
     deps: dict[str, set] = {}
     for cid, c in level.criteria.items():
         deps[cid] = set()
         for b in c.bands:
-            deps[cid] |= _refs(b.cond, level)
+            deps[cid] |= references(b.cond, level)
     for vid, v in level.vetoes.items():
-        deps[vid] = _refs(v.cond, level)
+        deps[vid] = references(v.cond, level)
     depth: dict[str, int] = {}
 
     def visit(n: str) -> int:
@@ -647,11 +631,3 @@ def _depths(level: Level) -> dict[str, int]:
     for n in deps:
         visit(n)
     return depth
-
-
-def _refs(node: E.Node, level: Level) -> set:
-    out = {n.id for n in E.names_in(node) if n.id in level.criteria or n.id in level.vetoes}
-    for x in _walk(node):
-        if isinstance(x, E.Call) and x.fn == "or_higher":
-            out |= set(higher_than(level, x.args[0].id))
-    return out

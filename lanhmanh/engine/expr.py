@@ -287,21 +287,30 @@ def parse(src: str) -> Node:
     return _Parser(src).parse()
 
 
+def children(node: Node) -> tuple:
+    if isinstance(node, Call):
+        return node.args
+    if isinstance(node, (Neg, Not)):
+        return (node.operand,)
+    if isinstance(node, (Arith, Compare)):
+        return (node.left, node.right)
+    if isinstance(node, BoolOp):
+        return node.items
+    return ()
+
+
+def walk(node: Node):
+    """Every node of the tree, parents first, left to right."""
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        yield x
+        stack.extend(reversed(children(x)))
+
+
 def names_in(node: Node):
-    """Every Name node in the tree (function names excluded)."""
-    if isinstance(node, Name):
-        yield node
-    elif isinstance(node, Call):
-        for a in node.args:
-            yield from names_in(a)
-    elif isinstance(node, (Neg, Not)):
-        yield from names_in(node.operand)
-    elif isinstance(node, (Arith, Compare)):
-        yield from names_in(node.left)
-        yield from names_in(node.right)
-    elif isinstance(node, BoolOp):
-        for a in node.items:
-            yield from names_in(a)
+    """Every Name node in the tree (function names excluded), left to right."""
+    return (x for x in walk(node) if isinstance(x, Name))
 
 
 def to_text(node: Node) -> str:

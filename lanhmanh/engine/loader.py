@@ -482,7 +482,7 @@ class _Loader:
         graph = {cid: set() for cid in level.criteria}
         for cid, c in level.criteria.items():
             for b in c.bands:
-                graph[cid] |= _criterion_refs(b.cond, level)
+                graph[cid] |= references(b.cond, level)
         state: dict[str, int] = {}
 
         def visit(n: str, stack: list[str]) -> None:
@@ -798,31 +798,15 @@ def _is_ident(name: str) -> bool:
     return bool(name) and (name[0].isalpha() or name[0] == "_") and all(ch.isalnum() or ch == "_" for ch in name)
 
 
-def _criterion_refs(node: E.Node, level: Level) -> set[str]:
-    """Criteria a condition reads, directly or through or_higher()."""
+def references(node: E.Node, level: Level) -> set[str]:
+    """Criteria and vetoes a condition reads, directly or through or_higher()."""
     out = set()
-    for n in E.names_in(node):
-        if n.id in level.criteria:
-            out.add(n.id)
-    for call in _calls(node, "or_higher"):
-        out |= set(higher_than(level, call.args[0].id))
+    for x in E.walk(node):
+        if isinstance(x, E.Name) and (x.id in level.criteria or x.id in level.vetoes):
+            out.add(x.id)
+        elif isinstance(x, E.Call) and x.fn == "or_higher":
+            out |= set(higher_than(level, x.args[0].id))
     return out
-
-
-def _calls(node: E.Node, fn: str):
-    if isinstance(node, E.Call):
-        if node.fn == fn:
-            yield node
-        for a in node.args:
-            yield from _calls(a, fn)
-    elif isinstance(node, (E.Neg, E.Not)):
-        yield from _calls(node.operand, fn)
-    elif isinstance(node, (E.Arith, E.Compare)):
-        yield from _calls(node.left, fn)
-        yield from _calls(node.right, fn)
-    elif isinstance(node, E.BoolOp):
-        for a in node.items:
-            yield from _calls(a, fn)
 
 
 def higher_than(level: Level, cid: str) -> list[str]:

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any, Callable, Optional
 
 from . import expr as E
-from .loader import _criterion_refs, higher_than
+from .loader import higher_than, references
 from .outcome import Outcome
 from .pack import UNCLASSIFIED, Level
 
@@ -32,8 +32,8 @@ def criteria_order(level: Level) -> list[str]:
         done.add(cid)
         c = level.criteria[cid]
         for b in c.bands:
-            for ref in sorted(_criterion_refs(b.cond, level)):
-                if ref != cid:
+            for ref in sorted(references(b.cond, level)):
+                if ref != cid and ref in level.criteria:
                     visit(ref)
         order.append(cid)
 

@@ -199,33 +199,33 @@ class Validator:
     def header_map(self, path: str, headers: list[str]) -> dict[str, str]:
         """Column header → id (indicator id, identity column, or itself when unknown, with a warning).
         Raises ValueError when two columns name the same indicator: which one is meant is unknowable."""
+        from .problems import did_you_mean
+
         known = set(self.level.indicators) | set(self.province_inds) | set(IDENTITY)
-        out = {}
-        seen_ids: dict[str, str] = {}
-        for h in headers:
-            if h is None:
-                continue
-            key = nfc(str(h)).strip()
-            ident = key if key in known else self.by_label.get(_fold_header(key), key.lower() if key.lower() in known else key)
-            if ident and ident in seen_ids:
-                raise ValueError(f"columns {seen_ids[ident]!r} and {key!r} both give {ident!r}; keep one")
-            seen_ids[ident] = key
+        out: dict[str, str] = {}
+        first: dict[str, str] = {}  # id → the header that gave it
+        unknown: list[str] = []
         for h in headers:
             if h is None:
                 continue
             key = nfc(str(h)).strip()
             if key in known:
-                out[h] = key
+                ident = key
             elif _fold_header(key) in self.by_label:
-                out[h] = self.by_label[_fold_header(key)]
+                ident = self.by_label[_fold_header(key)]
             elif key.lower() in known:
-                out[h] = key.lower()
+                ident = key.lower()
             else:
-                out[h] = key
+                ident = key
                 if key:
-                    from .problems import did_you_mean
-                    self.warnings.append(Warning_(path, None, key, f"unknown column {key!r} is kept with "
-                                                  f"the results but not scored{did_you_mean(key, known)}"))
+                    unknown.append(key)
+            if ident and ident in first:
+                raise ValueError(f"columns {first[ident]!r} and {key!r} both give {ident!r}; keep one")
+            first[ident] = key
+            out[h] = ident
+        for key in unknown:
+            self.warnings.append(Warning_(path, None, key, f"unknown column {key!r} is kept with "
+                                          f"the results but not scored{did_you_mean(key, known)}"))
         return out
 
     def row(self, path: str, rowno: int, record: dict[str, Any]) -> Optional[Unit]:
