@@ -1,7 +1,7 @@
 """The `lanhmanh` command line: thin click commands wiring the engine to the readers and writers.
 
 Exit codes (interfaces.md): 0 all scored; 1 some rows rejected; 2 usage; 3 invalid rule file;
-4 unreadable input; 9 an internal error (a bug: please report it with the command you ran).
+4 unreadable input; 6 an output file cannot be written; 9 an internal error (a bug: please report it with the command you ran).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .engine.pack import UNCLASSIFIED
 from .engine.problems import RuleFileError
 from .engine.scoring import ENGINES, score_units
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_RULES, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3, 4, 9
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_RULES, EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERNAL = 0, 1, 2, 3, 4, 6, 9
 
 
 def _load(ref: str):
@@ -80,34 +80,45 @@ def check(rules: tuple[str, ...]) -> None:
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--rules", "rules", required=True, help="A shipped pack id (qd-28-2025, xa-lanh-manh) or a rule file.")
+@click.option("--out", "out", type=click.Path(dir_okay=False),
+              help="Write the ranked scorecard workbook (.xlsx), in Vietnamese, ready to print.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write the full result (ranked units with evidence) as JSON; '-' for standard output.")
 @click.option("--engine", type=click.Choice(ENGINES), default="durable", show_default=True,
               help="durable: the Rete engine durable-rules; python: the pure-Python backend (identical results).")
+@click.option("--unit-list", "unit_list", default="official", show_default=True, metavar="official|none|FILE.csv",
+              help="Check codes, types, provinces and names against the official list of administrative "
+                   "units (vietnam-provinces), a newer list given as CSV, or nothing (none).")
 @click.option("--strict", is_flag=True, help="Any rejected row aborts before anything is written.")
-def score(inputs: tuple[str, ...], rules: str, json_out: str | None, engine: str, strict: bool) -> None:
-    """Score every unit in INPUT files (CSV or JSON, or folders of them) against a rule pack."""
+def score(inputs: tuple[str, ...], rules: str, out: str | None, json_out: str | None, engine: str,
+          unit_list: str, strict: bool) -> None:
+    """Score every unit in INPUT files (Excel workbooks, CSV or JSON, or folders of them) against a
+    rule pack; rank them; write the scorecard workbook (--out) and the JSON (--json)."""
     from .engine.validate import Validator
     from .scorecards.json_out import result_dict, write_json_atomic
-    from .scorecards.readers import InputError, expand, read
+    from .scorecards.readers import InputError, expand, read_any
 
+    if out and Path(out).suffix.lower() != ".xlsx":
+        raise click.BadParameter(f"{out}: the scorecard is an Excel workbook; name it .xlsx", param_hint="--out")
     pack = _load(rules)
+    v = Validator(pack, _unit_lists(unit_list))
     try:
-        files = [read(p) for p in expand(list(inputs))]
+        files = [t for p in expand(list(inputs)) for t in read_any(p, v.knows)]
     except InputError as e:
         click.echo(f"lanhmanh: cannot read input {e.path}: {e.message}", err=True)
         sys.exit(EXIT_INPUT)
-    v = Validator(pack)
     units = []
     for f in files:
         try:
-            cols = v.header_map(f.path, f.headers)
+            cols = v.header_map(f.path, f.headers, f.sheet, f.header_cells())
         except ValueError as e:
-            click.echo(f"lanhmanh: cannot read input {f.path}: {e}", err=True)
+            where = f"{f.path}, sheet {f.sheet!r}" if f.sheet is not None else f.path
+            click.echo(f"lanhmanh: cannot read input {where}: {e}", err=True)
             sys.exit(EXIT_INPUT)
+        letters = {cols[h]: col for h, col in f.letters.items() if h in cols}
         for rowno, rec in f.rows:
             record = {cols.get(k, k): val for k, val in rec.items()}
-            u = v.row(f.path, rowno, record)
+            u = v.row(f.path, rowno, record, f.sheet, letters)
             if u is not None:
                 units.append(u)
     if strict and v.rejected:
@@ -119,25 +130,49 @@ def score(inputs: tuple[str, ...], rules: str, json_out: str | None, engine: str
         batch = score_units(pack, units, engine, v.rejected, v.warnings)
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
-    batch.inputs = [{"path": f.path, "sha256": f.sha256, "rows": len(f.rows)} for f in files]
-    if json_out:
-        doc = result_dict(batch)
-        if json_out == "-":
-            from .scorecards.json_out import dumps
+    batch.inputs = [{"path": f.path, "sha256": f.sha256, "rows": len(f.rows),
+                     **({"sheet": f.sheet} if f.sheet is not None else {})} for f in files]
+    try:
+        if out:
+            from .scorecards.xlsx_scorecard import write_scorecard
 
-            click.echo(dumps(doc), nl=False)
-        else:
-            write_json_atomic(json_out, doc)
-    _summary(batch, json_out)
+            write_scorecard(batch, Path(out))
+        if json_out:
+            doc = result_dict(batch)
+            if json_out == "-":
+                from .scorecards.json_out import dumps
+
+                click.echo(dumps(doc), nl=False)
+            else:
+                write_json_atomic(json_out, doc)
+    except OSError as e:
+        click.echo(f"lanhmanh: cannot write {e.filename or out or json_out}: {e.strerror or e}"
+                   " (is the file open in Excel?); nothing half-written was left behind", err=True)
+        sys.exit(EXIT_OUTPUT)
+    _summary(batch, json_out, out)
     sys.exit(EXIT_REJECTED if batch.rejected else EXIT_OK)
+
+
+def _unit_lists(spec: str):
+    """--unit-list: official (by the batch year), none, or a CSV file of units."""
+    from .engine import admin_units
+
+    if spec == "none":
+        return None
+    if spec == "official":
+        return admin_units.UnitLists()
+    try:
+        return admin_units.UnitLists(admin_units.from_csv(Path(spec)))
+    except (OSError, ValueError, UnicodeDecodeError) as e:
+        raise click.BadParameter(str(e), param_hint="--unit-list")
 
 
 def _print_rejects(rejected) -> None:
     for r in rejected:
-        click.echo(f"{r.path}: row {r.row}, column {r.column}, value {r.value!r}: {r.reason}", err=True)
+        click.echo(f"{r.where()}, column {r.column}, value {r.value!r}: {r.reason}", err=True)
 
 
-def _summary(batch, json_out) -> None:
+def _summary(batch, json_out, out=None) -> None:
     pack = batch.pack
     out = sys.stderr if json_out == "-" else sys.stdout
     echo = lambda s="": click.echo(s, file=out)  # noqa: E731
@@ -154,12 +189,54 @@ def _summary(batch, json_out) -> None:
                 echo(f"  province {p.province_code}: {pack.province.class_label(p.outcome.class_id)} "
                      f"({p.outcome.class_id}), {p.n_units} unit(s)")
     for w in batch.warnings:
-        where = w.path + (f" row {w.row}" if w.row else "") + (f" column {w.column}" if w.column else "")
+        where = w.path + (f" sheet {w.sheet!r}" if w.sheet is not None else "") + \
+            (f" cell {w.cell}" if w.cell else (f" row {w.row}" if w.row else "") +
+             (f" column {w.column}" if w.column else ""))
         click.echo(f"warning: {where.strip()}: {w.message}", err=True)
     if batch.rejected:
         _print_rejects(batch.rejected)
+    if out:
+        echo(f"scorecard written to {out}")
     if json_out and json_out != "-":
         echo(f"JSON written to {json_out}")
+
+
+@cli.command()
+@click.option("--rules", "rules", required=True, help="A shipped pack id or a rule file.")
+@click.option("--province", "province", metavar="CODE",
+              help="Pre-fill one row per official unit of this province (2-digit code, e.g. 40).")
+@click.option("--year", "year", type=int, help="The batch year written in every row (default: this year).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The workbook to write (.xlsx).")
+def template(rules: str, province: str | None, year: int | None, out: str) -> None:
+    """Write the data-entry workbook for a pack: one row per official unit of the province, a
+    column per indicator with its Vietnamese label, Excel data validation, and instructions."""
+    import datetime as dt
+
+    from .engine import admin_units
+    from .scorecards.template import write_template
+
+    if Path(out).suffix.lower() != ".xlsx":
+        raise click.BadParameter(f"{out}: name the template .xlsx", param_hint="--out")
+    pack = _load(rules)
+    year = year or dt.date.today().year
+    units = []
+    if province is not None:
+        lst = admin_units.UnitLists().for_year(year)
+        code = province.strip().zfill(2)
+        if lst is None:
+            raise click.BadParameter(f"no official list of units is bundled for {year}", param_hint="--year")
+        if lst.province(code) is None:
+            codes = ", ".join(f"{c} {n}" for c, n in sorted(lst.provinces.items()))
+            raise click.BadParameter(f"no province {province!r} in {lst.title}; the codes are: {codes}",
+                                     param_hint="--province")
+        units = lst.units_of(code)
+        province = code
+    try:
+        n = write_template(pack, Path(out), units=units, province_code=province, year=year)
+    except OSError as e:
+        click.echo(f"lanhmanh: cannot write {out}: {e.strerror or e} (is the file open in Excel?)", err=True)
+        sys.exit(EXIT_OUTPUT)
+    click.echo(f"template for {pack.id} {pack.version} written to {out}: {n} unit row(s)")
 
 
 @cli.command("test")

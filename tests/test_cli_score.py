@@ -36,7 +36,7 @@ def pack_ref(ref) -> str:
 
 def score(run_cli, *args, engine: str | None = None):
     extra = ["--engine", engine] if engine else []
-    return run_cli("score", *args, *extra)
+    return run_cli("score", *args, "--unit-list", "none", *extra)
 
 
 def read_json(path: Path) -> dict:

@@ -15,6 +15,9 @@ from typing import Any, Iterable, Optional
 from .pack import Indicator, Level, Pack
 
 IDENTITY = ("unit_code", "unit_name", "unit_type", "province_code", "district_code", "year")
+# the Vietnamese headings of the identity columns, as templates and scorecards write them
+IDENTITY_LABELS = {"unit_code": "Mã đơn vị", "unit_name": "Tên đơn vị", "unit_type": "Loại đơn vị",
+                   "province_code": "Mã tỉnh", "district_code": "Mã huyện", "year": "Năm đánh giá"}
 COMMUNE_TYPES = ("xã", "phường", "đặc khu", "thị trấn")
 PROVINCE_TYPES = ("tỉnh", "thành phố")
 TRUE_WORDS = {"true", "1", "có", "x", "yes", "đúng", "c"}
@@ -28,10 +31,20 @@ class Rejection:
     column: str
     value: Any
     reason: str
+    sheet: Optional[str] = None  # workbook inputs: the sheet and the cell ("E7") as Excel shows them
+    cell: Optional[str] = None
 
     def as_dict(self) -> dict:
-        return {"path": self.path, "row": self.row, "column": self.column,
-                "value": _jsonable(self.value), "reason": self.reason}
+        d = {"path": self.path, "row": self.row, "column": self.column,
+             "value": _jsonable(self.value), "reason": self.reason}
+        if self.sheet is not None:
+            d["sheet"], d["cell"] = self.sheet, self.cell
+        return d
+
+    def where(self) -> str:
+        if self.sheet is not None:
+            return f"{self.path}, sheet {self.sheet!r}, cell {self.cell or f'row {self.row}'}"
+        return f"{self.path}: row {self.row}, column {self.column}"
 
 
 @dataclass
@@ -40,9 +53,14 @@ class Warning_:
     row: Optional[int]
     column: Optional[str]
     message: str
+    sheet: Optional[str] = None
+    cell: Optional[str] = None
 
     def as_dict(self) -> dict:
-        return {"path": self.path, "row": self.row, "column": self.column, "message": self.message}
+        d = {"path": self.path, "row": self.row, "column": self.column, "message": self.message}
+        if self.sheet is not None:
+            d["sheet"], d["cell"] = self.sheet, self.cell
+        return d
 
 
 @dataclass
@@ -58,6 +76,8 @@ class Unit:
     row: int = 0
     district_code: Optional[str] = None
     extra: dict[str, Any] = field(default_factory=dict)
+    sheet: Optional[str] = None  # the sheet of a workbook input
+    official_name: Optional[str] = None  # set when the submitted name differs from the official list
 
 
 def period_end(year: int):
@@ -180,8 +200,11 @@ def _to_decimal(raw: Any, places: int) -> Decimal:
 class Validator:
     """Validates rows for one pack; remembers unit codes across files to catch duplicates."""
 
-    def __init__(self, pack: Pack):
+    def __init__(self, pack: Pack, units=None):
+        """`units`: the official lists of administrative units (admin_units.UnitLists) that codes,
+        types, provinces and names are checked against; None checks nothing."""
         self.pack = pack
+        self.units = units
         self.level: Level = pack.commune
         self.province_inds: dict[str, Indicator] = {}
         if pack.province is not None:
@@ -192,19 +215,31 @@ class Validator:
         self.by_label: dict[str, str] = {}
         for ind in list(self.level.indicators.values()) + list(self.province_inds.values()):
             self.by_label[_fold_header(ind.label)] = ind.id
+        for ident, label in IDENTITY_LABELS.items():
+            self.by_label.setdefault(_fold_header(label), ident)
+        self.known = set(self.level.indicators) | set(self.province_inds) | set(IDENTITY)
         self.rejected: list[Rejection] = []
         self.warnings: list[Warning_] = []
         self.years_warned: set = set()
 
-    def header_map(self, path: str, headers: list[str]) -> dict[str, str]:
+    def knows(self, header: Any) -> bool:
+        """Whether a header cell names a column of this pack (id, identity column or label)."""
+        if header is None:
+            return False
+        key = nfc(str(header)).strip()
+        return key in self.known or key.lower() in self.known or _fold_header(key) in self.by_label
+
+    def header_map(self, path: str, headers: list[str], sheet: Optional[str] = None,
+                   cells: Optional[dict[str, str]] = None) -> dict[str, str]:
         """Column header → id (indicator id, identity column, or itself when unknown, with a warning).
-        Raises ValueError when two columns name the same indicator: which one is meant is unknowable."""
+        Raises ValueError when two columns name the same indicator: which one is meant is unknowable.
+        For a workbook, `sheet` and `cells` (header → its cell, "E3") locate the warnings."""
         from .problems import did_you_mean
 
-        known = set(self.level.indicators) | set(self.province_inds) | set(IDENTITY)
+        known = self.known
         out: dict[str, str] = {}
         first: dict[str, str] = {}  # id → the header that gave it
-        unknown: list[str] = []
+        unknown: list[tuple[str, Any]] = []
         for h in headers:
             if h is None:
                 continue
@@ -218,22 +253,35 @@ class Validator:
             else:
                 ident = key
                 if key:
-                    unknown.append(key)
+                    unknown.append((key, h))
             if ident and ident in first:
                 raise ValueError(f"columns {first[ident]!r} and {key!r} both give {ident!r}; keep one")
             first[ident] = key
             out[h] = ident
-        for key in unknown:
+        for key, h in unknown:
             self.warnings.append(Warning_(path, None, key, f"unknown column {key!r} is kept with "
-                                          f"the results but not scored{did_you_mean(key, known)}"))
+                                          f"the results but not scored{did_you_mean(key, known)}",
+                                          sheet, (cells or {}).get(h)))
         return out
 
-    def row(self, path: str, rowno: int, record: dict[str, Any]) -> Optional[Unit]:
-        """Validate one row already keyed by column ids. Returns a Unit, or None when rejected."""
+    def row(self, path: str, rowno: int, record: dict[str, Any], sheet: Optional[str] = None,
+            letters: Optional[dict[str, str]] = None) -> Optional[Unit]:
+        """Validate one row already keyed by column ids. Returns a Unit, or None when rejected.
+        For a workbook, `sheet` and `letters` (column id → column letter) let every rejection and
+        warning name its cell."""
         bad: list[Rejection] = []
 
+        def cell(col: Optional[str]) -> Optional[str]:
+            if sheet is None:
+                return None
+            letter = (letters or {}).get(col or "")
+            return f"{letter}{rowno}" if letter else f"row {rowno}"
+
         def reject(col: str, value: Any, reason: str) -> None:
-            bad.append(Rejection(path, rowno, col, value, reason))
+            bad.append(Rejection(path, rowno, col, value, reason, sheet, cell(col)))
+
+        def warn(col: Optional[str], message: str) -> None:
+            self.warnings.append(Warning_(path, rowno, col, message, sheet, cell(col)))
 
         utype_raw = record.get("unit_type")
         utype = nfc(str(utype_raw)).strip().lower() if not _blank(utype_raw) else ""
@@ -269,11 +317,11 @@ class Validator:
             end = period_end(year)
             pk = self.pack
             if pk.effective_from > end or (pk.effective_to is not None and pk.effective_to < end):
-                self.warnings.append(Warning_(path, rowno, "year", (
+                warn("year", (
                     f"pack {pk.id} {pk.version} is in force from {pk.effective_from}"
                     + (f" to {pk.effective_to}" if pk.effective_to else "")
                     + f", not on {end}, the last day of the {year} assessment period: rows of year {year} "
-                      "are scored with it anyway; check --rules")))
+                      "are scored with it anyway; check --rules"))
 
         values: dict[str, Any] = {}
         extra: dict[str, Any] = {}
@@ -292,8 +340,7 @@ class Validator:
                         continue
                 elif not is_province and col in self.province_inds:
                     if not _blank(raw):
-                        self.warnings.append(Warning_(path, rowno, col, "a province indicator on a commune "
-                                                                        "row is ignored"))
+                        warn(col, "a province indicator on a commune row is ignored")
                     continue
                 elif is_province and col in self.level.indicators:
                     continue
@@ -323,8 +370,49 @@ class Validator:
         if bad:
             self.rejected.extend(bad)
             return None
-        return Unit(code=code, name=nfc(str(name)).strip(), type=utype, province_code=pcode, year=year,
-                    values=values, path=path, row=rowno, district_code=district, extra=extra)
+        unit = Unit(code=code, name=nfc(str(name)).strip(), type=utype, province_code=pcode, year=year,
+                    values=values, path=path, row=rowno, district_code=district, extra=extra, sheet=sheet)
+        if self.units is not None:
+            self._check_official(unit, record, reject, warn)
+            if bad:
+                self.rejected.extend(bad)
+                if code:
+                    (self.province_seen if is_province else self.seen).pop(code, None)
+                return None
+        return unit
+
+    def _check_official(self, unit: Unit, record: dict, reject, warn) -> None:
+        """The row's code, type, province and name against the official list for its year."""
+        lst = self.units.for_year(unit.year)
+        if lst is None:
+            key = ("no-list", unit.path, unit.year)
+            if key not in self.years_warned:
+                self.years_warned.add(key)
+                warn("unit_code", f"no official list of administrative units is bundled for {unit.year}: "
+                                  "codes and names of this file are not checked")
+            return
+        if unit.type in PROVINCE_TYPES:
+            prov = lst.province(unit.province_code)
+            if prov is None:
+                reject("province_code", record.get("province_code"),
+                       f"no province {unit.province_code} in {lst.title}")
+            return
+        off = lst.get(unit.code)
+        if off is None:
+            reject("unit_code", record.get("unit_code"), f"no commune-level unit {unit.code} in {lst.title}"
+                   + lst.suggest(unit.code, unit.name))
+            return
+        if off.province_code != unit.province_code:
+            reject("province_code", record.get("province_code"),
+                   f"unit {unit.code} ({off.name}) belongs to province {off.province_code} "
+                   f"({lst.province(off.province_code)}), not {unit.province_code}")
+        if off.type != unit.type:
+            reject("unit_type", record.get("unit_type"),
+                   f"unit {unit.code} ({off.name}) is a {off.type}, not a {unit.type}")
+        if not _same_name(off.name, unit.name, off.type):
+            warn("unit_name", f"unit {unit.code} is named {off.name!r} in {lst.title}, not {unit.name!r}; "
+                              "the official name is shown in the results")
+            unit.official_name = off.name
 
     def _cross_checks(self, values: dict, reject) -> None:
         from .python_backend import eval_bool, ratio_of
@@ -361,6 +449,17 @@ def _code(raw: Any, width: int) -> Optional[str]:
     if not text.isdigit() or len(text) > width:
         return None
     return text.zfill(width)
+
+
+def _same_name(official: str, given: str, utype: str) -> bool:
+    """'Phường Thành Vinh' matches 'Thành Vinh' and 'phường thành vinh' (case, spacing, the type word)."""
+    def fold(s: str) -> str:
+        s = re.sub(r"\s+", " ", nfc(s)).strip().lower()
+        for t in (utype,) + COMMUNE_TYPES:
+            if s.startswith(t + " "):
+                return s[len(t) + 1:]
+        return s
+    return fold(official) == fold(given)
 
 
 def _fold_header(s: str) -> str:

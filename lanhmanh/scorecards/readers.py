@@ -1,4 +1,4 @@
-"""Reading submissions: CSV and JSON files (or folders of them) → rows keyed by column ids.
+"""Reading submissions: CSV, JSON and Excel files (or folders of them) → rows keyed by headers.
 
 A file that cannot be read at all raises InputError (exit 4); a bad cell is the validator's
 business and only rejects its row.
@@ -9,12 +9,12 @@ import csv
 import hashlib
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Optional
 
-SUPPORTED = (".csv", ".json")
+SUPPORTED = (".csv", ".json", ".xlsx", ".xlsm", ".xls")
 
 
 class InputError(Exception):
@@ -26,17 +26,26 @@ class InputError(Exception):
 
 @dataclass
 class InputFile:
+    """One table of rows: a CSV or JSON file, or one sheet of a workbook."""
     path: str
     sha256: str
     rows: list[tuple[int, dict[str, Any]]]  # (row number as a person sees it, record by header)
     headers: list[str]
+    sheet: Optional[str] = None  # workbooks: the sheet's name
+    letters: dict[str, str] = field(default_factory=dict)  # workbooks: header → column letter ("E")
+    header_row: Optional[int] = None  # workbooks: the row that carries the headers
+
+    def header_cells(self) -> dict[str, str]:
+        return {h: f"{col}{self.header_row}" for h, col in self.letters.items()}
 
 
 def expand(paths: list[str]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(q for q in p.iterdir() if q.suffix.lower() in SUPPORTED and q.is_file())
+            # "~$name.xlsx" is Excel's lock file for an open workbook, not a submission
+            found = sorted(q for q in p.iterdir() if q.suffix.lower() in SUPPORTED and q.is_file()
+                           and not q.name.startswith("~$"))
             if not found:
                 raise InputError(str(p), f"folder holds no {', '.join(SUPPORTED)} file")
             out.extend(found)
@@ -47,13 +56,21 @@ def expand(paths: list[str]) -> list[Path]:
     return out
 
 
+def read_any(path: Path, is_known: Callable[[str], bool]) -> list[InputFile]:
+    """Every table in one input file: a CSV or JSON file is one table; a workbook gives one per
+    sheet whose header row names the pack's columns (`is_known(header)`: an indicator id, an
+    identity column, or their Vietnamese labels; see xlsx_reader)."""
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        from .xlsx_reader import read_workbook
+
+        return read_workbook(path, is_known)
+    return [read(path)]
+
+
 def read(path: Path) -> InputFile:
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        raise InputError(str(path), "reading workbooks is not supported yet: save the sheet as CSV "
-                                    "(UTF-8) or JSON")
-    if suffix not in SUPPORTED:
-        raise InputError(str(path), f"unsupported file type {suffix or '(none)'}: use .csv or .json")
+    if suffix not in (".csv", ".json"):
+        raise InputError(str(path), f"unsupported file type {suffix or '(none)'}: use .xlsx, .csv or .json")
     try:
         data = path.read_bytes()
     except OSError as e:
