@@ -94,7 +94,7 @@ def score(inputs: tuple[str, ...], rules: str, out: str | None, json_out: str | 
           unit_list: str, strict: bool) -> None:
     """Score every unit in INPUT files (Excel workbooks, CSV or JSON, or folders of them) against a
     rule pack; rank them; write the scorecard workbook (--out) and the JSON (--json)."""
-    from .engine.validate import Validator
+    from .engine.validate import Rejection, Validator
     from .scorecards.json_out import result_dict, write_json_atomic
     from .scorecards.readers import InputError, expand, read_any
 
@@ -103,18 +103,35 @@ def score(inputs: tuple[str, ...], rules: str, out: str | None, json_out: str | 
     pack = _load(rules)
     v = Validator(pack, _unit_lists(unit_list))
     try:
-        files = [t for p in expand(list(inputs)) for t in read_any(p, v.knows)]
+        paths = expand(list(inputs))
     except InputError as e:
         click.echo(f"lanhmanh: cannot read input {e.path}: {e.message}", err=True)
         sys.exit(EXIT_INPUT)
-    units = []
+    # a file that cannot be read at all: exit 4 when nothing else can be scored; when other
+    # inputs are fine, its rows are listed as rejected (a folder with one corrupt commune
+    # workbook still scores the other communes)
+    files, unreadable = [], []
+    for p in paths:
+        try:
+            files.extend(read_any(p, v.knows))
+        except InputError as e:
+            unreadable.append((e.path, None, e.message))
+    tables = []
     for f in files:
         try:
-            cols = v.header_map(f.path, f.headers, f.sheet, f.header_cells())
+            tables.append((f, v.header_map(f.path, f.headers, f.sheet, f.header_cells())))
         except ValueError as e:
-            where = f"{f.path}, sheet {f.sheet!r}" if f.sheet is not None else f.path
-            click.echo(f"lanhmanh: cannot read input {where}: {e}", err=True)
-            sys.exit(EXIT_INPUT)
+            unreadable.append((f.path, f.sheet, str(e)))
+    if unreadable and not tables:
+        for path, sheet, msg in unreadable:
+            where = f"{path}, sheet {sheet!r}" if sheet is not None else path
+            click.echo(f"lanhmanh: cannot read input {where}: {msg}", err=True)
+        sys.exit(EXIT_INPUT)
+    for path, sheet, msg in unreadable:
+        v.rejected.append(Rejection(path, None, "", None, f"the file cannot be read, none of its rows "
+                                                           f"were scored: {msg}", sheet))
+    units = []
+    for f, cols in tables:
         letters = {cols[h]: col for h, col in f.letters.items() if h in cols}
         for rowno, rec in f.rows:
             record = {cols.get(k, k): val for k, val in rec.items()}
@@ -169,13 +186,14 @@ def _unit_lists(spec: str):
 
 def _print_rejects(rejected) -> None:
     for r in rejected:
-        click.echo(f"{r.where()}, column {r.column}, value {r.value!r}: {r.reason}", err=True)
+        what = f", column {r.column}, value {r.value!r}" if r.row is not None else ""
+        click.echo(f"{r.where()}{what}: {r.reason}", err=True)
 
 
-def _summary(batch, json_out, out=None) -> None:
+def _summary(batch, json_out, xlsx_out=None) -> None:
     pack = batch.pack
-    out = sys.stderr if json_out == "-" else sys.stdout
-    echo = lambda s="": click.echo(s, file=out)  # noqa: E731
+    stream = sys.stderr if json_out == "-" else sys.stdout
+    echo = lambda s="": click.echo(s, file=stream)  # noqa: E731
     bad_rows = len({(r.path, r.row) for r in batch.rejected})
     echo(f"{pack.id} {pack.version} ({pack.status}) · engine {batch.engine} · "
          f"{len(batch.units)} unit(s) scored, {bad_rows} row(s) rejected")
@@ -195,8 +213,8 @@ def _summary(batch, json_out, out=None) -> None:
         click.echo(f"warning: {where.strip()}: {w.message}", err=True)
     if batch.rejected:
         _print_rejects(batch.rejected)
-    if out:
-        echo(f"scorecard written to {out}")
+    if xlsx_out:
+        echo(f"scorecard written to {xlsx_out}")
     if json_out and json_out != "-":
         echo(f"JSON written to {json_out}")
 

@@ -27,7 +27,7 @@ FALSE_WORDS = {"false", "0", "không", "no", "sai", "k", ""}
 @dataclass
 class Rejection:
     path: str
-    row: int
+    row: Optional[int]  # None: the whole file could not be read
     column: str
     value: Any
     reason: str
@@ -42,9 +42,11 @@ class Rejection:
         return d
 
     def where(self) -> str:
+        if self.row is None:  # the whole file (or sheet)
+            return self.path + (f", sheet {self.sheet!r}" if self.sheet is not None else "")
         if self.sheet is not None:
             return f"{self.path}, sheet {self.sheet!r}, cell {self.cell or f'row {self.row}'}"
-        return f"{self.path}: row {self.row}, column {self.column}"
+        return f"{self.path}: row {self.row}"
 
 
 @dataclass
@@ -77,7 +79,6 @@ class Unit:
     district_code: Optional[str] = None
     extra: dict[str, Any] = field(default_factory=dict)
     sheet: Optional[str] = None  # the sheet of a workbook input
-    official_name: Optional[str] = None  # set when the submitted name differs from the official list
 
 
 def period_end(year: int):
@@ -410,9 +411,8 @@ class Validator:
             reject("unit_type", record.get("unit_type"),
                    f"unit {unit.code} ({off.name}) is a {off.type}, not a {unit.type}")
         if not _same_name(off.name, unit.name, off.type):
-            warn("unit_name", f"unit {unit.code} is named {off.name!r} in {lst.title}, not {unit.name!r}; "
-                              "the official name is shown in the results")
-            unit.official_name = off.name
+            warn("unit_name", f"unit {unit.code} is named {off.name!r} in {lst.title}, not {unit.name!r}: "
+                              "check the row (it is scored under the name given)")
 
     def _cross_checks(self, values: dict, reject) -> None:
         from .python_backend import eval_bool, ratio_of
