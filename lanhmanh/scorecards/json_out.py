@@ -32,7 +32,7 @@ def result_dict(batch: BatchResult) -> dict:
             "rank_province": r.rank_province,
             "rank_national": r.rank_national,
             "criteria": criteria_evidence(lv, u.values, out),
-            "source": {"path": u.path, "row": u.row},
+            "source": {"path": u.path, "row": u.row, **({"sheet": u.sheet} if u.sheet is not None else {})},
             **({"extra": {k: value_for_output(v) for k, v in u.extra.items()}} if u.extra else {}),
         })
     provinces = []
