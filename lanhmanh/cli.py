@@ -254,7 +254,9 @@ def template(rules: str, province: str | None, year: int | None, out: str) -> No
     except OSError as e:
         click.echo(f"lanhmanh: cannot write {out}: {e.strerror or e} (is the file open in Excel?)", err=True)
         sys.exit(EXIT_OUTPUT)
-    click.echo(f"template for {pack.id} {pack.version} written to {out}: {n} unit row(s)")
+    rows = f"{n} official unit(s) of province {province} pre-filled" if units else \
+        f"{n} blank row(s) to fill (give --province to pre-fill the official units)"
+    click.echo(f"template for {pack.id} {pack.version} written to {out}: {rows}")
 
 
 @cli.command("test")

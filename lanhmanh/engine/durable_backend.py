@@ -252,7 +252,6 @@ class _Compiler:
 
     def compare(self, node: E.Compare, neg: bool):
         lt_bool = self.level.is_condition(node.left)
-        op = FLIP[node.op] if neg else node.op
         if lt_bool:  # a == b over true/false: (a and b) or (not a and not b)
             same = node.op == "=="
             if neg:

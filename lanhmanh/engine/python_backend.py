@@ -10,7 +10,7 @@ import math
 import operator
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 from . import expr as E
 from .loader import higher_than, references

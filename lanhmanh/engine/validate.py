@@ -9,8 +9,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from fractions import Fraction
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
+
+from openpyxl.utils import get_column_letter
 
 from .pack import Indicator, Level, Pack
 
@@ -216,6 +217,8 @@ class Validator:
         self.by_label: dict[str, str] = {}
         for ind in list(self.level.indicators.values()) + list(self.province_inds.values()):
             self.by_label[_fold_header(ind.label)] = ind.id
+            if ind.unit:  # the template heads a column "label (unit)"
+                self.by_label.setdefault(_fold_header(f"{ind.label} ({ind.unit})"), ind.id)
         for ident, label in IDENTITY_LABELS.items():
             self.by_label.setdefault(_fold_header(label), ident)
         self.known = set(self.level.indicators) | set(self.province_inds) | set(IDENTITY)
@@ -276,6 +279,8 @@ class Validator:
             if sheet is None:
                 return None
             letter = (letters or {}).get(col or "")
+            if letter is None and col and col.startswith("(column ") and col[8:-1].isdigit():
+                letter = get_column_letter(int(col[8:-1]))
             return f"{letter}{rowno}" if letter else f"row {rowno}"
 
         def reject(col: str, value: Any, reason: str) -> None:
@@ -331,7 +336,8 @@ class Validator:
             if col in IDENTITY:
                 continue
             if col.startswith("(column ") and not _blank(raw):
-                reject(col, raw, "a cell beyond the last header column (a shifted row or an unquoted comma?)")
+                reject(col, raw, "a value beyond the last headed column" +
+                       (": add a heading or move the value" if sheet else " (a shifted row or an unquoted comma?)"))
                 continue
             ind = inds.get(col)
             if ind is None:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..engine.evidence import catalogue, criteria_evidence, value_for_output
 from ..engine.scoring import BatchResult
+from .atomic import discard, new_temp_file
 
 
 def result_dict(batch: BatchResult) -> dict:
@@ -93,14 +93,11 @@ def write_json_atomic(path: str, doc: dict) -> None:
     """Write to a temporary file beside the target, then rename: never a half-written file."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = new_temp_file(target)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with open(tmp, "w", encoding="utf-8") as f:
             f.writelines(chunks(doc))
         os.replace(tmp, target)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        discard(tmp)
         raise
