@@ -1,6 +1,6 @@
 """Rebuilds the committed sample inputs of this folder (reproducible: same files on every run).
 
-    python examples/make_samples.py            # writes the three CSV files next to this script
+    python examples/make_samples.py            # writes the CSV files and workbooks next to this script
     python examples/make_samples.py --check    # only checks that the committed files are current
 
 Codes, names and types of Nghệ An's 130 units are official (package `vietnam-provinces`, list in
@@ -40,6 +40,12 @@ SEED = "nghe-an-2025"
 QD28_FILE = "nghe-an-2025-ma-tuy.csv"
 XLM_FILE = "nghe-an-2025-lanh-manh.csv"
 BAD_FILE = "bad-rows.csv"
+# The same figures typed into the data-entry templates (`lanhmanh template --province 40`), as a
+# council receives them back from the communes.
+QD28_BOOK = "nghe-an-2025-ma-tuy.xlsx"
+XLM_BOOK = "nghe-an-2025-lanh-manh.xlsx"
+CSV_FILES = (QD28_FILE, XLM_FILE, BAD_FILE)
+BOOKS = (QD28_BOOK, XLM_BOOK)
 
 # Old districts (before 1 July 2025) of the western mountains, by the ranges of the old commune
 # codes that the new communes kept: Quế Phong, Quỳ Châu, Kỳ Sơn, Tương Dương, Quỳ Hợp, Con Cuông.
@@ -190,6 +196,8 @@ def build(out: Path) -> dict:
     gen.write_csv(qd, out / QD28_FILE)
     gen.write_csv(xlm, out / XLM_FILE)
     gen.write_csv(bad_rows(us), out / BAD_FILE)
+    filled_template("qd-28-2025", qd, out / QD28_BOOK)
+    filled_template("xa-lanh-manh", xlm, out / XLM_BOOK)
     communes = [r for r in qd if r["unit_code"]]
     scores = [gen.xlm_score(r) for r in xlm]
     return {
@@ -200,6 +208,44 @@ def build(out: Path) -> dict:
     }
 
 
+def filled_template(pack_id: str, rows: list[dict], path: Path) -> None:
+    """`lanhmanh template --rules PACK --province 40 --year 2025`, with every row's figures typed in
+    (numbers as numbers, booleans as Có / Không), saved as Excel would."""
+    import openpyxl
+
+    from lanhmanh.engine.admin_units import current
+    from lanhmanh.engine.loader import load_pack
+    from lanhmanh.scorecards.template import DATA_SHEET, FIRST_ROW, ID_ROW, write_template
+
+    pack, _ = load_pack(pack_id)
+    write_template(pack, path, units=current().units_of(str(PROVINCE)), province_code=str(PROVINCE), year=2025)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[DATA_SHEET]
+    ids = [c.value for c in ws[ID_ROW]]
+    by_key = {r["unit_code"] or "province": r for r in rows}
+    for rowno in range(FIRST_ROW, ws.max_row + 1):
+        row = by_key.pop(ws.cell(rowno, 1).value or "province")
+        for col, ident in enumerate(ids, start=1):
+            v = row.get(ident)
+            if ident in ("unit_code", "unit_name", "unit_type", "province_code", "year") or v is None:
+                continue
+            ws.cell(rowno, col).value = ("Có" if v else "Không") if isinstance(v, bool) else \
+                int(v) if isinstance(v, int) else float(v)
+    assert not by_key, f"rows without a template row: {sorted(by_key)}"
+    wb.save(path)
+
+
+def same_workbook(a: Path, b: Path) -> bool:
+    """Same sheets and cell values (the files' bytes differ: a workbook records when it was saved)."""
+    import openpyxl
+
+    wa, wb = openpyxl.load_workbook(a), openpyxl.load_workbook(b)
+    if wa.sheetnames != wb.sheetnames:
+        return False
+    return all([[c.value for c in r] for r in wa[n].iter_rows()] == [[c.value for c in r] for r in wb[n].iter_rows()]
+               for n in wa.sheetnames)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="only check that the committed files are current")
@@ -207,8 +253,9 @@ def main() -> int:
     if a.check:
         with tempfile.TemporaryDirectory() as d:
             build(Path(d))
-            stale = [n for n in (QD28_FILE, XLM_FILE, BAD_FILE)
+            stale = [n for n in CSV_FILES
                      if not (HERE / n).exists() or not filecmp.cmp(Path(d) / n, HERE / n, shallow=False)]
+            stale += [n for n in BOOKS if not (HERE / n).exists() or not same_workbook(Path(d) / n, HERE / n)]
         if stale:
             print("out of date: " + ", ".join(stale), file=sys.stderr)
             return 1

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 import warnings
 import zipfile
 from decimal import Decimal
@@ -437,3 +439,24 @@ def test_constraints_excel_cannot_check_are_listed_and_several_share_a_cell(file
     help_rows = [r for r in wb[HELP_SHEET].iter_rows(values_only=True) if "Đã phân công thì phải có kế hoạch" in r]
     assert len(help_rows) == 1
     assert any(v and v.startswith("Excel không kiểm tra được") for v in help_rows[0])
+
+
+# ---- the bundled sample workbooks: the CSV samples typed into templates -------------------------
+
+@pytest.mark.parametrize("stem, rules", [("nghe-an-2025-ma-tuy", "qd-28-2025"),
+                                         ("nghe-an-2025-lanh-manh", "xa-lanh-manh")])
+def test_bundled_sample_workbook_scores_like_its_csv(run_cli, workdir, stem, rules):
+    a = scored(run_cli, workdir, EXAMPLES / f"{stem}.xlsx", rules, "a.json")
+    b = scored(run_cli, workdir, EXAMPLES / f"{stem}.csv", rules, "b.json")
+    assert a["inputs"][0]["sheet"] == DATA_SHEET and a["rejected"] == [] and a["warnings"] == []
+    assert len(a["units"]) == 130
+    assert without_source(a["units"]) == without_source(b["units"])
+    assert a["provinces"] == b["provinces"]
+
+
+def test_bundled_samples_are_what_make_samples_makes():
+    """examples/make_samples.py --check rebuilds every sample (the workbooks from the current
+    template) and compares: a template change that is not carried into the samples fails here."""
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "make_samples.py"), "--check"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
