@@ -69,6 +69,9 @@ class BatchResult:
     rejected: list[Rejection] = field(default_factory=list)
     warnings: list[Warning_] = field(default_factory=list)
     inputs: list[dict] = field(default_factory=list)
+    # what a reader of the results must know about how they were made, shown in the scorecard and
+    # the JSON (for instance a pack applied outside its period with --force)
+    notes: list[str] = field(default_factory=list)
 
 
 def rank_key(level: Level, unit: Unit, out: Outcome) -> tuple:

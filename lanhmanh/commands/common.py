@@ -1,0 +1,140 @@
+"""What every command shares: exit codes, loading a pack, reading the inputs into validated units,
+and printing rejections and warnings. The commands themselves are one module each in this package."""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from ..engine.loader import load_pack
+from ..engine.problems import RuleFileError
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_RULES, EXIT_INPUT, EXIT_MISMATCH, EXIT_OUTPUT, EXIT_INTERNAL = \
+    0, 1, 2, 3, 4, 5, 6, 9
+
+RULES_HELP = "A shipped pack id (qd-28-2025, xa-lanh-manh) or a rule file."
+UNIT_LIST_HELP = ("Check codes, types, provinces and names against the official list of administrative "
+                  "units (vietnam-provinces), a newer list given as CSV, or nothing (none).")
+
+
+def load(ref: str):
+    try:
+        pack, warns = load_pack(ref)
+    except FileNotFoundError as e:
+        click.echo(f"lanhmanh: {e}", err=True)
+        sys.exit(EXIT_RULES)
+    except RuleFileError as e:
+        for p in e.problems:
+            click.echo(str(p), err=True)
+        n = sum(1 for p in e.problems if p.severity == "error")
+        click.echo(f"{n} error(s): the rule file is invalid; nothing was written", err=True)
+        sys.exit(EXIT_RULES)
+    for w in warns:
+        click.echo(str(w), err=True)
+    return pack
+
+
+
+@dataclass
+class Intake:
+    """The inputs of a batch, read and validated: the units that passed, the validator (its
+    `rejected` and `warnings`), and the files read (path, sheet, sha256, rows)."""
+    units: list
+    validator: object
+    files: list = field(default_factory=list)
+
+    @property
+    def inputs(self) -> list[dict]:
+        return [{"path": f.path, "sha256": f.sha256, "rows": len(f.rows),
+                 **({"sheet": f.sheet} if f.sheet is not None else {})} for f in self.files]
+
+
+def read_inputs(inputs, pack, unit_list: str = "official") -> Intake:
+    """Read every input (files or folders) and validate its rows against the pack. A file that
+    cannot be read at all exits 4 when nothing else can be read; beside readable inputs, it is
+    listed as rejected (a folder with one corrupt commune workbook still scores the others)."""
+    from ..engine.validate import Rejection, Validator
+    from ..scorecards.readers import InputError, expand, read_any
+
+    v = Validator(pack, unit_lists(unit_list))
+    try:
+        paths = expand(list(inputs))
+    except InputError as e:
+        click.echo(f"lanhmanh: cannot read input {e.path}: {e.message}", err=True)
+        sys.exit(EXIT_INPUT)
+    files, unreadable = [], []
+    for p in paths:
+        try:
+            files.extend(read_any(p, v.knows))
+        except InputError as e:
+            unreadable.append((e.path, None, e.message))
+    tables = []
+    for f in files:
+        try:
+            tables.append((f, v.header_map(f.path, f.headers, f.sheet, f.header_cells())))
+        except ValueError as e:
+            unreadable.append((f.path, f.sheet, str(e)))
+    if unreadable and not tables:
+        for path, sheet, msg in unreadable:
+            where = f"{path}, sheet {sheet!r}" if sheet is not None else path
+            click.echo(f"lanhmanh: cannot read input {where}: {msg}", err=True)
+        sys.exit(EXIT_INPUT)
+    for path, sheet, msg in unreadable:
+        v.rejected.append(Rejection(path, None, "", None, f"the file cannot be read, none of its rows "
+                                                           f"were scored: {msg}", sheet))
+    units = []
+    for f, cols in tables:
+        letters = {cols[h]: col for h, col in f.letters.items() if h in cols}
+        for rowno, rec in f.rows:
+            record = {cols.get(k, k): val for k, val in rec.items()}
+            u = v.row(f.path, rowno, record, f.sheet, letters)
+            if u is not None:
+                units.append(u)
+    return Intake(units, v, files)
+
+
+def score_intake(pack, intake: Intake, engine: str):
+    """Score validated units; engine warnings (a fallback to the Python backend) go to stderr."""
+    import warnings
+
+    from ..engine.scoring import score_units
+
+    v = intake.validator
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        batch = score_units(pack, intake.units, engine, v.rejected, v.warnings)
+    for w in caught:
+        click.echo(f"warning: {w.message}", err=True)
+    batch.inputs = intake.inputs
+    return batch
+
+
+def unit_lists(spec: str):
+    """--unit-list: official (by the batch year), none, or a CSV file of units."""
+    from ..engine import admin_units
+
+    if spec == "none":
+        return None
+    if spec == "official":
+        return admin_units.UnitLists()
+    try:
+        return admin_units.UnitLists(admin_units.from_csv(Path(spec)))
+    except (OSError, ValueError, UnicodeDecodeError) as e:
+        raise click.BadParameter(str(e), param_hint="--unit-list")
+
+
+def print_rejects(rejected) -> None:
+    for r in rejected:
+        what = f", column {r.column}, value {r.value!r}" if r.row is not None else ""
+        click.echo(f"{r.where()}{what}: {r.reason}", err=True)
+
+
+
+def print_warnings(warnings_) -> None:
+    for w in warnings_:
+        where = w.path + (f" sheet {w.sheet!r}" if w.sheet is not None else "") + \
+            (f" cell {w.cell}" if w.cell else (f" row {w.row}" if w.row else "") +
+             (f" column {w.column}" if w.column else ""))
+        click.echo(f"warning: {where.strip()}: {w.message}", err=True)
