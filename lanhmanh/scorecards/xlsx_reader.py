@@ -93,17 +93,15 @@ def _check_kind(path: Path, data: bytes) -> None:
 
 
 def _ole_has_stream(data: bytes, name: str) -> bool:
-    """Whether a compound file holds a stream called `name`. A directory entry is 128 bytes, always at
-    a file offset that is a multiple of 128: the name in UTF-16LE with its terminator, its length in
-    bytes at +64, the object type at +66 (2: stream). Checking every such slot needs no FAT walk."""
-    key = (name + "\0").encode("utf-16-le")
-    size = len(key).to_bytes(2, "little")
-    pos = data.find(key)
-    while pos >= 0:
-        if pos % 128 == 0 and data[pos + 64:pos + 66] == size and data[pos + 66:pos + 67] == b"\x02":
-            return True
-        pos = data.find(key, pos + 1)
-    return False
+    """Whether a compound file (OLE2) holds a stream called `name`: an encrypted .xlsx is a
+    compound file with an "EncryptionInfo" stream; an .xls has a "Workbook" stream instead."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            return ole.exists(name)
+    except (OSError, ValueError, IndexError):  # a damaged compound file: not an encrypted workbook we know
+        return False
 
 
 def _damaged(e: Exception) -> str:
