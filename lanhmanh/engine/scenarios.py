@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
-from .pack import Case, Pack
+from .outcome import Outcome
+from .pack import Case, Level, Pack
 from .scoring import score_units
 from .validate import Validator
 
@@ -14,6 +16,9 @@ class CaseResult:
     case: Case
     engine: str
     failures: list[str]
+    # what the case examined, as scored: (level name, level, outcome); None when its input was
+    # rejected (expected or not). Coverage reads it.
+    reached: Optional[tuple[str, Level, Outcome]] = None
 
     @property
     def ok(self) -> bool:
@@ -40,6 +45,7 @@ def run_case(pack: Pack, case: Case, engine: str) -> CaseResult:
             return CaseResult(pack.id, case, engine, failures)
         batch = score_units(pack, [unit], engine)
         level, out = pack.commune, batch.units[0].outcome
+        reached = ("commune", level, out)
     else:
         units = []
         for i, c in enumerate(case.given.get("communes", []), start=1):
@@ -56,6 +62,9 @@ def run_case(pack: Pack, case: Case, engine: str) -> CaseResult:
             return CaseResult(pack.id, case, engine, [f"the province row is rejected: {reasons}"])
         batch = score_units(pack, units + [u], engine)
         level, out = pack.province, batch.provinces[0].outcome
+        if out is None:
+            return CaseResult(pack.id, case, engine, ["the province was not scored"])
+        reached = ("province", level, out)
     ids = list(level.criteria)
     if exp.get("class") is not None and out.class_id != exp["class"]:
         failures.append(f"class: expected {exp['class']}, got {out.class_id}")
@@ -73,4 +82,4 @@ def run_case(pack: Pack, case: Case, engine: str) -> CaseResult:
         got = out.outcomes[ids.index(cid)][1]
         if got != pts:
             failures.append(f"{cid}: expected {pts} points, got {got}")
-    return CaseResult(pack.id, case, engine, failures)
+    return CaseResult(pack.id, case, engine, failures, reached)
