@@ -190,7 +190,8 @@ def score_units(pack: Pack, units: Iterable[Unit], engine: str = "durable",
             out = backend.evaluate(u.values)
         except EngineRefused as e:
             rejected.append(
-                Rejection(u.path, u.row, "", u.code, f"{backend.name} engine refused the row: {e}"))
+                Rejection(u.path, u.row, "", u.code, f"{backend.name} engine refused the row: {e}", u.sheet,
+                          unit_code=u.code))
             continue
         if out.class_id == UNCLASSIFIED:
             warnings.append(Warning_(u.path, u.row, None, f"unit {u.code} ({u.name}) reaches no class: "

@@ -34,6 +34,7 @@ class Rejection:
     reason: str
     sheet: Optional[str] = None  # workbook inputs: the sheet and the cell ("E7") as Excel shows them
     cell: Optional[str] = None
+    unit_code: Optional[str] = None  # the row's unit code, when it could be read
 
     def as_dict(self) -> dict:
         d = {"path": self.path, "row": self.row, "column": self.column,
@@ -375,18 +376,23 @@ class Validator:
             else:
                 seen[code] = (path, rowno)
         if bad:
-            self.rejected.extend(bad)
+            self._reject_row(bad, code)
             return None
         unit = Unit(code=code, name=nfc(str(name)).strip(), type=utype, province_code=pcode, year=year,
                     values=values, path=path, row=rowno, district_code=district, extra=extra, sheet=sheet)
         if self.units is not None:
             self._check_official(unit, record, reject, warn)
             if bad:
-                self.rejected.extend(bad)
+                self._reject_row(bad, code)
                 if code:
                     (self.province_seen if is_province else self.seen).pop(code, None)
                 return None
         return unit
+
+    def _reject_row(self, bad: list[Rejection], code: Optional[str]) -> None:
+        for r in bad:
+            r.unit_code = code
+        self.rejected.extend(bad)
 
     def _check_official(self, unit: Unit, record: dict, reject, warn) -> None:
         """The row's code, type, province and name against the official list for its year."""
