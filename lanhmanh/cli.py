@@ -28,7 +28,8 @@ def cli() -> None:
     """Classify, score and rank communes from declarative rule packs.
 
     Shipped packs: qd-28-2025 (QĐ 28/2025/QĐ-TTg, cumulative reading), qd-28-2025-literal
-    (the literal reading, for comparison), xa-lanh-manh (illustrative points scorecard).
+    (the literal reading, for comparison), xa-lanh-manh (illustrative points scorecard),
+    xa-lanh-manh-nghe-an (an illustrative provincial variant of it).
     """
 
 

@@ -733,13 +733,15 @@ def test_example_bad_rows_matches_its_readme(run_cli, workdir):
 def test_bug_pack_applied_to_a_year_before_it_is_in_force(run_cli, files, workdir):
     """domain.md, Calendar: a pack applies to a batch year when it is in force on the last day of
     that year's period (15 Dec of the year before to 14 Dec). QĐ 28/2025 (in force from 24 Aug
-    2025) does not apply to 2024 (period ending 14 Dec 2024). Rows of year 2024 are scored with
-    it silently. Expected: the rows rejected (column year) or at least a warning naming the year."""
-    rows = [qd28_row(1), {**qd28_row(2), "year": 2024}]
-    inp = files.csv("y.csv", rows)
-    result = score(run_cli, str(inp), "--rules", str(QD28_TEST), "--json", "o.json", engine="python")
-    doc = read_json(workdir / "o.json")
-    rejected_2024 = [r for r in doc["rejected"] if r["column"] == "year" and r["row"] == 3]
-    warned_2024 = [w for w in doc["warnings"] if "2024" in w["message"]]
-    assert rejected_2024 or warned_2024, f"year 2024 scored silently (exit {result.exit_code})"
-    assert by_code(doc).get("00001", {}).get("class") == "drug_free"  # 2025 is in force
+    2025) does not apply to 2024 (period ending 14 Dec 2024). Rows of year 2024 were scored with
+    it silently. Now a batch is one year: rows of 2024 beside rows of 2025 are refused (exit 2,
+    nothing written), and a 2024 batch is refused unless --force."""
+    mixed = files.csv("y.csv", [qd28_row(1), {**qd28_row(2), "year": 2024}])
+    result = score(run_cli, str(mixed), "--rules", str(QD28_TEST), "--json", "o.json", engine="python")
+    assert result.exit_code == 2, result.output
+    assert "several years" in result.output and "2024" in result.output and "2025" in result.output
+    assert not (workdir / "o.json").exists()
+    only_2024 = files.csv("y24.csv", [{**qd28_row(1), "year": 2024}])
+    result = score(run_cli, str(only_2024), "--rules", str(QD28_TEST), "--json", "o.json", engine="python")
+    assert result.exit_code == 2 and "does not apply to the 2024 batch" in result.output, result.output
+    assert not (workdir / "o.json").exists()

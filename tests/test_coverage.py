@@ -365,7 +365,6 @@ def _expected_from_json(doc) -> Counter:
     return c
 
 
-@pytest.mark.xfail(strict=True, reason="score --coverage wiring pending")
 @pytest.mark.parametrize("sample,rules", [("nghe-an-2025-ma-tuy.csv", "qd-28-2025"),
                                          ("nghe-an-2025-lanh-manh.csv", "xa-lanh-manh")])
 def test_cli_score_coverage_on_the_samples(run_cli, workdir, sample, rules):
@@ -390,7 +389,6 @@ def test_cli_score_coverage_on_the_samples(run_cli, workdir, sample, rules):
     assert f"{pack.id}: {reached}/{total} outcomes reached by {n} units{provinces}" in out
 
 
-@pytest.mark.xfail(strict=True, reason="score --coverage wiring pending")
 def test_cli_score_coverage_goes_to_stderr_with_json_on_stdout(run_cli):
     result = run_cli("score", str(EXAMPLES / "nghe-an-2025-lanh-manh.csv"), "--rules", "xa-lanh-manh",
                      "--json", "-", "--coverage")

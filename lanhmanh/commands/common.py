@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..engine import versions
 from ..engine.loader import load_pack
 from ..engine.problems import RuleFileError
 
@@ -15,6 +16,10 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_RULES, EXIT_INPUT, EXIT_MISMATCH, EXIT_
     0, 1, 2, 3, 4, 5, 6, 9
 
 RULES_HELP = "A shipped pack id (qd-28-2025, xa-lanh-manh) or a rule file."
+YEAR_HELP = ("The batch year when no row gives one (default: the assessment year of today's date, 15 Dec "
+             "onward counting as next year); when the rows give a year it must be the same.")
+FORCE_HELP = ("Score with the pack even when it is not in force for the batch year (on 14 Dec of that year); "
+              "a warning is printed and the scorecard and the JSON say so.")
 UNIT_LIST_HELP = ("Check codes, types, provinces and names against the official list of administrative "
                   "units (vietnam-provinces), a newer list given as CSV, or nothing (none).")
 
@@ -138,3 +143,86 @@ def print_warnings(warnings_) -> None:
             (f" cell {w.cell}" if w.cell else (f" row {w.row}" if w.row else "") +
              (f" column {w.column}" if w.column else ""))
         click.echo(f"warning: {where.strip()}: {w.message}", err=True)
+
+
+# ---- the pack version for the batch year --------------------------------------------------------
+
+def load_for_batch(rules: str, inputs, unit_list: str, year: int | None = None, force: bool = False):
+    """The pack that applies to the batch, the inputs read with it, and the notes the results must
+    carry: (pack, intake, notes). A pack id's versions are resolved first; the inputs are read
+    with the newest, which gives the batch year; when another version is in force on 14 Dec of
+    that year the inputs are read again with it. A pack (or a file) not in force for the year is
+    refused (exit 2) unless `force`. Usable by any command that scores inputs (verify, explain)."""
+    found = [] if _is_file_ref(rules) else versions.versions_of(rules)
+    pack = load(rules)
+    intake = read_inputs(inputs, pack, unit_list)
+    batch_year = year_of_batch(intake, year)
+    if found:
+        try:
+            chosen = versions.for_year(found, batch_year)
+        except versions.AmbiguousVersions as e:
+            click.echo(f"lanhmanh: {e}", err=True)
+            sys.exit(EXIT_RULES)
+        if chosen is None:
+            _refuse_unless(force, pack, batch_year, found)
+            chosen = versions.nearest(found, batch_year)
+        if Path(chosen.path).resolve() != Path(pack.path).resolve():
+            pack = load(str(chosen.path))
+            intake = read_inputs(inputs, pack, unit_list)
+    notes = []
+    if not versions.in_force(pack, batch_year):
+        _refuse_unless(force, pack, batch_year, found or versions.versions_of(pack.id))
+        click.echo(f"warning: --force: pack {pack.id} {pack.version} is in force {_dates(pack)}, not on "
+                   f"{versions.period_end(batch_year)}; the {batch_year} batch is scored with it anyway, and the "
+                   "scorecard and the JSON say so", err=True)
+        notes.append(versions.forced_note(pack, batch_year))
+    return pack, intake, notes
+
+
+def year_of_batch(intake, year: int | None) -> int:
+    """The batch year: the rows' `year` (one year per batch: several are refused, exit 2), else
+    --year, else the assessment year of today's date (with a warning)."""
+    import datetime as dt
+
+    by_year: dict[int, list] = {}
+    for u in intake.units:
+        if u.year is not None:
+            by_year.setdefault(u.year, []).append(u)
+    if len(by_year) > 1:
+        parts = []
+        for y in sorted(by_year):
+            first = by_year[y][0]
+            parts.append(f"{y} ({len(by_year[y])} row(s), first {first.path} row {first.row})")
+        click.echo(f"lanhmanh: the rows give several years: {', '.join(parts)}; a batch is one assessment "
+                   "year (its pack is chosen by it): score each year's rows separately", err=True)
+        sys.exit(EXIT_USAGE)
+    if by_year:
+        (found,) = by_year
+        if year is not None and year != found:
+            click.echo(f"lanhmanh: --year {year}, but the rows give the year {found}", err=True)
+            sys.exit(EXIT_USAGE)
+        return found
+    if year is not None:
+        return year
+    today = dt.date.today()
+    guess = versions.assessment_year(today)
+    click.echo(f"warning: no row gives a year; the batch is taken as {guess}, the assessment period "
+               f"{versions.period_start(guess)} to {versions.period_end(guess)} that contains today ({today}); "
+               "give --year to choose", err=True)
+    return guess
+
+
+def _refuse_unless(force: bool, pack, year: int, found) -> None:
+    if not force:
+        click.echo(f"lanhmanh: {versions.refusal(pack, year, found)}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _dates(pack) -> str:
+    return f"from {pack.effective_from}" + (f" to {pack.effective_to}" if pack.effective_to else "")
+
+
+def _is_file_ref(ref: str) -> bool:
+    """A --rules value naming a file (as loader.resolve reads it), not a pack id."""
+    p = Path(ref)
+    return p.suffix.lower() in (".yaml", ".yml") or p.exists()

@@ -18,8 +18,8 @@ from typing import Optional
 import click
 
 from ..engine.scoring import ENGINES
-from .common import (EXIT_OK, EXIT_REJECTED, EXIT_USAGE, RULES_HELP, UNIT_LIST_HELP, load, print_warnings,
-                     read_inputs, score_intake)
+from .common import (EXIT_OK, EXIT_REJECTED, EXIT_USAGE, FORCE_HELP, RULES_HELP, UNIT_LIST_HELP, YEAR_HELP,
+                     load_for_batch, print_warnings, score_intake)
 
 MIN_WIDTH = 60  # narrower terminals get lines of this width rather than unreadable columns
 DEFAULT_WIDTH = 100  # when the output is not a terminal and COLUMNS is not set
@@ -37,7 +37,10 @@ CITE_COLUMN_WIDTH = 140  # narrower: each criterion's citation is printed under 
               help=UNIT_LIST_HELP)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="table: readable text wrapped to the terminal; json: one JSON document for scripts.")
-def explain(unit_code: str, inputs: tuple[str, ...], rules: str, engine: str, unit_list: str, fmt: str) -> None:
+@click.option("--year", "year", type=click.IntRange(2000, 2100), metavar="YEAR", help=YEAR_HELP)
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+def explain(unit_code: str, inputs: tuple[str, ...], rules: str, engine: str, unit_list: str, fmt: str,
+            year: Optional[int], force: bool) -> None:
     """Why UNIT_CODE got its class: its evidence for every criterion (values read, threshold, met,
     points, citation, interpretation note), the class reached, and why each earlier class was not.
 
@@ -47,9 +50,9 @@ def explain(unit_code: str, inputs: tuple[str, ...], rules: str, engine: str, un
     province's roll-up. Exit 2 when the code is not in the inputs, 1 when its row was rejected."""
     from ..engine import explain as X
 
-    pack = load(rules)
-    intake = read_inputs(inputs, pack, unit_list)
+    pack, intake, notes = load_for_batch(rules, inputs, unit_list, year, force)
     batch = score_intake(pack, intake, engine)
+    batch.notes.extend(notes)
     digits = X.typed_code(unit_code)
     province = X.find_province(batch, digits) if digits is not None and len(digits) <= 2 else None
     if province is not None:

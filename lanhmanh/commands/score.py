@@ -9,9 +9,8 @@ import click
 
 from ..engine.pack import UNCLASSIFIED
 from ..engine.scoring import ENGINES
-from .common import (EXIT_OK, EXIT_OUTPUT, EXIT_REJECTED, RULES_HELP, UNIT_LIST_HELP, load, print_rejects,
-                     print_warnings, read_inputs, score_intake)
-
+from .common import (EXIT_OK, EXIT_OUTPUT, EXIT_REJECTED, FORCE_HELP, RULES_HELP, UNIT_LIST_HELP, YEAR_HELP,
+                     load_for_batch, print_rejects, print_warnings, score_intake)
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True)
@@ -25,22 +24,30 @@ from .common import (EXIT_OK, EXIT_OUTPUT, EXIT_REJECTED, RULES_HELP, UNIT_LIST_
 @click.option("--unit-list", "unit_list", default="official", show_default=True, metavar="official|none|FILE.csv",
               help=UNIT_LIST_HELP)
 @click.option("--strict", is_flag=True, help="Any rejected row aborts before anything is written.")
+@click.option("--year", "year", type=click.IntRange(2000, 2100), metavar="YEAR", help=YEAR_HELP)
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+@click.option("--coverage", is_flag=True,
+              help="After scoring, list how many units reached each outcome of the pack (criterion met / not "
+                   "met, each band, veto applied / not applied, each class) and every outcome no unit reached.")
 def score(inputs: tuple[str, ...], rules: str, out: str | None, json_out: str | None, engine: str,
-          unit_list: str, strict: bool) -> None:
+          unit_list: str, strict: bool, year: int | None, force: bool, coverage: bool) -> None:
     """Score every unit in INPUT files (Excel workbooks, CSV or JSON, or folders of them) against a
-    rule pack; rank them; write the scorecard workbook (--out) and the JSON (--json)."""
+    rule pack; rank them; write the scorecard workbook (--out) and the JSON (--json).
+
+    A pack named by id is taken in the version in force for the batch year (on 14 Dec of that
+    year); a pack not in force for it is refused unless --force is given."""
     from ..scorecards.json_out import result_dict, write_json_atomic
 
     if out and Path(out).suffix.lower() != ".xlsx":
         raise click.BadParameter(f"{out}: the scorecard is an Excel workbook; name it .xlsx", param_hint="--out")
-    pack = load(rules)
-    intake = read_inputs(inputs, pack, unit_list)
+    pack, intake, notes = load_for_batch(rules, inputs, unit_list, year, force)
     v = intake.validator
     if strict and v.rejected:
         print_rejects(v.rejected)
         click.echo(f"--strict: {len(v.rejected)} problem(s) in the input; nothing was written", err=True)
         sys.exit(EXIT_REJECTED)
     batch = score_intake(pack, intake, engine)
+    batch.notes.extend(notes)
     try:
         if out:
             from ..scorecards.xlsx_scorecard import write_scorecard
@@ -59,6 +66,11 @@ def score(inputs: tuple[str, ...], rules: str, out: str | None, json_out: str | 
                    " (is the file open in Excel?); nothing half-written was left behind", err=True)
         sys.exit(EXIT_OUTPUT)
     _summary(batch, json_out, out)
+    if coverage:
+        from ..engine.coverage import batch_report
+
+        for line in batch_report(batch):
+            click.echo(line, file=sys.stderr if json_out == "-" else sys.stdout)
     sys.exit(EXIT_REJECTED if batch.rejected else EXIT_OK)
 
 

@@ -36,16 +36,22 @@ def shipped_packs() -> list[Path]:
 
 
 def resolve(ref: str) -> Path:
-    """A shipped pack id (`qd-28-2025`) or a path to a rule file."""
+    """A pack id (`qd-28-2025`: its newest version among the shipped packs and the folders of
+    LANHMANH_RULES_PATH, see versions.py) or a path to a rule file."""
+    from . import versions
+
     p = Path(ref)
     if p.suffix.lower() in (".yaml", ".yml") or p.exists():
         return p
+    found = versions.newest(versions.versions_of(ref))
+    if found is not None:
+        return found.path
     shipped = RULES_DIR / f"{ref}.yaml"
-    if shipped.exists():
+    if shipped.exists():  # its `pack:` block cannot be read: loading it reports why
         return shipped
-    known = [q.stem for q in shipped_packs()]
-    raise FileNotFoundError(f"no rule file or shipped pack named {ref!r}{did_you_mean(ref, known)}"
-                            f" (shipped packs: {', '.join(known)})")
+    known = versions.known_ids()
+    raise FileNotFoundError(f"no rule file or pack named {ref!r}{did_you_mean(ref, known)}"
+                            f" (packs: {', '.join(known)})")
 
 
 def load_pack(ref: str | Path) -> tuple[Pack, list[Problem]]:
@@ -66,16 +72,39 @@ def _ver(v: str) -> tuple:
     return tuple(out)
 
 
+class _Origin:
+    """A rule file a node of the YAML tree came from: its name and its lines. A variant's tree
+    holds its base's nodes beside its own, so a position must say which file it is in."""
+
+    def __init__(self, name: str, lines: list[str]):
+        self.name, self.lines = name, lines
+
+
+class _Line(int):
+    """A 1-based line number that remembers its file (see _Origin); `err` reports it there."""
+
+    def __new__(cls, value: int, origin: Optional[_Origin] = None):
+        obj = super().__new__(cls, value)
+        obj.origin = origin
+        return obj
+
+
 class _Src:
     """Where an expression string sits in the file, to turn offsets into line:column."""
 
-    def __init__(self, line: int, col: int, value: Any, lines: Optional[list[str]] = None):
+    def __init__(self, line: int, col: int, value: Any, lines: Optional[list[str]] = None,
+                 origin: Optional[_Origin] = None):
         self.line, self.col = line, col
         self.block = isinstance(value, (LiteralScalarString, FoldedScalarString))
         self.quoted = isinstance(value, (DoubleQuotedScalarString, SingleQuotedScalarString))
         self.lines = lines or []
+        self.origin = origin
 
     def at(self, offset: int, text: str) -> tuple[int, int]:
+        line, col = self._at(offset)
+        return _Line(line, self.origin), col
+
+    def _at(self, offset: int) -> tuple[int, int]:
         if not self.block:
             return self.line, self.col + offset + (1 if self.quoted else 0)
         # a block scalar (| or >): its content starts on the next line, indented; each content
@@ -99,17 +128,35 @@ class _Src:
 
 
 class _Loader:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, chain: tuple[Path, ...] = ()):
         self.path = path
         self.name = str(path)
+        self.chain = chain  # the variants that extend this file, outermost first (cycle detection)
         self.problems: list[Problem] = []
+        self.origin = _Origin(self.name, [])
+        self.node_origin: dict[int, _Origin] = {}  # id(container) → its file, for a base's nodes
+        self.key_origin: dict[tuple[int, Any], _Origin] = {}  # (id(container), key) → file of an override
+        self.base: Optional[Pack] = None  # a variant's base pack, as loaded (variants.merge sets it)
+        self.base_loader: Optional["_Loader"] = None  # keeps the base's YAML nodes alive with the tree
 
     # ---- reporting -------------------------------------------------------------------------
     def err(self, line: int, col: int, msg: str, severity: str = "error") -> None:
-        self.problems.append(Problem(self.name, line, col, msg, severity))
+        origin = getattr(line, "origin", None) or self.origin
+        self.problems.append(Problem(origin.name, int(line), int(col), msg, severity))
+
+    def origin_of(self, node: Any, key: Any = None) -> _Origin:
+        if key is not None:
+            hit = self.key_origin.get((id(node), key))
+            if hit is not None:
+                return hit
+        return self.node_origin.get(id(node), self.origin)
 
     def pos(self, node: Any, key: Any = None) -> tuple[int, int]:
         """1-based line, column of node[key] (or of node itself)."""
+        line, col = self._pos(node, key)
+        return _Line(line, self.origin_of(node, key)), col
+
+    def _pos(self, node: Any, key: Any = None) -> tuple[int, int]:
         try:
             if key is None:
                 return node.lc.line + 1, node.lc.col + 1
@@ -126,13 +173,14 @@ class _Loader:
     def keypos(self, node: Any, key: Any) -> tuple[int, int]:
         try:
             line, col = node.lc.key(key)
-            return line + 1, col + 1
+            return _Line(line + 1, self.origin_of(node, key)), col + 1
         except (AttributeError, KeyError, TypeError):
             return self.pos(node, key)
 
     def src(self, node: Any, key: Any) -> _Src:
         line, col = self.pos(node, key)
-        return _Src(line, col, node[key] if node is not None else None, self.lines)
+        origin = self.origin_of(node, key)
+        return _Src(line, col, node[key] if node is not None else None, origin.lines, origin)
 
     # ---- the phases --------------------------------------------------------------------------
     def run(self) -> Optional[Pack]:
@@ -150,6 +198,7 @@ class _Loader:
         # NFD files (as some Mac and web editors save them) mean the same names as NFC ones
         text = unicodedata.normalize("NFC", text)
         self.lines = text.splitlines()
+        self.origin.lines = self.lines
         yaml = YAML(typ="rt")
         yaml.preserve_quotes = True
         yaml.allow_duplicate_keys = False
@@ -169,7 +218,15 @@ class _Loader:
             self.err(1, 1, "a rule file must be a mapping with `pack`, `indicators`, `criteria`, `classes`")
             return None
         self.raw = raw
-        self._unknown_keys(S.PackFile, raw)
+        if isinstance(raw.get("pack"), CommentedMap) and "extends" in raw["pack"]:
+            from . import variants
+
+            merged = variants.merge(self, raw)
+            if merged is None:
+                return None
+            raw = self.raw = merged
+        else:
+            self._unknown_keys(S.PackFile, raw)
         try:
             spec = S.PackFile.model_validate(_plain(raw))
         except ValidationError as e:
@@ -194,8 +251,9 @@ class _Loader:
                 break
         return last
 
-    def _unknown_keys(self, model: type[BaseModel], raw: Any) -> None:
-        """Warn about keys the schema does not know (pre-commit style), recursively."""
+    def _unknown_keys(self, model: type[BaseModel], raw: Any, severity: str = "warning") -> None:
+        """Warn about keys the schema does not know (pre-commit style), recursively. Inside a
+        variant's `overrides:` they are errors (an override that is ignored misleads)."""
         if not isinstance(raw, CommentedMap):
             return
         fields = {}
@@ -204,28 +262,29 @@ class _Loader:
         for key in raw:
             if key not in fields:
                 line, col = self.keypos(raw, key)
-                self.err(line, col, f"unknown key {key!r} is ignored{did_you_mean(str(key), fields)}",
-                         "warning")
+                what = "is ignored" if severity == "warning" else "cannot be overridden"
+                self.err(line, col, f"unknown key {key!r} {what}{did_you_mean(str(key), fields)}",
+                         severity)
                 continue
-            self._recurse_unknown(fields[key].annotation, raw[key])
+            self._recurse_unknown(fields[key].annotation, raw[key], severity)
 
-    def _recurse_unknown(self, ann: Any, value: Any) -> None:
+    def _recurse_unknown(self, ann: Any, value: Any, severity: str = "warning") -> None:
         import typing
 
         origin = typing.get_origin(ann)
         args = typing.get_args(ann)
         if isinstance(ann, type) and issubclass(ann, BaseModel):
-            self._unknown_keys(ann, value)
+            self._unknown_keys(ann, value, severity)
         elif origin is dict and len(args) == 2 and isinstance(value, CommentedMap):
             for v in value.values():
-                self._recurse_unknown(args[1], v)
+                self._recurse_unknown(args[1], v, severity)
         elif origin is list and args and isinstance(value, CommentedSeq):
             for v in value:
-                self._recurse_unknown(args[0], v)
+                self._recurse_unknown(args[0], v, severity)
         elif origin is typing.Union:
             for a in args:
                 if isinstance(a, type) and issubclass(a, BaseModel) and isinstance(value, CommentedMap):
-                    self._unknown_keys(a, value)
+                    self._unknown_keys(a, value, severity)
 
     # ---- building the pack ---------------------------------------------------------------------
     def _build(self, spec: S.PackFile) -> Optional[Pack]:
@@ -254,6 +313,10 @@ class _Loader:
             groups={k: v.model_dump(exclude_none=True) for k, v in spec.groups.items()},
             cases=[],
         )
+        if self.base is not None:
+            b = self.base
+            pack.extends = {"id": b.id, "version": b.version, "sha256": b.sha256, "path": b.path}
+            pack.base = b
         self._cases(spec, pack)
         if any(p.severity == "error" for p in self.problems):
             return None
@@ -606,7 +669,8 @@ class _Loader:
                     if k not in level.indicators:
                         self.err(line, 1, f"case {c.name!r} gives unknown province indicator {k!r}"
                                           f"{did_you_mean(k, level.indicators)}")
-            pack.cases.append(Case(c.name, c.level, given, exp.model_dump(by_alias=True), line))
+            pack.cases.append(Case(c.name, c.level, given, exp.model_dump(by_alias=True), int(line),
+                                   getattr(line, "origin", self.origin).name))
 
 
 class _Scope:

@@ -166,6 +166,7 @@ class Case:
     given: dict
     expect: dict
     line: int
+    path: Optional[str] = None  # the file the case is written in (a variant may inherit its base's)
 
 
 @dataclass
@@ -186,6 +187,9 @@ class Pack:
     tiers: list[str]
     groups: dict[str, dict]
     cases: list[Case]
+    # a variant (pack.extends): its base pack's id, version, sha256 and path, and the base as loaded
+    extends: Optional[dict] = None
+    base: Optional["Pack"] = field(default=None, repr=False, compare=False)
 
     def meta(self) -> dict:
         return {
@@ -196,4 +200,6 @@ class Pack:
             "effective_to": self.effective_to.isoformat() if self.effective_to else None,
             "status": self.status,
             "title": self.title,
+            # a variant: the base it extends (id, version, sha256; its path stays out of the results)
+            **({"extends": {k: self.extends[k] for k in ("id", "version", "sha256")}} if self.extends else {}),
         }

@@ -44,6 +44,10 @@ class PackMeta(_Model):
     engine_min: str = "0.1"
     sources: dict[str, SourceDoc] = {}
     reading: Optional[str] = None
+    # a provincial variant: the base pack (an id, or a path relative to this file) whose whole
+    # content it takes, changed only by its `overrides:`; see VariantFile
+    extends: Optional[str] = None
+    inherit_cases: bool = False  # a variant also runs its base's cases (same name: the variant's wins)
 
 
 class IndicatorSpec(_Model):
@@ -155,5 +159,60 @@ class PackFile(_Model):
     classes: list[ClassSpec]
     ranking: RankingSpec = RankingSpec()
     province: Optional[ProvinceSpec] = None
+    case_defaults: dict[str, Any] = {}
+    cases: list[CaseSpec] = []
+
+
+# ---- a variant (pack.extends): the base's content, changed by `overrides:` -----------------------
+# Only what a base already has can be overridden: a criterion's condition (`when`, or all its
+# `bands`), points, title, citation and note; a veto's condition, title, citation and note; a
+# class's condition, label, citation and note (by class id); a group's title and points. Keys
+# not listed here are errors inside `overrides:` (an override that is silently ignored would
+# leave the base's rule in force).
+
+class CriterionOverride(_Model):
+    title: Optional[str] = None
+    cite: Optional[Cite] = None
+    note: Optional[str] = None
+    when: Optional[str] = None
+    points: Optional[int] = Field(default=None, ge=0)
+    bands: Optional[list[BandSpec]] = None
+
+
+class VetoOverride(_Model):
+    title: Optional[str] = None
+    when: Optional[str] = None
+    cite: Optional[Cite] = None
+    note: Optional[str] = None
+
+
+class ClassOverride(_Model):
+    label: Optional[str] = None
+    when: Optional[str] = None
+    cite: Optional[Cite] = None
+    note: Optional[str] = None
+
+
+class GroupOverride(_Model):
+    title: Optional[str] = None
+    points: Optional[int] = None
+
+
+class ProvinceOverrides(_Model):
+    criteria: dict[str, CriterionOverride] = {}
+    classes: dict[str, ClassOverride] = {}
+
+
+class Overrides(_Model):
+    criteria: dict[str, CriterionOverride] = {}
+    vetoes: dict[str, VetoOverride] = {}
+    classes: dict[str, ClassOverride] = {}
+    groups: dict[str, GroupOverride] = {}
+    province: Optional[ProvinceOverrides] = None
+
+
+class VariantFile(_Model):
+    pack: PackMeta
+    overrides: Overrides = Overrides()
     case_defaults: dict[str, Any] = {}
     cases: list[CaseSpec] = []

@@ -57,6 +57,9 @@ def result_dict(batch: BatchResult) -> dict:
                  "province_criteria": catalogue(pack.province) if pack.province else []},
         "inputs": batch.inputs,
         "engine": {"name": batch.engine, "version": __version__},
+        # what a reader must know about how the results were made (e.g. a pack applied outside
+        # its period with --force); always present, [] when there is nothing to say
+        "notes": list(batch.notes),
         "units": units,
         "provinces": provinces,
         "rejected": [x.as_dict() for x in batch.rejected],
