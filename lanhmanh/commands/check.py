@@ -1,4 +1,6 @@
-"""`lanhmanh check`: validate rule files and say what each holds."""
+"""`lanhmanh check`: validate rule files and say what each holds; with `--completeness`, also
+search the inputs the vocabulary allows for a submission that reaches no class, or a class that is
+never reached (the search itself is `engine/completeness.py`)."""
 from __future__ import annotations
 
 import sys
@@ -7,15 +9,26 @@ import click
 
 from ..engine.loader import load_pack
 from ..engine.problems import RuleFileError
+from ..engine.variants import describe_overrides
 from .common import EXIT_OK, EXIT_RULES
 
 
 @click.command()
 @click.argument("rules", nargs=-1, required=True)
-def check(rules: tuple[str, ...]) -> None:
+@click.option("--completeness", is_flag=True,
+              help="Also search every threshold's boundary values for a submission that reaches no class, "
+                   "or a class never reached; print a counterexample (and a case to paste into the pack). "
+                   "Exit 3 when one is found.")
+@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --completeness: evaluate at most N candidate submissions per level (default 200000).")
+def check(rules: tuple[str, ...], completeness: bool, budget: int | None) -> None:
     """Validate rule files: syntax, names, types, cycles, unreachable classes, citations.
 
-    Prints one line per problem as file:line:column; exits 3 if any file has an error."""
+    Prints one line per problem as file:line:column; exits 3 if any file has an error. With
+    --completeness, also exits 3 when a valid submission falls through every class or a class is
+    never reached."""
+    if budget is not None and not completeness:
+        raise click.UsageError("--budget is only used with --completeness")
     bad = False
     for ref in rules:
         try:
@@ -36,4 +49,18 @@ def check(rules: tuple[str, ...]) -> None:
         click.echo(f"{pack.path}: ok: {pack.id} {pack.version} ({pack.status}), {len(lv.indicators)} indicators, "
                    f"{len(lv.criteria)} criteria, {len(lv.vetoes)} vetoes, {len(lv.classes)} classes{extra}, "
                    f"{len(pack.cases)} cases")
+        for line in describe_overrides(pack):
+            click.echo(line)
+        if completeness:
+            bad = _completeness(pack, budget) or bad
     sys.exit(EXIT_RULES if bad else EXIT_OK)
+
+
+def _completeness(pack, budget: int | None) -> bool:
+    """Run the search on one loaded pack and print its report; True when it found a problem."""
+    from ..engine.completeness import DEFAULT_BUDGET, check_completeness, render
+
+    result = check_completeness(pack, budget or DEFAULT_BUDGET)
+    for line in render(result):
+        click.echo(line)
+    return result.problem
