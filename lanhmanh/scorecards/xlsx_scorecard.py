@@ -5,7 +5,9 @@ Sheets, in this order:
 - "Tổng hợp": one row per unit in national rank order: ranks, identity, class (coloured, best
   class green … worst red, unclassified grey), total (an Excel SUM of the row's points, scored
   packs), vetoes, then every criterion under its group's heading (points, or Đạt/— for a
-  criterion without points);
+  criterion without points); when the batch carries notes (`BatchResult.notes`, e.g. a pack
+  applied outside its period with --force) they fill a line above the headings, printed on
+  every page;
 - "Tỉnh": per province the number of units and the units per class as COUNTIF(S) formulas over
   "Tổng hợp", and for a pack with a province level the province class and each province
   criterion met or not;
@@ -14,7 +16,8 @@ Sheets, in this order:
 - "Biểu đồ": small tables and charts (classes per province; totals per bucket, or classes);
 - "Chứng cứ": one row per unit and criterion: values read, threshold, met, points, citation;
 - "Hồ sơ bị loại" and "Cảnh báo": every rejected row and every warning;
-- "Thông tin": pack, inputs with their sha256, engine, time of generation, results digest;
+- "Thông tin": pack, inputs with their sha256, engine, time of generation, results digest, and
+  one "Lưu ý" row per note of the batch;
 - for batches of up to UNIT_SHEETS_MAX units, one printable scorecard per unit, named by its code.
 
 Every text from the inputs is written with write_string (and the workbook refuses to turn
@@ -53,6 +56,7 @@ UNIT_SHEETS_MAX = 200  # one printable scorecard per unit up to this many units
 
 MET, NOT_MET, DASH = "Đạt", "Không đạt", "—"
 INFO_DIGEST_LABEL = "Mã kiểm tra kết quả (SHA-256)"
+NOTE_LABEL = "Lưu ý"  # a note of the batch: Thông tin's label, and the prefix of the summary's note line
 STATUS_VI = {"official": "chính thức", "illustrative": "minh họa", "draft": "dự thảo"}
 
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
@@ -196,6 +200,7 @@ class Formats:
         self.label = fmt(bold=True, **cell)
         self.value = fmt(text_wrap=True, **cell)
         self.link = fmt(font_color="#0563C1", underline=1, **cell)
+        self.note = fmt(bold=True, font_color="#9C0006", text_wrap=True, valign="vcenter")
         self.fills: dict[str, Any] = {}
         self.chart_colours: dict[str, str] = {}
         for cid in classes:
@@ -246,7 +251,9 @@ class SummaryLayout:
         self.col = {k: i for i, k in enumerate(cols)}
         self.first_crit = len(cols)
         self.last_col = self.first_crit + len(bk.criteria) - 1 if bk.criteria else len(cols) - 1
-        self.first_row = 2  # two header rows
+        self.top = 1 if bk.batch.notes else 0  # the notes line above the headings
+        self.group_row, self.head_row = self.top, self.top + 1
+        self.first_row = self.top + 2  # two header rows
         self.last_row = self.first_row + max(len(bk.batch.units), 1) - 1
 
     def column_range(self, key: str) -> str:
@@ -269,7 +276,9 @@ def summary_sheet(bk: Book) -> None:
     ws.activate()
     f, lay, level = bk.f, bk.layout, bk.level
     col = lay.col
-    # header row 0: the column groups; row 1: the columns
+    if bk.batch.notes:
+        notes_line(bk, ws)
+    # header row group_row: the column groups; head_row: the columns
     spans = [("Thứ hạng", col["rank_province"], col["rank_national"]),
              ("Đơn vị", col["code"], col["province"]),
              ("Kết quả", col["class"], lay.first_crit - 1)]
@@ -277,13 +286,14 @@ def summary_sheet(bk: Book) -> None:
     for heading, ids in criterion_groups(bk.pack, level):
         spans.append((heading, c0, c0 + len(ids) - 1))
         c0 += len(ids)
+    g, h = lay.group_row, lay.head_row
     for text, a, b in spans:
-        _merge_or_write(ws, 0, a, 0, b, text, f.group)
+        _merge_or_write(ws, g, a, g, b, text, f.group)
     for key, c in col.items():
-        ws.write_string(1, c, HEADINGS[key], f.head)
+        ws.write_string(h, c, HEADINGS[key], f.head)
     for i, c in enumerate(bk.criteria):
-        ws.write_string(1, lay.first_crit + i, c.id, f.head)
-        ws.write_comment(1, lay.first_crit + i, criterion_note(c), {"x_scale": 2.5, "y_scale": 2})
+        ws.write_string(h, lay.first_crit + i, c.id, f.head)
+        ws.write_comment(h, lay.first_crit + i, criterion_note(c), {"x_scale": 2.5, "y_scale": 2})
     _summary_rows(bk, ws)
     # widths that fit Vietnamese text; frozen header and identity; filter; print layout
     names = [r.unit.name for r in bk.batch.units]
@@ -302,11 +312,18 @@ def summary_sheet(bk: Book) -> None:
             w = max(7 if bk.scored else 6, math.ceil(14 / (b - a + 1)))
             ws.set_column(a, b, w)
             span_width[a] = w * (b - a + 1)
-    ws.set_row(0, 15 * max(_lines(text, span_width[a]) for text, a, _ in spans))
-    ws.set_row(1, 45)
-    ws.freeze_panes(2, col["name"] + 1)
-    ws.autofilter(1, 0, lay.last_row if bk.batch.units else 1, lay.last_col)
-    bk.print_setup(ws, "Tổng hợp xếp loại, xếp hạng", landscape=True, title_rows=(0, 1))
+    ws.set_row(g, 15 * max(_lines(text, span_width[a]) for text, a, _ in spans))
+    ws.set_row(h, 45)
+    ws.freeze_panes(lay.first_row, col["name"] + 1)
+    ws.autofilter(h, 0, lay.last_row if bk.batch.units else h, lay.last_col)
+    bk.print_setup(ws, "Tổng hợp xếp loại, xếp hạng", landscape=True, title_rows=(0, h))
+
+
+def notes_line(bk: Book, ws) -> None:
+    """The batch's notes in one line above the headings, across the whole table."""
+    text = f"{NOTE_LABEL}: " + "; ".join(bk.batch.notes)
+    _merge_or_write(ws, 0, 0, 0, max(bk.layout.last_col, 1), text, bk.f.note)
+    ws.set_row(0, 15 * _lines(text, 160))
 
 
 def _summary_rows(bk: Book, ws) -> None:
@@ -776,6 +793,7 @@ def info_sheet(bk: Book) -> None:
         ("Số cảnh báo", len(batch.warnings)),
         (INFO_DIGEST_LABEL, bk.digest),
         ("Cách tính mã kiểm tra", f"{DIGEST_FORMAT} (lanhmanh/scorecards/digest.py)"),
+        *((NOTE_LABEL, note) for note in batch.notes),
     ]
     for i, (k, v) in enumerate(items, start=2):
         ws.write_string(i, 0, k, f.label)
@@ -819,6 +837,10 @@ def unit_sheet(bk: Book, r: UnitResult) -> None:
                                        f"({STATUS_VI.get(p.status, p.status)})", f.italic_center)
     ws.set_row(0, 22)
     ws.set_row(1, 32)
+    if bk.batch.notes:  # in the blank row under the pack line: the signed sheet must say it too
+        text = f"{NOTE_LABEL}: " + "; ".join(bk.batch.notes)
+        _merge_or_write(ws, 3, 0, 3, last, text, f.note)
+        ws.set_row(3, 15 * _lines(text, sum(widths)))
     ident = [("Tên đơn vị", u.name), ("Mã đơn vị", u.code), ("Loại đơn vị", u.type),
              ("Tỉnh, thành phố", f"{bk.province_names.get(u.province_code, u.province_code)} "
                                  f"(mã {u.province_code})"),
@@ -954,4 +976,5 @@ def province_name(code: str) -> str:
 
 
 __all__ = ["write_scorecard", "UNIT_SHEETS_MAX", "SUMMARY", "PROVINCES", "CHARTS", "EVIDENCE", "REJECTS",
-           "WARNINGS", "INFO", "INFO_DIGEST_LABEL", "class_colours", "class_order", "total_buckets"]
+           "WARNINGS", "INFO", "INFO_DIGEST_LABEL", "NOTE_LABEL", "HEADINGS", "class_colours", "class_order",
+           "total_buckets"]
