@@ -77,3 +77,22 @@ class Readable:
     conftest hook `pytest_make_parametrize_id` returns `test_id` without ASCII escaping)."""
 
     test_id: str = ""
+
+
+def scored_batch(pack_id: str, rows: list[dict]):
+    """A BatchResult of `rows` (dicts of raw values, as a CSV gives them) scored with a shipped
+    pack on the Python backend, recorded as read from one input "t.csv"."""
+    import warnings
+
+    from lanhmanh.engine.loader import load_pack
+    from lanhmanh.engine.scoring import score_units
+    from lanhmanh.engine.validate import Validator
+
+    pack, _ = load_pack(pack_id)
+    v = Validator(pack)
+    units = [u for i, r in enumerate(rows) if (u := v.row("t.csv", i + 2, r)) is not None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        batch = score_units(pack, units, "python", v.rejected, v.warnings)
+    batch.inputs = [{"path": "t.csv", "sha256": "0" * 64, "rows": len(rows)}]
+    return batch

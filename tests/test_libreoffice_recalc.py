@@ -63,8 +63,9 @@ def soffice() -> str:
     return path
 
 
-def recalculated(soffice: str, src: Path, tmp: Path) -> Path:
-    """`src` opened in LibreOffice with a private profile that recalculates on load, saved as .xlsx."""
+def resaved(soffice: str, sources: list[Path], tmp: Path) -> list[Path]:
+    """The workbooks opened in LibreOffice with a private profile that recalculates every formula
+    on load, and saved again as .xlsx, in one run (test_verify uses it too)."""
     profile = tmp / "lo-profile"
     (profile / "user").mkdir(parents=True, exist_ok=True)
     (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
@@ -72,12 +73,17 @@ def recalculated(soffice: str, src: Path, tmp: Path) -> Path:
     outdir.mkdir(exist_ok=True)
     cmd = [soffice, "--headless", "--norestore", "--nologo", "--nolockcheck",
            f"-env:UserInstallation={profile.resolve().as_uri()}",
-           "--convert-to", "xlsx", "--outdir", str(outdir), str(src)]
+           "--convert-to", "xlsx", "--outdir", str(outdir), *map(str, sources)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT,
                           env={**os.environ, "HOME": str(tmp)})
-    out = outdir / src.name
-    assert proc.returncode == 0 and out.exists(), f"LibreOffice failed: {proc.stdout}\n{proc.stderr}"
+    out = [outdir / Path(s).name for s in sources]
+    assert proc.returncode == 0 and all(p.exists() for p in out), f"LibreOffice failed: {proc.stdout}\n{proc.stderr}"
     return out
+
+
+def recalculated(soffice: str, src: Path, tmp: Path) -> Path:
+    """`src` opened in LibreOffice with a private profile that recalculates on load, saved as .xlsx."""
+    return resaved(soffice, [src], tmp)[0]
 
 
 def values(path: Path, formulas: bool = False) -> dict[str, dict[str, object]]:

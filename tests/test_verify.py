@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import warnings
 import zipfile
 from pathlib import Path
@@ -23,13 +22,10 @@ from click.testing import CliRunner
 from openpyxl.utils import get_column_letter
 
 from lanhmanh.cli import cli
-from lanhmanh.engine.loader import load_pack
-from lanhmanh.engine.scoring import score_units
-from lanhmanh.engine.validate import Validator
 from lanhmanh.scorecards import xlsx_scorecard as X
 from lanhmanh.scorecards.verify import compare, formula_key, open_scorecard, shown_int, shown_text
-from lmtest import qd28_row, xlm_row
-from test_libreoffice_recalc import RECALC_ALWAYS, TIMEOUT, find_soffice
+from lmtest import qd28_row, scored_batch, xlm_row
+from test_libreoffice_recalc import find_soffice, resaved
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -403,23 +399,6 @@ def soffice() -> str:
     return path
 
 
-def resaved(soffice_path: str, sources: list[Path], tmp: Path) -> list[Path]:
-    """The workbooks opened in LibreOffice (a private profile that recalculates every formula on
-    load, as test_libreoffice_recalc sets it up) and saved again as .xlsx, in one run."""
-    profile = tmp / "lo-profile"
-    (profile / "user").mkdir(parents=True, exist_ok=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
-    outdir = tmp / "resaved"
-    outdir.mkdir(exist_ok=True)
-    cmd = [soffice_path, "--headless", "--norestore", "--nologo", "--nolockcheck",
-           f"-env:UserInstallation={profile.resolve().as_uri()}", "--convert-to", "xlsx", "--outdir", str(outdir),
-           *map(str, sources)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, env={**os.environ, "HOME": str(tmp)})
-    out = [outdir / s.name for s in sources]
-    assert proc.returncode == 0 and all(p.exists() for p in out), f"LibreOffice failed: {proc.stdout}\n{proc.stderr}"
-    return out
-
-
 def test_a_scorecard_resaved_by_libreoffice_is_intact_and_edits_still_show(soffice, lm, edited, run_cli, workdir,
                                                                          tmp_path):
     _result, expect, edited_path, points_unit = edited
@@ -479,13 +458,7 @@ def test_a_missing_input_exits_4(lm, run_cli, workdir):
 # ---- batch notes ---------------------------------------------------------------------------------
 
 def _batch(rows: list[dict], notes: list[str]):
-    pack, _ = load_pack("xa-lanh-manh")
-    v = Validator(pack)
-    units = [u for i, r in enumerate(rows) if (u := v.row("t.csv", i + 2, r)) is not None]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        batch = score_units(pack, units, "python", v.rejected, v.warnings)
-    batch.inputs = [{"path": "t.csv", "sha256": "0" * 64, "rows": len(rows)}]
+    batch = scored_batch("xa-lanh-manh", rows)
     batch.notes = notes
     return batch
 

@@ -17,13 +17,11 @@ from click.testing import CliRunner
 from lanhmanh.cli import cli
 
 from lanhmanh.engine.loader import load_pack
-from lanhmanh.engine.scoring import score_units
-from lanhmanh.engine.validate import Validator
 from lanhmanh.scorecards import atomic
 from lanhmanh.scorecards import xlsx_scorecard as X
 from lanhmanh.scorecards.digest import DIGEST_FORMAT, results_digest, results_digest_of_result
 from lanhmanh.scorecards.json_out import result_dict, write_json_atomic
-from lmtest import qd28_row, xlm_row
+from lmtest import qd28_row, scored_batch, xlm_row
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -297,33 +295,23 @@ def test_information_sheet_records_pack_inputs_engine_and_digest(sample):
 
 # ---- the digest ---------------------------------------------------------------------------------
 
-def _batch(pack_id: str, rows: list[dict]):
-    pack, _ = load_pack(pack_id)
-    v = Validator(pack)
-    units = [u for i, r in enumerate(rows) if (u := v.row("t.csv", i + 2, r)) is not None]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        batch = score_units(pack, units, "python", v.rejected, v.warnings)
-    batch.inputs = [{"path": "t.csv", "sha256": "0" * 64, "rows": len(rows)}]
-    return batch
-
 
 def test_digest_from_a_batch_equals_the_digest_from_its_json():
     for pack_id, rows in (("xa-lanh-manh", [xlm_row(1), xlm_row(2, "02", prostitution_hotspots=1)]),
                           ("qd-28-2025", [qd28_row(1), qd28_row(2, users_with_records=60)])):
-        batch = _batch(pack_id, rows)
+        batch = scored_batch(pack_id, rows)
         doc = json.loads(json.dumps(result_dict(batch), default=str))
         d = results_digest(batch)
         assert len(d) == 64 and d == results_digest_of_result(doc)
-        assert d == results_digest(_batch(pack_id, rows))  # deterministic
+        assert d == results_digest(scored_batch(pack_id, rows))  # deterministic
 
 
 def test_digest_changes_with_any_result():
-    base = results_digest(_batch("xa-lanh-manh", [xlm_row(1), xlm_row(2)]))
-    assert results_digest(_batch("xa-lanh-manh", [xlm_row(1), xlm_row(2, communication_sessions=6)])) != base
-    assert results_digest(_batch("xa-lanh-manh", [xlm_row(1), xlm_row(3)])) != base
+    base = results_digest(scored_batch("xa-lanh-manh", [xlm_row(1), xlm_row(2)]))
+    assert results_digest(scored_batch("xa-lanh-manh", [xlm_row(1), xlm_row(2, communication_sessions=6)])) != base
+    assert results_digest(scored_batch("xa-lanh-manh", [xlm_row(1), xlm_row(3)])) != base
     # a name is not part of the results
-    assert results_digest(_batch("xa-lanh-manh", [xlm_row(1), xlm_row(2, name="Xã Khác")])) == base
+    assert results_digest(scored_batch("xa-lanh-manh", [xlm_row(1), xlm_row(2, name="Xã Khác")])) == base
 
 
 # ---- provinces, per-unit sheets -----------------------------------------------------------------
@@ -419,7 +407,7 @@ def test_names_that_look_like_formulas_stay_text(run_cli, workdir, files):
 # ---- nothing half-written -------------------------------------------------------------------------
 
 def test_a_failure_while_writing_leaves_no_file(tmp_path, monkeypatch):
-    batch = _batch("xa-lanh-manh", [xlm_row(1), xlm_row(2)])
+    batch = scored_batch("xa-lanh-manh", [xlm_row(1), xlm_row(2)])
 
     def boom(bk):
         raise RuntimeError("disk on fire")
@@ -457,7 +445,7 @@ def test_cannot_write_exits_6_and_leaves_the_old_file(run_cli, workdir, files, m
 def test_a_written_scorecard_and_json_have_the_usual_file_mode(tmp_path):
     """Regression: the JSON's temporary file came from mkstemp, so the result was private (0600)."""
     out = tmp_path / "s.xlsx"
-    batch = _batch("xa-lanh-manh", [xlm_row(1)])
+    batch = scored_batch("xa-lanh-manh", [xlm_row(1)])
     X.write_scorecard(batch, out)
     write_json_atomic(str(tmp_path / "s.json"), result_dict(batch))
     umask = os.umask(0)
