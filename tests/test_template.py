@@ -344,8 +344,8 @@ def test_usage_errors_exit_2(run_cli, workdir):
     assert run_cli("template", "--out", "t.xlsx").exit_code == 2  # --rules missing
     assert run_cli("template", "--rules", "xa-lanh-manh").exit_code == 2  # --out missing
     assert run_cli("template", "--rules", "xa-lanh-manh", "--year", "hai", "--out", "t.xlsx").exit_code == 2
-    assert run_cli("template", "--rules", "xa-lanh-manh", "--province", "40", "--year", "2020",
-                   "--out", "t.xlsx").exit_code == 2  # no official list bundled before the 2025 reform
+    assert run_cli("template", "--rules", "xa-lanh-manh", "--province", "03", "--year", "2024",
+                   "--out", "t.xlsx").exit_code == 2  # no province 03 before the reform either
     assert list(workdir.iterdir()) == []
 
 

@@ -102,15 +102,6 @@ def test_a_newer_list_can_be_given_as_csv(run_cli, files, workdir):
     assert run(run_cli, str(files.csv("a.csv", [xlm_row(1)])), "--unit-list", str(bad)).exit_code == 2
 
 
-def test_a_year_before_the_reform_is_not_checked_and_says_so(run_cli, files, workdir):
-    rows = [{**xlm_row(1), "year": 2024}, {**xlm_row(2), "year": 2024}]
-    r = run(run_cli, str(files.csv("a.csv", rows)), "--force")  # xlm-test is in force from 2025
-    assert r.exit_code == 0, r.output
-    (w,) = [w for w in doc(workdir)["warnings"] if w["column"] == "unit_code"]  # once per file
-    assert "no official list" in w["message"] and "2024" in w["message"]
-    assert len(doc(workdir)["units"]) == 2
-
-
 def test_a_province_row_is_checked_against_the_provinces():
     pack, _ = load_pack("qd-28-2025")
     v = Validator(pack, admin_units.UnitLists())

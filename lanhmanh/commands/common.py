@@ -56,14 +56,14 @@ class Intake:
                  **({"sheet": f.sheet} if f.sheet is not None else {})} for f in self.files]
 
 
-def read_inputs(inputs, pack, unit_list: str = "official") -> Intake:
+def read_inputs(inputs, pack, unit_list: str = "official", year: int | None = None) -> Intake:
     """Read every input (files or folders) and validate its rows against the pack. A file that
     cannot be read at all exits 4 when nothing else can be read; beside readable inputs, it is
     listed as rejected (a folder with one corrupt commune workbook still scores the others)."""
     from ..engine.validate import Rejection, Validator
     from ..scorecards.readers import InputError, expand, read_any
 
-    v = Validator(pack, unit_lists(unit_list))
+    v = Validator(pack, unit_lists(unit_list, year))
     try:
         paths = expand(list(inputs))
     except InputError as e:
@@ -116,14 +116,14 @@ def score_intake(pack, intake: Intake, engine: str):
     return batch
 
 
-def unit_lists(spec: str):
+def unit_lists(spec: str, year: int | None = None):
     """--unit-list: official (by the batch year), none, or a CSV file of units."""
     from ..engine import admin_units
 
     if spec == "none":
         return None
     if spec == "official":
-        return admin_units.UnitLists()
+        return admin_units.UnitLists(year=year)
     try:
         return admin_units.UnitLists(admin_units.from_csv(Path(spec)))
     except (OSError, ValueError, UnicodeDecodeError) as e:
@@ -155,7 +155,7 @@ def load_for_batch(rules: str, inputs, unit_list: str, year: int | None = None, 
     refused (exit 2) unless `force`. Usable by any command that scores inputs (verify, explain)."""
     found = [] if _is_file_ref(rules) else versions.versions_of(rules)
     pack = load(rules)
-    intake = read_inputs(inputs, pack, unit_list)
+    intake = read_inputs(inputs, pack, unit_list, year)
     batch_year = year_of_batch(intake, year)
     if found:
         try:
@@ -168,7 +168,7 @@ def load_for_batch(rules: str, inputs, unit_list: str, year: int | None = None, 
             chosen = versions.nearest(found, batch_year)
         if Path(chosen.path).resolve() != Path(pack.path).resolve():
             pack = load(str(chosen.path))
-            intake = read_inputs(inputs, pack, unit_list)
+            intake = read_inputs(inputs, pack, unit_list, year)
     notes = []
     if not versions.in_force(pack, batch_year):
         _refuse_unless(force, pack, batch_year, found or versions.versions_of(pack.id))

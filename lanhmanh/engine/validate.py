@@ -318,7 +318,12 @@ class Validator:
                     raise CellError("")
             except CellError:
                 reject("year", record.get("year"), "year must be a year such as 2025")
-        district = _code(record.get("district_code"), 3) if not _blank(record.get("district_code")) else None
+        district = None
+        if not _blank(record.get("district_code")):
+            district = _code(record.get("district_code"), 3)
+            if district is None:
+                reject("district_code", record.get("district_code"),
+                       "district_code must be a district code of 1–3 digits (or blank)")
         if year is not None and (path, year) not in self.years_warned:
             self.years_warned.add((path, year))
             end = period_end(year)
@@ -395,15 +400,11 @@ class Validator:
         self.rejected.extend(bad)
 
     def _check_official(self, unit: Unit, record: dict, reject, warn) -> None:
-        """The row's code, type, province and name against the official list for its year."""
+        """The row's code, type, province, name and (before the reform) district against the
+        official list for its year."""
         lst = self.units.for_year(unit.year)
-        if lst is None:
-            key = ("no-list", unit.path, unit.year)
-            if key not in self.years_warned:
-                self.years_warned.add(key)
-                warn("unit_code", f"no official list of administrative units is bundled for {unit.year}: "
-                                  "codes and names of this file are not checked")
-            return
+        if unit.type not in PROVINCE_TYPES and not lst.has_districts and unit.district_code is not None:
+            self._set_aside_district(unit, lst, warn)
         if unit.type in PROVINCE_TYPES:
             prov = lst.province(unit.province_code)
             if prov is None:
@@ -413,7 +414,7 @@ class Validator:
         off = lst.get(unit.code)
         if off is None:
             reject("unit_code", record.get("unit_code"), f"no commune-level unit {unit.code} in {lst.title}"
-                   + lst.suggest(unit.code, unit.name))
+                   + lst.suggest(unit.code, unit.name, unit.province_code))
             return
         if off.province_code != unit.province_code:
             reject("province_code", record.get("province_code"),
@@ -425,6 +426,39 @@ class Validator:
         if not _same_name(off.name, unit.name, off.type):
             warn("unit_name", f"unit {unit.code} is named {off.name!r} in {lst.title}, not {unit.name!r}: "
                               "check the row (it is scored under the name given)")
+        if lst.has_districts:
+            self._check_district(unit, off, lst, record, reject)
+
+    @staticmethod
+    def _check_district(unit: Unit, off, lst, record: dict, reject) -> None:
+        """Before the reform every unit lies in a district: a district_code given must be the
+        unit's; a blank one is filled from the list, so that the unit carries its district."""
+        if off.district_code is None:
+            return
+        if unit.district_code is None:
+            unit.district_code = off.district_code
+        elif unit.district_code != off.district_code:
+            given = lst.district(unit.district_code)
+            reject("district_code", record.get("district_code"),
+                   f"unit {unit.code} ({off.name}) lies in district {off.district_code} "
+                   f"({lst.district_name(off.district_code)}), not {unit.district_code}"
+                   + (f" ({given.name}, province {given.province_code})" if given is not None
+                      else f": there is no district {unit.district_code} in {lst.title}"))
+
+    def _set_aside_district(self, unit: Unit, lst, warn) -> None:
+        """A list without districts (the one in force since 1 July 2025, when district-level
+        government was abolished): a district_code is neither checked nor used; it is kept with the
+        unit's other unknown columns (`extra`) and the file is warned once."""
+        from .admin_units import current
+
+        unit.extra["district_code"] = unit.district_code
+        unit.district_code = None
+        key = ("district-ignored", unit.path)
+        if key not in self.years_warned:
+            self.years_warned.add(key)
+            why = " (district-level units were abolished on 1 July 2025)" if lst is current() else ""
+            warn("district_code", f"{lst.title} has no districts{why}: the district_code column is "
+                                  "neither checked nor used; it is kept with the results")
 
     def _cross_checks(self, values: dict, reject) -> None:
         from .python_backend import eval_bool, ratio_of
