@@ -16,6 +16,7 @@ from .commands.check import check
 from .commands.common import EXIT_INTERNAL
 from .commands.diff import diff
 from .commands.explain import explain
+from .commands.history import history
 from .commands.score import score
 from .commands.template import template
 from .commands.test import test_cmd
@@ -33,7 +34,7 @@ def cli() -> None:
     """
 
 
-for command in (score, template, check, test_cmd, explain, diff, verify):
+for command in (score, template, check, test_cmd, explain, diff, verify, history):
     cli.add_command(command)
 
 

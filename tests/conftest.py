@@ -104,3 +104,10 @@ def pytest_make_parametrize_id(config, val, argname):
     if isinstance(val, Readable):
         return val.test_id
     return None
+
+
+@pytest.fixture(autouse=True)
+def _history_in_tmp(tmp_path, monkeypatch):
+    """Every `score` records its run in the history database: in tests, a file of the test's own
+    temporary folder, never the user's."""
+    monkeypatch.setenv("LANHMANH_HISTORY", str(tmp_path / "history.sqlite"))
