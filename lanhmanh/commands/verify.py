@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 
 from ..engine.scoring import ENGINES
-from .common import (EXIT_INPUT, EXIT_MISMATCH, EXIT_OK, FORCE_HELP, RULES_HELP, UNIT_LIST_HELP, YEAR_HELP,
-                     load_for_batch, score_intake)
+from .common import (CROSSWALK_HELP, EXIT_INPUT, EXIT_MISMATCH, EXIT_OK, FORCE_HELP, PREVIOUS_HELP, RULES_HELP,
+                     UNIT_LIST_HELP, YEAR_HELP, load_for_batch, read_previous, score_intake)
 
 SHOWN = 50  # differences printed; the rest are counted
 UNITS_SHOWN = 10
@@ -28,8 +28,11 @@ UNITS_SHOWN = 10
               help=UNIT_LIST_HELP + " Give what `score` was given.")
 @click.option("--year", "year", type=click.IntRange(2000, 2100), metavar="YEAR", help=YEAR_HELP)
 @click.option("--force", is_flag=True, help=FORCE_HELP + " Give it when `score` was given it.")
+@click.option("--previous", "previous", type=click.Path(dir_okay=False), metavar="FILE.json",
+              help="Give the --previous (and --crosswalk) that `score` was given. " + PREVIOUS_HELP)
+@click.option("--crosswalk", "crosswalk", type=click.Path(dir_okay=False), metavar="FILE.csv", help=CROSSWALK_HELP)
 def verify(workbook: str, inputs: tuple[str, ...], rules: str, engine: str, unit_list: str, year: int | None,
-           force: bool) -> None:
+           force: bool, previous: str | None, crosswalk: str | None) -> None:
     """Re-derive the results of a scorecard workbook (written by `score --out`) from its INPUT files
     and the rule pack, and compare them with the workbook: inputs (by sha256), pack, every unit's
     ranks, class, total (and its formula), vetoes and points, the province counts, the evidence,
@@ -37,7 +40,7 @@ def verify(workbook: str, inputs: tuple[str, ...], rules: str, engine: str, unit
     (every difference named by sheet and cell), 4 when FILE.xlsx is missing or not a scorecard.
 
     The pack, its version (chosen by the batch year) and the inputs are read exactly as `score`
-    reads them: give the --unit-list, --year and --force that `score` was given."""
+    reads them: give the --unit-list, --year, --force and --previous that `score` was given."""
     from ..scorecards.verify import NotAScorecard, UnreadableSheet, compare, open_scorecard
 
     try:
@@ -50,8 +53,13 @@ def verify(workbook: str, inputs: tuple[str, ...], rules: str, engine: str, unit
         sys.exit(EXIT_INPUT)
     with card:
         pack, intake, notes = load_for_batch(rules, inputs, unit_list, year=year, force=force)
+        prev = read_previous(pack, intake, year, previous, crosswalk)
         batch = score_intake(pack, intake, engine)
         batch.notes.extend(notes)
+        if prev is not None:
+            from ..engine.previous import apply_previous
+
+            apply_previous(batch, prev)
         try:
             report = compare(card, batch)
         except UnreadableSheet as e:

@@ -47,6 +47,13 @@ class UnitResult:
     outcome: Outcome
     rank_province: int = 0
     rank_national: int = 0
+    rank_district: Optional[int] = None  # before the July 2025 reform, within the unit's district
+    # set by engine.previous.apply_previous when last year's results are given (None otherwise)
+    previous: Optional[Any] = None  # previous.PreviousUnit, or None when the unit is not in them
+    maintained: Optional[bool] = None  # giữ vững: in the best class this year and last year
+    change: Optional[str] = None  # improved | same | worsened (None: no result last year)
+    transformed: Optional[bool] = None  # chuyển hóa: a key area last year, a better class now
+    filled_prev: Optional[int] = None  # new_drug_addicts_prev filled from last year's results
 
 
 @dataclass
@@ -72,6 +79,7 @@ class BatchResult:
     # what a reader of the results must know about how they were made, shown in the scorecard and
     # the JSON (for instance a pack applied outside its period with --force)
     notes: list[str] = field(default_factory=list)
+    previous: Optional[Any] = None  # engine.previous.Previous, when last year's results are given
 
 
 def rank_key(level: Level, unit: Unit, out: Outcome) -> tuple:
@@ -127,6 +135,12 @@ def rank(level: Level, results: list[UnitResult]) -> list[UnitResult]:
         by_prov[r.unit.province_code].append(r)
     for group in by_prov.values():
         assign_ranks(group, keys, "rank_province")
+    by_district: dict[tuple[str, str], list[UnitResult]] = defaultdict(list)
+    for r in ordered:
+        if r.unit.district_code is not None:
+            by_district[(r.unit.province_code, r.unit.district_code)].append(r)
+    for group in by_district.values():
+        assign_ranks(group, keys, "rank_district")
     return ordered
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import __version__
 from ..engine.evidence import catalogue, criteria_evidence, value_for_output
+from ..engine.previous import unit_previous_fields
 from ..engine.scoring import BatchResult
 from .atomic import discard, new_temp_file
 
@@ -29,8 +30,12 @@ def result_dict(batch: BatchResult) -> dict:
             "class_label": lv.class_label(out.class_id),
             "total": out.total,
             "vetoes": list(out.vetoes),
+            # with --previous: maintained, previous {class, class_label, total, unit_codes}, change,
+            # transformed (chuyển hóa), filled_from_previous
+            **unit_previous_fields(r),
             "rank_province": r.rank_province,
             "rank_national": r.rank_national,
+            **({"rank_district": r.rank_district} if r.rank_district is not None else {}),
             "criteria": criteria_evidence(lv, u.values, out),
             "source": {"path": u.path, "row": u.row, **({"sheet": u.sheet} if u.sheet is not None else {})},
             **({"extra": {k: value_for_output(v) for k, v in u.extra.items()}} if u.extra else {}),
@@ -45,6 +50,10 @@ def result_dict(batch: BatchResult) -> dict:
             "class_label": None,
             "criteria": [],
         }
+        if batch.previous is not None:  # units maintained (giữ vững) and transformed (chuyển hóa)
+            entry["maintained"] = sum(1 for r in batch.units if r.unit.province_code == p.province_code and r.maintained)
+            entry["transformed"] = sum(1 for r in batch.units
+                                       if r.unit.province_code == p.province_code and r.transformed)
         if p.outcome is not None and pack.province is not None:
             entry["class"] = p.outcome.class_id
             entry["class_label"] = pack.province.class_label(p.outcome.class_id)
@@ -60,6 +69,8 @@ def result_dict(batch: BatchResult) -> dict:
         # what a reader must know about how the results were made (e.g. a pack applied outside
         # its period with --force); always present, [] when there is nothing to say
         "notes": list(batch.notes),
+        # last year's results compared with (--previous): path, sha256, pack, year, crosswalk
+        **({"previous": batch.previous.meta()} if batch.previous is not None else {}),
         "units": units,
         "provinces": provinces,
         "rejected": [x.as_dict() for x in batch.rejected],

@@ -71,14 +71,19 @@ GREY_LIGHT, GREY_STRONG = "#D9D9D9", "#A6A6A6"
 
 # ---- entry point --------------------------------------------------------------------------------
 
-def write_scorecard(batch: BatchResult, out: Path, now: Optional[dt.datetime] = None) -> None:
-    """Write the scorecard workbook for a scored batch to `out` (atomically)."""
-    write_workbook(out, WORKBOOK_OPTIONS, lambda wb: build(wb, batch, now or dt.datetime.now(dt.timezone.utc)))
+def write_scorecard(batch: BatchResult, out: Path, now: Optional[dt.datetime] = None,
+                    unit_sheets: Optional[bool] = None) -> None:
+    """Write the scorecard workbook for a scored batch to `out` (atomically). `unit_sheets`: one
+    printable sheet per unit; by default when the batch has up to UNIT_SHEETS_MAX units."""
+    if unit_sheets is None:
+        unit_sheets = len(batch.units) <= UNIT_SHEETS_MAX
+    write_workbook(out, WORKBOOK_OPTIONS,
+                   lambda wb: build(wb, batch, now or dt.datetime.now(dt.timezone.utc), unit_sheets))
 
 
-def build(wb, batch: BatchResult, now: dt.datetime) -> None:
+def build(wb, batch: BatchResult, now: dt.datetime, unit_sheets: bool) -> None:
     """Every sheet of the scorecard, in tab order."""
-    bk = Book(wb, batch, now)
+    bk = Book(wb, batch, now, unit_sheets)
     summary_sheet(bk)
     if bk.has_province_sheet:
         province_sheet(bk)
@@ -92,7 +97,7 @@ def build(wb, batch: BatchResult, now: dt.datetime) -> None:
     rejects_sheet(bk)
     warnings_sheet(bk)
     info_sheet(bk)
-    if len(batch.units) <= UNIT_SHEETS_MAX:
+    if bk.unit_sheets:
         for r in batch.units:
             unit_sheet(bk, r)
     bk.properties()
@@ -103,9 +108,10 @@ def build(wb, batch: BatchResult, now: dt.datetime) -> None:
 class Book:
     """The workbook being written: the batch, formats made once, sheet names, the summary layout."""
 
-    def __init__(self, wb, batch: BatchResult, now: dt.datetime):
+    def __init__(self, wb, batch: BatchResult, now: dt.datetime, unit_sheets: bool = False):
         self.wb = wb
         self.batch = batch
+        self.unit_sheets = unit_sheets
         self.pack: Pack = batch.pack
         self.level: Level = batch.pack.commune
         self.now = now
@@ -247,6 +253,9 @@ class SummaryLayout:
             cols.append("total")
         if bk.has_vetoes:
             cols.append("vetoes")
+        self.last_result = len(cols) - 1
+        self.prev_cols = previous_columns(bk)  # last year's results (--previous), after the result
+        cols.extend(self.prev_cols)
         self.fixed = cols
         self.col = {k: i for i, k in enumerate(cols)}
         self.first_crit = len(cols)
@@ -265,7 +274,25 @@ class SummaryLayout:
 HEADINGS = {"rank_province": "Hạng trong tỉnh", "rank_national": "Hạng toàn quốc", "code": "Mã đơn vị",
             "name": "Tên đơn vị", "type": "Loại đơn vị", "province_code": "Mã tỉnh",
             "province": "Tỉnh, thành phố", "class": "Xếp loại", "class_id": "Mã xếp loại",
-            "total": "Tổng điểm", "vetoes": "Điểm liệt"}
+            "total": "Tổng điểm", "vetoes": "Điểm liệt", "prev_class": "Năm trước", "prev_total": "Điểm năm trước",
+            "change": "So với năm trước", "maintained": "Giữ vững", "transformed": "Chuyển hóa"}
+PREVIOUS_GROUP = "So với năm trước"
+CHANGE_VI = {"improved": "Tiến bộ", "same": "Giữ nguyên", "worsened": "Tụt hạng"}
+MARK = "x"  # the mark of a maintained (giữ vững) or transformed (chuyển hóa) unit
+NO_PREVIOUS = "Không có số liệu năm trước"
+
+
+def previous_columns(bk) -> list[str]:
+    """The summary's columns about last year (none without --previous): last year's class (and
+    total for a scored pack), the change, the giữ vững mark, and the chuyển hóa mark for a pack
+    with key areas."""
+    prev = bk.batch.previous
+    if prev is None:
+        return []
+    from ..engine.previous import key_area_classes
+
+    cols = ["prev_class"] + (["prev_total"] if bk.scored else []) + ["change", "maintained"]
+    return cols + (["transformed"] if key_area_classes(bk.pack) else [])
 
 
 # ---- Tổng hợp -----------------------------------------------------------------------------------
@@ -281,7 +308,9 @@ def summary_sheet(bk: Book) -> None:
     # header row group_row: the column groups; head_row: the columns
     spans = [("Thứ hạng", col["rank_province"], col["rank_national"]),
              ("Đơn vị", col["code"], col["province"]),
-             ("Kết quả", col["class"], lay.first_crit - 1)]
+             ("Kết quả", col["class"], lay.last_result)]
+    if lay.prev_cols:
+        spans.append((PREVIOUS_GROUP, col[lay.prev_cols[0]], col[lay.prev_cols[-1]]))
     c0 = lay.first_crit
     for heading, ids in criterion_groups(bk.pack, level):
         spans.append((heading, c0, c0 + len(ids) - 1))
@@ -301,7 +330,8 @@ def summary_sheet(bk: Book) -> None:
               "type": 9, "province_code": 6, "province": text_width(bk.province_names.values(), 10, 24),
               "class": text_width([level.class_label(c) for c in bk.classes], 12, 50),
               "class_id": text_width(bk.classes, 10, 24),
-              "total": 8, "vetoes": 10}
+              "total": 8, "vetoes": 10, "prev_class": text_width([level.class_label(c) for c in bk.classes], 12, 50),
+              "prev_total": 8, "change": 11, "maintained": 8, "transformed": 9}
     for key, c in col.items():
         ws.set_column(c, c, widths[key])
     span_width = {}
@@ -337,7 +367,7 @@ def _summary_rows(bk: Book, ws) -> None:
     a, b = xl_col_to_name(first), xl_col_to_name(lay.last_col)
     labels = {cid: bk.level.class_label(cid) for cid in bk.classes}
     pnames = bk.province_names
-    links = len(bk.batch.units) <= UNIT_SHEETS_MAX
+    links = bk.unit_sheets
     f_int, f_text, f_center, f_met, f_total = f.int, f.text, f.center, f.met, f.total
     for i, r in enumerate(bk.batch.units):
         row = lay.first_row + i
@@ -364,6 +394,26 @@ def _summary_rows(bk: Book, ws) -> None:
                 ws_n(row, first + j, pts, f_int)
             else:
                 ws_s(row, first + j, MET if met else DASH, f_met if met else f_center)
+        if lay.prev_cols:
+            previous_cells(bk, ws, row, r)
+
+
+def previous_cells(bk: Book, ws, row: int, r: UnitResult) -> None:
+    """Last year's class (and total), the change, and the giữ vững / chuyển hóa marks of one unit."""
+    f, col, p = bk.f, bk.layout.col, r.previous
+    if p is None:
+        ws.write_string(row, col["prev_class"], NO_PREVIOUS, f.center)
+    else:
+        ws.write_string(row, col["prev_class"], bk.level.class_label(p.class_id), f.class_fill(p.class_id))
+    if "prev_total" in col:
+        if p is not None and p.total is not None:
+            ws.write_number(row, col["prev_total"], p.total, f.int)
+        else:
+            ws.write_string(row, col["prev_total"], DASH, f.center)
+    ws.write_string(row, col["change"], CHANGE_VI.get(r.change or "", DASH), f.center)
+    ws.write_string(row, col["maintained"], MARK if r.maintained else "", f.center)
+    if "transformed" in col:
+        ws.write_string(row, col["transformed"], MARK if r.transformed else "", f.center)
 
 
 def criterion_groups(pack: Pack, level: Level) -> list[tuple[str, list[str]]]:
@@ -454,6 +504,7 @@ def province_sheet(bk: Book) -> None:
         letter = xl_col_to_name(c)
         value = len(bk.batch.units) if c == c_units else bk.class_counts.get(classes[c - c_cls], 0)
         ws.write_formula(row, c, f"=SUM({letter}3:{letter}{row})", f.total, value)
+    province_previous_counts(bk, ws, (c_supplied + 1) if with_level else c_pclass, row)
     ws.set_column(0, 0, 7)
     ws.set_column(1, 1, text_width(bk.province_names.values(), 14, 26))
     ws.set_column(2, 2, 9)
@@ -464,6 +515,29 @@ def province_sheet(bk: Book) -> None:
         ws.set_column(c_supplied, c_supplied, 16)
     ws.freeze_panes(2, 2)
     bk.print_setup(ws, "Tổng hợp theo tỉnh", landscape=True, title_rows=(0, 1))
+
+
+def province_previous_counts(bk: Book, ws, c0: int, total_row: int) -> None:
+    """With --previous: per province the units maintained (giữ vững), and for a pack with key
+    areas those transformed (chuyển hóa), as COUNTIFS over the summary's mark columns."""
+    keys = [k for k in ("maintained", "transformed") if k in bk.layout.prev_cols]
+    if not keys:
+        return
+    f, lay = bk.f, bk.layout
+    _merge_or_write(ws, 0, c0, 0, c0 + len(keys) - 1, PREVIOUS_GROUP, f.group)
+    prov_range = lay.column_range("province_code")
+    for k, key in enumerate(keys):
+        c = c0 + k
+        ws.write_string(1, c, "Số đơn vị " + HEADINGS[key].lower(), f.head)
+        mark_range = lay.column_range(key)
+        for i, p in enumerate(bk.batch.provinces):
+            row = 2 + i
+            n = sum(1 for r in bk.batch.units if r.unit.province_code == p.province_code and getattr(r, key))
+            ws.write_formula(row, c, f"=COUNTIFS({prov_range},$A{row + 1},{mark_range},{excel_text(MARK)})", f.int, n)
+        letter = xl_col_to_name(c)
+        ws.write_formula(total_row, c, f"=SUM({letter}3:{letter}{total_row})", f.total,
+                         sum(1 for r in bk.batch.units if getattr(r, key)))
+        ws.set_column(c, c, 12)
 
 
 def province_criteria_sheet(bk: Book) -> None:
@@ -793,6 +867,7 @@ def info_sheet(bk: Book) -> None:
         ("Số cảnh báo", len(batch.warnings)),
         (INFO_DIGEST_LABEL, bk.digest),
         ("Cách tính mã kiểm tra", f"{DIGEST_FORMAT} (lanhmanh/scorecards/digest.py)"),
+        *previous_info(batch),
         *((NOTE_LABEL, note) for note in batch.notes),
     ]
     for i, (k, v) in enumerate(items, start=2):
@@ -814,6 +889,20 @@ def info_sheet(bk: Book) -> None:
     ws.set_column(1, 1, 70)
     ws.set_column(2, 3, 12)
     bk.print_setup(ws, "Thông tin", landscape=True)
+
+
+PREVIOUS_INFO = {"path": "Kết quả năm trước (tệp)", "sha256": "SHA-256 của kết quả năm trước",
+                 "year": "Năm của kết quả năm trước", "crosswalk": "Bảng chuyển đổi mã đơn vị"}
+
+
+def previous_info(batch: BatchResult) -> list[tuple[str, Any]]:
+    """Thông tin's rows about last year's results (--previous), none without them."""
+    prev = batch.previous
+    if prev is None:
+        return []
+    rows = [(PREVIOUS_INFO["path"], prev.path), (PREVIOUS_INFO["sha256"], prev.sha256),
+            (PREVIOUS_INFO["year"], prev.year if prev.year is not None else "(không rõ)")]
+    return rows + ([(PREVIOUS_INFO["crosswalk"], prev.crosswalk)] if prev.crosswalk else [])
 
 
 # ---- one scorecard per unit ---------------------------------------------------------------------
