@@ -388,7 +388,6 @@ def test_the_sample_through_score_and_history(run_cli, workdir):
 
 # ---- the wiring in `score` (pending) -----------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="score wiring pending")
 def test_score_records_the_run(run_cli, workdir):
     sample = EXAMPLES / "nghe-an-2025-lanh-manh.csv"
     res = run_cli("score", sample, "--rules", "xa-lanh-manh", "--json", "r.json", "--db", "h.sqlite")

@@ -152,6 +152,21 @@ def test_the_2024_sample_is_scored_with_its_districts(run_cli, workdir):
     assert len(d["units"]) == 34
     assert {u["district_code"] for u in d["units"]} == {"424", "431"}
     assert all(lst.get(u["unit_code"]).district_code == u["district_code"] for u in d["units"])
+    # ranked within each district too: 1, 2, ... in national order, ties sharing a rank (1, 2, 2, 4)
+    for district in ("424", "431"):
+        units = [u for u in d["units"] if u["district_code"] == district]  # already in national order
+        expect, prev_key = [], None
+        for i, u in enumerate(units, start=1):
+            key = (u["class"], u["total"], len(u["vetoes"]))
+            expect.append(expect[-1] if key == prev_key and expect else i)
+            prev_key = key
+        assert [u["rank_district"] for u in units] == expect, district
+
+
+def test_units_of_2025_have_no_district_rank(run_cli, workdir):
+    r = score(run_cli, str(ROOT / "examples" / "nghe-an-2025-lanh-manh.csv"))
+    assert r.exit_code == 0, r.output
+    assert all("rank_district" not in u for u in doc(workdir)["units"])
 
 
 def test_a_blank_or_missing_district_code_is_filled_from_the_list(run_cli, files, workdir):
