@@ -398,3 +398,26 @@ def test_verify_is_given_the_previous_results_that_score_was_given(run_cli, file
     r = run_cli(*common)
     assert r.exit_code == 5 and "points of 00001 Xã 00001 for criterion D1 are 5 in the workbook, 0 re-derived" \
         in r.output, r.output
+
+
+def test_previous_from_the_history_database_marks_maintained_without_filling(run_cli, files, workdir):
+    """`--previous history`: last year's run of the same pack from the history database; classes and
+    totals only (the database keeps no figures), so nothing is filled."""
+    common = ("--rules", "xa-lanh-manh", "--unit-list", "none", "--db", "h.sqlite")
+    last = files.csv("2024.csv", [xlm(1, 2024), xlm(2, 2024, **NOT_MET)])
+    assert run_cli("score", str(last), *common, "--json", "2024.json").exit_code == 0
+    now = files.csv("2025.csv", [xlm(1, 2025), xlm(2, 2025), xlm(3, 2025)])
+    r = run_cli("score", str(now), *common, "--previous", "history", "--json", "2025.json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads((workdir / "2025.json").read_text(encoding="utf-8"))
+    u = {x["unit_code"]: x for x in doc["units"]}
+    assert (u["00001"]["maintained"], u["00001"]["change"]) == (True, "same")
+    assert (u["00002"]["maintained"], u["00002"]["change"], u["00002"]["previous"]["class"]) == \
+        (False, "improved", "not_met")
+    assert u["00003"]["previous"] is None  # not in last year's run: warned about
+    assert not any("filled_from_previous" in x for x in doc["units"])
+    assert doc["previous"]["year"] == 2024 and "h.sqlite (run 1)" in doc["previous"]["path"]
+    # the same file compared with a year that has no run of last year: refused, exit 2
+    later = files.csv("2027.csv", [xlm(1, 2027)])
+    r = run_cli("score", str(later), *common, "--previous", "history", "--json", "2027.json")
+    assert r.exit_code == 2 and "no run of xa-lanh-manh for 2026" in r.output, r.output

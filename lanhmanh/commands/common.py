@@ -20,7 +20,8 @@ YEAR_HELP = ("The batch year when no row gives one (default: the assessment year
              "onward counting as next year); when the rows give a year it must be the same.")
 FORCE_HELP = ("Score with the pack even when it is not in force for the batch year (on 14 Dec of that year); "
               "a warning is printed and the scorecard and the JSON say so.")
-PREVIOUS_HELP = ("Last year's `score --json` result, same pack: units in the pack's best class both years are "
+PREVIOUS_HELP = ("Last year's `score --json` result, or `history` for last year's run of the same pack in the "
+                 "history database (classes and totals only). Same pack: units in the pack's best class both years are "
                  "marked maintained (giữ vững), class changes are reported (chuyển hóa for key areas), and a "
                  "blank new_drug_addicts_prev is filled from last year's new_drug_addicts.")
 CROSSWALK_HELP = ("With --previous: a CSV old_code,new_code mapping last year's unit codes onto this year's "
@@ -233,14 +234,15 @@ def _is_file_ref(ref: str) -> bool:
     return p.suffix.lower() in (".yaml", ".yml") or p.exists()
 
 
-def read_previous(pack, intake: Intake, year: int | None, previous: str | None, crosswalk: str | None):
+def read_previous(pack, intake: Intake, year: int | None, previous: str | None, crosswalk: str | None,
+                  db: str | None = None):
     """--previous / --crosswalk: last year's results for this batch, with the units' blank
     new_drug_addicts_prev filled from them (before scoring); None without --previous. Exits 2 or 4
     with the reason when the file is not last year's result of the same pack."""
     from ..engine.previous import PreviousError, previous_for_batch
 
     try:
-        return previous_for_batch(pack, intake, year, previous, crosswalk)
+        return previous_for_batch(pack, intake, year, previous, crosswalk, db)
     except PreviousError as e:
         click.echo(f"lanhmanh: {e}", err=True)
         sys.exit(e.exit_code)

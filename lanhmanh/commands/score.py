@@ -75,7 +75,7 @@ def score(inputs: tuple[str, ...], rules: str, out: str | None, out_dir: str | N
     try:
         with bar.phase("reading"):
             pack, intake, notes = load_for_batch(rules, inputs, unit_list, year, force)
-            prev = read_previous(pack, intake, year, previous, crosswalk)
+            prev = read_previous(pack, intake, year, previous, crosswalk, db)
         outputs = Outputs(out, out_dir, json_out, _read_targets(targets_file, pack), coverage, db, not no_db, year)
         _score_and_write(bar, pack, intake, notes, prev, engine, strict, outputs)
     finally:

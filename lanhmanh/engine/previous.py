@@ -51,6 +51,9 @@ CHANGES = ("improved", "same", "worsened")
 LIST_AT_MOST = 20  # codes named in one warning
 
 
+FROM_HISTORY = "history"  # `--previous history`: last year's run from the history database
+
+
 class PreviousError(Exception):
     """Last year's results cannot be used; `exit_code` is the CLI's exit code."""
 
@@ -203,11 +206,39 @@ def load_previous(path: str, pack: Pack, batch_year: Optional[int], crosswalk: O
     doc, sha = read_result_json(path)
     check_same_pack(doc, pack, path)
     warns = check_year(doc, batch_year, path)
+    units = _by_this_years_code(pack.commune, doc["units"], crosswalk, path)
+    return Previous(path, sha, doc["pack"].get("id"), str(doc["pack"].get("version")), year_of_result(doc),
+                    crosswalk, units, warns)
+
+
+def load_previous_from_history(db_path: str, pack: Pack, batch_year: Optional[int],
+                               crosswalk: Optional[str] = None) -> Previous:
+    """`--previous history`: the latest run of the same pack id for the year before the batch year,
+    from the history database. It holds classes and totals but not the figures read, so
+    new_drug_addicts_prev cannot be filled from it (give last year's JSON for that)."""
+    from ..history import previous_results
+
+    if batch_year is None:
+        raise PreviousError("--previous history: the batch year is not known (give --year)")
+    found = previous_results(db_path, pack.id, batch_year)
+    if not found:
+        raise PreviousError(f"--previous history: the history database {db_path} holds no run of {pack.id} for "
+                            f"{batch_year - 1}; score last year's batch first, or give last year's JSON")
+    docs = [{"unit_code": r.unit_code, "class": r.class_id, "class_label": r.class_label, "total": r.total}
+            for r in found.values()]
+    first = next(iter(found.values()))
+    fingerprint = hashlib.sha256(json.dumps(docs, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+    where = f"{db_path} (run {first.run_id})"
+    units = _by_this_years_code(pack.commune, docs, crosswalk, where)
+    return Previous(where, fingerprint, pack.id, first.pack_version, batch_year - 1, crosswalk, units)
+
+
+def _by_this_years_code(level: Level, olds: list[dict], crosswalk: Optional[str], path: str) -> dict:
+    """Last year's units mapped onto this year's codes through the crosswalk (merged, split)."""
     xw = read_crosswalk(crosswalk) if crosswalk else {}
-    level = pack.commune
     by_new: dict[str, list[dict]] = defaultdict(list)
     split: set[str] = set()
-    for i, u in enumerate(doc["units"]):
+    for i, u in enumerate(olds):
         code = str(u.get("unit_code") or "").strip()
         if not code or not isinstance(u.get("class"), str):
             raise PreviousError(f"--previous {path}: unit {i + 1} has no unit_code or no class", EXIT_UNREADABLE)
@@ -216,9 +247,7 @@ def load_previous(path: str, pack: Pack, batch_year: Optional[int], crosswalk: O
             split.add(code)
         for new in targets:
             by_new[new].append(u)
-    units = {new: merge_units(level, new, olds, split) for new, olds in by_new.items()}
-    return Previous(path, sha, doc["pack"].get("id"), str(doc["pack"].get("version")), year_of_result(doc),
-                    crosswalk, units, warns)
+    return {new: merge_units(level, new, units, split) for new, units in by_new.items()}
 
 
 def merge_units(level: Level, code: str, olds: list[dict], split: set[str]) -> PreviousUnit:
@@ -262,7 +291,7 @@ def fill_from_previous(units: list[Unit], previous: Previous, pack: Pack) -> lis
 
 
 def previous_for_batch(pack: Pack, intake, year: Optional[int], path: Optional[str],
-                       crosswalk: Optional[str] = None) -> Optional[Previous]:
+                       crosswalk: Optional[str] = None, db: Optional[str] = None) -> Optional[Previous]:
     """What `score` and `verify` do before scoring when given --previous: load last year's
     results for the batch year (the rows' year, else --year) and fill the intake's units from
     them, the fill warnings going with the validator's. None without --previous; raises
@@ -271,7 +300,13 @@ def previous_for_batch(pack: Pack, intake, year: Optional[int], path: Optional[s
         if crosswalk is not None:
             raise PreviousError("--crosswalk maps last year's unit codes: give it together with --previous")
         return None
-    prev = load_previous(path, pack, batch_year_of(intake.units, year), crosswalk)
+    if path == FROM_HISTORY:
+        from ..history import default_db_path
+
+        prev = load_previous_from_history(db or str(default_db_path()), pack, batch_year_of(intake.units, year),
+                                          crosswalk)
+    else:
+        prev = load_previous(path, pack, batch_year_of(intake.units, year), crosswalk)
     intake.validator.warnings.extend(fill_from_previous(intake.units, prev, pack))
     return prev
 
