@@ -326,3 +326,26 @@ def test_a_damaged_data_file_is_named_not_loaded(tmp_path, monkeypatch):
             admin_units.pre_reform()
     finally:
         admin_units.pre_reform.cache_clear()
+
+
+def test_a_2024_national_run_names_the_provinces_of_its_own_list(run_cli, files, workdir):
+    """Hà Giang (02) is a province of the pre-reform list only: a 2024 batch's workbooks name it
+    (regression: the names came from the 2025 list, so the file was '02.xlsx' and the name '02')."""
+    import openpyxl
+
+    rows = [row_2024("00688", "Phường Quang Trung", "phường", "02"), row_2024("17332", "Xã Thọ Sơn")]
+    inp = files.csv("a.csv", rows)
+    r = score(run_cli, str(inp), "--out-dir", "out", "--out", "s.xlsx")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (workdir / "out").iterdir()) == ["02-ha-giang.xlsx", "40-nghe-an.xlsx",
+                                                                    "toan-quoc.xlsx"]
+    rows = list(openpyxl.load_workbook(workdir / "s.xlsx", read_only=True)["Tổng hợp"].iter_rows(values_only=True))
+    heads = {h: i for i, h in enumerate(rows[1])}  # row 1: the groups; row 2: the columns
+    got = {r[heads["Mã đơn vị"]]: (r[heads["Tỉnh, thành phố"]], r[heads["Mã huyện"]], r[heads["Quận, huyện"]],
+                                   r[heads["Hạng trong huyện"]]) for r in rows[2:]}
+    assert got == {"00688": ("Tỉnh Hà Giang", "024", "Thành phố Hà Giang", 1),
+                   "17332": ("Tỉnh Nghệ An", "424", "Huyện Anh Sơn", 1)}
+    assert rows[0][0] == "Thứ hạng" and rows[0][heads["Mã đơn vị"]] == "Đơn vị"
+    # and verify reads the province names of the same list (regression: it took the 2025 list's)
+    v = run_cli("verify", "s.xlsx", str(inp), "--rules", "xa-lanh-manh", "--engine", "python")
+    assert v.exit_code == 0, v.output

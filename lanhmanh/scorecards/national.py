@@ -40,7 +40,7 @@ from ..engine.scoring import BatchResult
 from .atomic import write_workbook
 from .digest import results_digest
 from .xlsx_scorecard import (FONT, HEAD_BG, STATUS_VI, WORKBOOK_OPTIONS, class_colours, class_order,
-                             province_name, write_scorecard)
+                             batch_year, province_name, write_scorecard)
 
 SUMMARY_FILE = "toan-quoc.xlsx"
 NATIONAL_SHEET = "Toàn quốc"
@@ -120,9 +120,10 @@ def national_figures(batch: BatchResult, checks: Optional[list] = None) -> Natio
     """One line per province ranked by the share of the best class (exact; equal shares share a
     rank, listed by code), with its file name."""
     classes = class_order(batch.pack.commune, batch)
+    year = batch_year(batch)
     lines, used = [], set()
     for p in batch.provinces:
-        name = province_name(p.province_code)
+        name = province_name(p.province_code, year)
         fname = province_file_name(p.province_code, name)
         while fname in used:  # two codes with one slug cannot happen (the code leads), but be sure
             fname = fname[:-5] + "-1.xlsx"
@@ -362,7 +363,7 @@ def targets_sheet(wb, nat: National, fmt: Fmt) -> None:
         national = t.province_code == NATIONAL
         ws.write_string(i, 0, "" if national else t.province_code, fmt.center)
         ws.write_string(i, 1, NATIONAL_LABEL if national else names.get(t.province_code)
-                        or province_name(t.province_code), fmt.text)
+                        or province_name(t.province_code, batch_year(nat.batch)), fmt.text)
         ws.write_string(i, 2, level.class_label(t.class_id), fmt.text)
         ws.write_number(i, 3, float(t.share), fmt.pct)
         ws.write_number(i, 4, chk.count, fmt.int)

@@ -51,7 +51,7 @@ from ..engine.scoring import BatchResult
 from .digest import DIGEST_FORMAT, results_digest
 from .xlsx_scorecard import (DASH, EVIDENCE, HEADINGS, INFO, INFO_DIGEST_LABEL, MET, NOT_MET, NOTE_LABEL,
                              PROVINCES, SUMMARY, UNIT_SHEETS_MAX, class_order, excel_text, inputs_text,
-                             province_name, quote_sheet)
+                             batch_year, province_name, quote_sheet)
 
 DIGEST_PROPERTY = "lanhmanh.results_digest"
 INPUTS_LABEL = "Tệp số liệu đầu vào"
@@ -624,7 +624,7 @@ class Comparison:
         who = f"{u.code} {u.name}"
         code = u.code
         want_text = {"code": u.code, "name": u.name, "type": u.type, "province_code": u.province_code,
-                     "province": province_name(u.province_code), "class": self.level.class_label(out.class_id),
+                     "province": province_name(u.province_code, batch_year(self.batch)), "class": self.level.class_label(out.class_id),
                      "class_id": out.class_id, "vetoes": ", ".join(out.vetoes)}
         words = {"rank_province": "rank in the province", "rank_national": "national rank", "code": "code",
                  "name": "name", "type": "unit type", "province_code": "province code", "province": "province",

@@ -123,7 +123,9 @@ class Book:
         self.has_province_sheet = bool(batch.units)
         self.has_province_level = batch.pack.province is not None and any(
             p.outcome is not None for p in batch.provinces)
-        self.province_names = {c: province_name(c) for c in
+        year = batch_year(batch)
+        self.district_names = district_names(batch, year)
+        self.province_names = {c: province_name(c, year) for c in
                                dict.fromkeys([r.unit.province_code for r in batch.units] + self.province_codes)}
         self.classes = class_order(self.level, batch)
         self.class_counts = Counter(r.outcome.class_id for r in batch.units)
@@ -247,8 +249,11 @@ class SummaryLayout:
     """Columns of "Tổng hợp" (the province sheet's formulas point into it)."""
 
     def __init__(self, bk: Book):
-        cols = ["rank_province", "rank_national", "code", "name", "type", "province_code", "province",
-                "class", "class_id"]
+        # a batch before the July 2025 reform: its district and the rank within it too
+        self.districts = any(r.unit.district_code for r in bk.batch.units)
+        cols = ["rank_province", "rank_national"] + (["rank_district"] if self.districts else [])
+        cols += ["code", "name", "type", "province_code", "province"]
+        cols += (["district_code", "district"] if self.districts else []) + ["class", "class_id"]
         if bk.scored:
             cols.append("total")
         if bk.has_vetoes:
@@ -275,7 +280,8 @@ HEADINGS = {"rank_province": "Hạng trong tỉnh", "rank_national": "Hạng to�
             "name": "Tên đơn vị", "type": "Loại đơn vị", "province_code": "Mã tỉnh",
             "province": "Tỉnh, thành phố", "class": "Xếp loại", "class_id": "Mã xếp loại",
             "total": "Tổng điểm", "vetoes": "Điểm liệt", "prev_class": "Năm trước", "prev_total": "Điểm năm trước",
-            "change": "So với năm trước", "maintained": "Giữ vững", "transformed": "Chuyển hóa"}
+            "change": "So với năm trước", "maintained": "Giữ vững", "transformed": "Chuyển hóa",
+            "rank_district": "Hạng trong huyện", "district_code": "Mã huyện", "district": "Quận, huyện"}
 PREVIOUS_GROUP = "So với năm trước"
 CHANGE_VI = {"improved": "Tiến bộ", "same": "Giữ nguyên", "worsened": "Tụt hạng"}
 MARK = "x"  # the mark of a maintained (giữ vững) or transformed (chuyển hóa) unit
@@ -306,8 +312,8 @@ def summary_sheet(bk: Book) -> None:
     if bk.batch.notes:
         notes_line(bk, ws)
     # header row group_row: the column groups; head_row: the columns
-    spans = [("Thứ hạng", col["rank_province"], col["rank_national"]),
-             ("Đơn vị", col["code"], col["province"]),
+    spans = [("Thứ hạng", col["rank_province"], col["rank_district" if lay.districts else "rank_national"]),
+             ("Đơn vị", col["code"], col["district" if lay.districts else "province"]),
              ("Kết quả", col["class"], lay.last_result)]
     if lay.prev_cols:
         spans.append((PREVIOUS_GROUP, col[lay.prev_cols[0]], col[lay.prev_cols[-1]]))
@@ -331,7 +337,8 @@ def summary_sheet(bk: Book) -> None:
               "class": text_width([level.class_label(c) for c in bk.classes], 12, 50),
               "class_id": text_width(bk.classes, 10, 24),
               "total": 8, "vetoes": 10, "prev_class": text_width([level.class_label(c) for c in bk.classes], 12, 50),
-              "prev_total": 8, "change": 11, "maintained": 8, "transformed": 9}
+              "prev_total": 8, "change": 11, "maintained": 8, "transformed": 9,
+              "rank_district": 8, "district_code": 6, "district": text_width(bk.district_names.values(), 10, 24)}
     for key, c in col.items():
         ws.set_column(c, c, widths[key])
     span_width = {}
@@ -372,19 +379,25 @@ def _summary_rows(bk: Book, ws) -> None:
     for i, r in enumerate(bk.batch.units):
         row = lay.first_row + i
         u, out = r.unit, r.outcome
-        ws_n(row, 0, r.rank_province, f_int)
-        ws_n(row, 1, r.rank_national, f_int)
+        ws_n(row, col["rank_province"], r.rank_province, f_int)
+        ws_n(row, col["rank_national"], r.rank_national, f_int)
+        c_code = col["code"]
         if links:  # the code links to the unit's own scorecard sheet
-            ws.write_url(row, 2, f"internal:{quote_sheet(bk.unit_sheet_name(u.code))}!A1", f.link, u.code)
+            ws.write_url(row, c_code, f"internal:{quote_sheet(bk.unit_sheet_name(u.code))}!A1", f.link, u.code)
         else:
-            ws_s(row, 2, u.code, f_text)
-        ws_s(row, 3, u.name, f_text)
-        ws_s(row, 4, u.type, f_text)
-        ws_s(row, 5, u.province_code, f_center)
-        ws_s(row, 6, pnames.get(u.province_code, u.province_code), f_text)
+            ws_s(row, c_code, u.code, f_text)
+        ws_s(row, col["name"], u.name, f_text)
+        ws_s(row, col["type"], u.type, f_text)
+        ws_s(row, col["province_code"], u.province_code, f_center)
+        ws_s(row, col["province"], pnames.get(u.province_code, u.province_code), f_text)
+        if lay.districts:
+            if r.rank_district is not None:
+                ws_n(row, col["rank_district"], r.rank_district, f_int)
+            ws_s(row, col["district_code"], u.district_code or "", f_center)
+            ws_s(row, col["district"], bk.district_names.get(u.district_code or "", ""), f_text)
         cid = out.class_id
-        ws_s(row, 7, labels.get(cid) or bk.level.class_label(cid), f.class_fill(cid))
-        ws_s(row, 8, cid, f_text)
+        ws_s(row, col["class"], labels.get(cid) or bk.level.class_label(cid), f.class_fill(cid))
+        ws_s(row, col["class_id"], cid, f_text)
         if c_total is not None:
             ws_f(row, c_total, f"=SUM({a}{row + 1}:{b}{row + 1})", f_total, out.total)
         if c_vetoes is not None:
@@ -1054,14 +1067,34 @@ def fit_row(ws, row: int, cells: list[tuple[str, float]]) -> None:
     ws.set_row(row, 15 * max([1] + [_lines(t, w) for t, w in cells]))
 
 
-def province_name(code: str) -> str:
-    """The province's name from the official list in force; its code when it is not there."""
+def province_name(code: str, year: Optional[int] = None) -> str:
+    """The province's name from the official list of the batch year (the list in force when the
+    year is not known); its code when it is not there."""
     try:
-        from ..engine.admin_units import current
+        from ..engine.admin_units import UnitLists
 
-        return current().province(code) or code
+        return UnitLists().for_year(year).province(code) or code
     except Exception:  # the list is a nicety here: never a reason to fail writing the scorecard
         return code
+
+
+def district_names(batch: BatchResult, year: Optional[int]) -> dict[str, str]:
+    """District code → name for the batch's units (lists before the reform only)."""
+    codes = {r.unit.district_code for r in batch.units if r.unit.district_code}
+    if not codes:
+        return {}
+    try:
+        from ..engine.admin_units import UnitLists
+
+        lst = UnitLists().for_year(year)
+        return {c: lst.district_name(c) or c for c in codes}
+    except Exception:  # the list is a nicety here: never a reason to fail writing the scorecard
+        return {c: c for c in codes}
+
+
+def batch_year(batch: BatchResult) -> Optional[int]:
+    """The year of the batch's units (a batch is one year; None when no unit gives one)."""
+    return next((r.unit.year for r in batch.units if r.unit.year is not None), None)
 
 
 __all__ = ["write_scorecard", "UNIT_SHEETS_MAX", "SUMMARY", "PROVINCES", "CHARTS", "EVIDENCE", "REJECTS",
