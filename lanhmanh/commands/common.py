@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 import click
 
@@ -55,6 +56,7 @@ class Intake:
     units: list
     validator: object
     files: list = field(default_factory=list)
+    year: Optional[int] = None  # the batch year, once load_for_batch has decided it
 
     @property
     def inputs(self) -> list[dict]:
@@ -119,6 +121,7 @@ def score_intake(pack, intake: Intake, engine: str):
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
     batch.inputs = intake.inputs
+    batch.year = intake.year
     return batch
 
 
@@ -182,6 +185,7 @@ def load_for_batch(rules: str, inputs, unit_list: str, year: int | None = None, 
                    f"{versions.period_end(batch_year)}; the {batch_year} batch is scored with it anyway, and the "
                    "scorecard and the JSON say so", err=True)
         notes.append(versions.forced_note(pack, batch_year))
+    intake.year = batch_year
     return pack, intake, notes
 
 
@@ -234,15 +238,14 @@ def _is_file_ref(ref: str) -> bool:
     return p.suffix.lower() in (".yaml", ".yml") or p.exists()
 
 
-def read_previous(pack, intake: Intake, year: int | None, previous: str | None, crosswalk: str | None,
-                  db: str | None = None):
+def read_previous(pack, intake: Intake, previous: str | None, crosswalk: str | None, db: str | None = None):
     """--previous / --crosswalk: last year's results for this batch, with the units' blank
     new_drug_addicts_prev filled from them (before scoring); None without --previous. Exits 2 or 4
     with the reason when the file is not last year's result of the same pack."""
     from ..engine.previous import PreviousError, previous_for_batch
 
     try:
-        return previous_for_batch(pack, intake, year, previous, crosswalk, db)
+        return previous_for_batch(pack, intake, previous, crosswalk, db)
     except PreviousError as e:
         click.echo(f"lanhmanh: {e}", err=True)
         sys.exit(e.exit_code)

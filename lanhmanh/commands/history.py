@@ -23,7 +23,7 @@ def db_path(option: str | None) -> Path:
 
 # ---- the hook for `score` ---------------------------------------------------------------------
 
-def record_after_score(batch, db: str | None, year: int | None, stream=None) -> int | None:
+def record_after_score(batch, db: str | None, stream=None) -> int | None:
     """Record a scored batch (called by `score` after its outputs are written, unless --no-db).
     Nothing is recorded when no unit was scored. Rejected rows do not stop the recording: the run
     keeps their count. A database that cannot be written exits 6, saying the outputs were written."""
@@ -31,7 +31,7 @@ def record_after_score(batch, db: str | None, year: int | None, stream=None) -> 
         return None
     path = db_path(db)
     try:
-        run_id = H.record_run(path, batch, year=year)
+        run_id = H.record_run(path, batch, year=batch.year)
     except H.HistoryError as e:
         _fail_record(f"{e}")
     except Exception as e:  # sqlite3.Error, OSError: a locked, full or read-only file

@@ -27,7 +27,6 @@ class Outputs:
     coverage: bool
     db: Optional[str]
     record: bool  # False with --no-db
-    year: Optional[int]  # --year: the batch year of rows without one, for the history
 
 
 @click.command()
@@ -75,8 +74,8 @@ def score(inputs: tuple[str, ...], rules: str, out: str | None, out_dir: str | N
     try:
         with bar.phase("reading"):
             pack, intake, notes = load_for_batch(rules, inputs, unit_list, year, force)
-            prev = read_previous(pack, intake, year, previous, crosswalk, db)
-        outputs = Outputs(out, out_dir, json_out, _read_targets(targets_file, pack), coverage, db, not no_db, year)
+            prev = read_previous(pack, intake, previous, crosswalk, db)
+        outputs = Outputs(out, out_dir, json_out, _read_targets(targets_file, pack), coverage, db, not no_db)
         _score_and_write(bar, pack, intake, notes, prev, engine, strict, outputs)
     finally:
         bar.close()
@@ -141,7 +140,7 @@ def _score_and_write(bar, pack, intake, notes, prev, engine: str, strict: bool, 
     if written is not None:
         _national_summary(written, out_dir, json_out)
     if o.record:
-        record_after_score(batch, o.db, o.year, stream=sys.stderr if json_out == "-" else None)
+        record_after_score(batch, o.db, stream=sys.stderr if json_out == "-" else None)
     if o.coverage:
         from ..engine.coverage import batch_report
 

@@ -53,7 +53,7 @@ def verify(workbook: str, inputs: tuple[str, ...], rules: str, engine: str, unit
         sys.exit(EXIT_INPUT)
     with card:
         pack, intake, notes = load_for_batch(rules, inputs, unit_list, year=year, force=force)
-        prev = read_previous(pack, intake, year, previous, crosswalk)
+        prev = read_previous(pack, intake, previous, crosswalk)
         batch = score_intake(pack, intake, engine)
         batch.notes.extend(notes)
         if prev is not None:

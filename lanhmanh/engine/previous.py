@@ -10,7 +10,7 @@ What this module holds:
 - `fill_from_previous(units, previous, pack)`: before scoring, fills `new_drug_addicts_prev`
   of a unit that leaves it blank with last year's `new_drug_addicts` (when the pack has both
   indicators), and says so in a warning per unit.
-- `previous_for_batch(pack, intake, year, path, crosswalk)`: the two steps above as `score`
+- `previous_for_batch(pack, intake, path, crosswalk)`: the two steps above as `score`
   and `verify` call them (None without --previous);
 - `apply_previous(batch, previous)`: after scoring, sets on every unit result last year's class
   and total, `maintained` (giữ vững), `change` (improved / worsened / same) and `transformed`
@@ -40,7 +40,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 from .pack import Level, Pack
 from .validate import Unit, Warning_
@@ -167,12 +167,6 @@ def year_of_result(doc: dict) -> Optional[int]:
     return years.most_common(1)[0][0] if years else None
 
 
-def batch_year_of(units: Iterable[Unit], year: Optional[int] = None) -> Optional[int]:
-    """The batch year as the rows give it, else --year."""
-    years = {u.year for u in units if u.year is not None}
-    return min(years) if len(years) == 1 else year
-
-
 def _count_in(unit: dict, name: str) -> Optional[int]:
     """An indicator's value as read last year: in the inputs of any criterion that read it."""
     for c in unit.get("criteria") or []:
@@ -290,10 +284,10 @@ def fill_from_previous(units: list[Unit], previous: Previous, pack: Pack) -> lis
     return out
 
 
-def previous_for_batch(pack: Pack, intake, year: Optional[int], path: Optional[str],
-                       crosswalk: Optional[str] = None, db: Optional[str] = None) -> Optional[Previous]:
+def previous_for_batch(pack: Pack, intake, path: Optional[str], crosswalk: Optional[str] = None,
+                       db: Optional[str] = None) -> Optional[Previous]:
     """What `score` and `verify` do before scoring when given --previous: load last year's
-    results for the batch year (the rows' year, else --year) and fill the intake's units from
+    results for the batch year (intake.year, as load_for_batch decided it) and fill the intake's units from
     them, the fill warnings going with the validator's. None without --previous; raises
     PreviousError (a --crosswalk without --previous is a usage error too)."""
     if path is None:
@@ -303,10 +297,9 @@ def previous_for_batch(pack: Pack, intake, year: Optional[int], path: Optional[s
     if path == FROM_HISTORY:
         from ..history import default_db_path
 
-        prev = load_previous_from_history(db or str(default_db_path()), pack, batch_year_of(intake.units, year),
-                                          crosswalk)
+        prev = load_previous_from_history(db or str(default_db_path()), pack, intake.year, crosswalk)
     else:
-        prev = load_previous(path, pack, batch_year_of(intake.units, year), crosswalk)
+        prev = load_previous(path, pack, intake.year, crosswalk)
     intake.validator.warnings.extend(fill_from_previous(intake.units, prev, pack))
     return prev
 

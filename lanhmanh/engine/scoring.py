@@ -80,6 +80,7 @@ class BatchResult:
     # the JSON (for instance a pack applied outside its period with --force)
     notes: list[str] = field(default_factory=list)
     previous: Optional[Any] = None  # engine.previous.Previous, when last year's results are given
+    year: Optional[int] = None  # the batch year (commands.common.load_for_batch decides it once)
 
 
 def rank_key(level: Level, unit: Unit, out: Outcome) -> tuple:

@@ -87,7 +87,7 @@ def province_batch(batch: BatchResult, code: str, n_rejected: int = 0) -> BatchR
     if n_rejected:
         notes.append(f"{n_rejected} dòng dữ liệu của lô bị loại: xem {SUMMARY_FILE}, trang {REJECTS_SHEET}")
     return BatchResult(batch.pack, batch.engine, units, [p for p in batch.provinces if p.province_code == code],
-                       [], warnings, list(batch.inputs), notes, batch.previous)
+                       [], warnings, list(batch.inputs), notes=notes, previous=batch.previous, year=batch.year)
 
 
 # ---- the national figures ------------------------------------------------------------------------

@@ -1093,7 +1093,9 @@ def district_names(batch: BatchResult, year: Optional[int]) -> dict[str, str]:
 
 
 def batch_year(batch: BatchResult) -> Optional[int]:
-    """The year of the batch's units (a batch is one year; None when no unit gives one)."""
+    """The batch year: as `score` decided it, else (a batch made directly) its units' year."""
+    if batch.year is not None:
+        return batch.year
     return next((r.unit.year for r in batch.units if r.unit.year is not None), None)
 
 
