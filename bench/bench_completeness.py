@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main() -> None:
-    from lanhmanh.engine.completeness import DEFAULT_BUDGET, check_completeness
-    from lanhmanh.engine.loader import load_pack
+    from lanhmanh.engine.analysis.completeness import DEFAULT_BUDGET, check_completeness
+    from lanhmanh.engine.model.loader import load_pack
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("packs", nargs="*", default=["qd-28-2025", "qd-28-2025-literal", "xa-lanh-manh"])

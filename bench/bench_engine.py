@@ -28,10 +28,10 @@ def run_one(pack_id: str, engine: str, n: int, keep: bool) -> dict:
 
     from generate import generate_rows
 
-    from lanhmanh.engine.evidence import criteria_evidence
-    from lanhmanh.engine.loader import load_pack
-    from lanhmanh.engine.scoring import UnitResult, make_backend, rank
-    from lanhmanh.engine.validate import Validator
+    from lanhmanh.engine.evaluation.evidence import criteria_evidence
+    from lanhmanh.engine.evaluation.scoring import UnitResult, make_backend, rank
+    from lanhmanh.engine.evaluation.validate import Validator
+    from lanhmanh.engine.model.loader import load_pack
 
     t0 = time.perf_counter()
     pack, _ = load_pack(pack_id)

@@ -6,7 +6,7 @@ the history database (a benchmark, not a test).
                                    [--workers 1] [--keep DIR]
 
 The figures come from bench/generate.py (valid, every class occurring); the identities are the
-official units of the list in force before the July 2025 reform (shipped in lanhmanh/data), so the
+official units of the list in force before the July 2025 reform (shipped in data/), so the
 batch is checked against that list, as `score` checks a 2024 batch. With --synthetic N, N rows get
 synthetic codes (00001…) dealt out over the 63 provinces and are read with `--unit-list none`.
 
@@ -43,7 +43,7 @@ def official_rows(seed: int = 1):
     """Generated xa-lanh-manh figures for every unit of the pre-reform list, year 2024."""
     from generate import XLM, generate_rows
 
-    from lanhmanh.engine.admin_units import pre_reform
+    from lanhmanh.engine.model.admin_units import pre_reform
 
     units = sorted(pre_reform().units.values(), key=lambda u: u.code)
     for u, row in zip(units, generate_rows(len(units), XLM, seed=seed)):
@@ -103,13 +103,13 @@ def main(argv=None) -> int:
     from generate import write_csv
 
     if args.no_unit_sheets:
-        from lanhmanh.scorecards import xlsx_scorecard
+        from lanhmanh.scorecards.outputs.scorecard import workbook as scorecard
 
-        xlsx_scorecard.UNIT_SHEETS_MAX = 0  # inherited by the writer processes (fork)
+        scorecard.UNIT_SHEETS_MAX = 0  # inherited by the writer processes (fork)
 
-    from lanhmanh.commands.common import load_for_batch, score_intake
-    from lanhmanh.scorecards.json_out import result_dict, write_json_atomic
-    from lanhmanh.scorecards.national import write_national
+    from lanhmanh.api import prepare, score_intake
+    from lanhmanh.scorecards.outputs.json_out import result_dict, write_json_atomic
+    from lanhmanh.scorecards.outputs.national import write_national
 
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-national-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -123,11 +123,10 @@ def main(argv=None) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t = time.perf_counter()
-        pack, intake, notes = load_for_batch("xa-lanh-manh", [str(csv_path)], unit_list, None, False)
+        pack, intake = prepare([str(csv_path)], "xa-lanh-manh", unit_list=unit_list)
         timings.append(("read and validate", time.perf_counter() - t))
         t = time.perf_counter()
         batch = score_intake(pack, intake, args.engine)
-        batch.notes.extend(notes)
         timings.append(("score and rank", time.perf_counter() - t))
     t = time.perf_counter()
     nat = write_national(batch, root / "out", workers=args.workers)
@@ -136,7 +135,7 @@ def main(argv=None) -> int:
     write_json_atomic(str(root / "r.json"), result_dict(batch))
     timings.append(("write the JSON", time.perf_counter() - t))
     t = time.perf_counter()
-    from lanhmanh.history import record_run
+    from lanhmanh.engine.batch.history import record_run
 
     record_run(root / "history.sqlite", batch)
     timings.append(("record the run in the history database", time.perf_counter() - t))

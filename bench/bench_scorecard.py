@@ -26,9 +26,9 @@ def scored_batch(pack_id: str, n: int, engine: str):
     """(batch, seconds to generate+validate, seconds to score) for n generated units."""
     from generate import generate_rows
 
-    from lanhmanh.engine.loader import load_pack
-    from lanhmanh.engine.scoring import score_units
-    from lanhmanh.engine.validate import Validator
+    from lanhmanh.engine.evaluation.scoring import score_units
+    from lanhmanh.engine.evaluation.validate import Validator
+    from lanhmanh.engine.model.loader import load_pack
 
     pack, _ = load_pack(pack_id)
     t0 = time.perf_counter()
@@ -63,7 +63,7 @@ def main() -> None:
     ap.add_argument("--pack", default="both", choices=["both", "qd-28-2025", "xa-lanh-manh"])
     ap.add_argument("--engine", default="python", choices=["python", "durable"])
     a = ap.parse_args()
-    from lanhmanh.scorecards.xlsx_scorecard import write_scorecard
+    from lanhmanh.scorecards.outputs.scorecard.workbook import write_scorecard
 
     packs = ["qd-28-2025", "xa-lanh-manh"] if a.pack == "both" else [a.pack]
     for pack_id in packs:

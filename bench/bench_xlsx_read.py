@@ -95,9 +95,9 @@ def main() -> None:
 
     from generate import generate_rows
 
-    from lanhmanh.engine.loader import load_pack
-    from lanhmanh.engine.validate import Validator
-    from lanhmanh.scorecards.xlsx_reader import read_workbook
+    from lanhmanh.engine.evaluation.validate import Validator
+    from lanhmanh.engine.model.loader import load_pack
+    from lanhmanh.scorecards.inputs.xlsx_reader import read_workbook
 
     pack, _ = load_pack(PACK)
     labels = {i: ind.label for i, ind in pack.commune.indicators.items()}
@@ -127,7 +127,8 @@ def main() -> None:
 
         cases = [("formatted rows after the data", False, False), ("formatted empty cells after the data", True, False)]
         if a.gap:
-            cases += [("a value below the formatted rows", False, True), ("a value below the formatted cells", True, True)]
+            cases += [("a value below the formatted rows", False, True),
+                      ("a value below the formatted cells", True, True)]
         for what, cells, after in cases:
             p = Path(tmp) / "empty.xlsx"
             with_empty_rows(p, a.empty, cells, after)

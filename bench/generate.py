@@ -4,7 +4,7 @@
 
 `generate_rows(n, pack, seed=0)` yields one dict per commune: the identity columns
 (unit_code, unit_name, unit_type, province_code, year) and the pack's indicator ids, in the
-order of shared/spec/domain.md. Every figure is VALID for the pack (bounds and every cross-field
+order of the pack's rule file. Every figure is VALID for the pack (bounds and every cross-field
 "≤" rule hold); the figures are made up but plausible, and a large share sits exactly on a
 threshold (user rate 0.1 % / 0.5 %, arrest rate 0.05 % / 0.1 %, 500 / 3,000 plants,
 125.00 / 750.00 m², 6 / 12 sessions, shares of exactly 50 / 70 / 80 / 90 / 100 %, zero
@@ -20,7 +20,7 @@ Types: integers are int, booleans bool, the plant area a Decimal with exactly 2 
 (str() gives "125.00"); a blank optional value is None.
 
 The module also holds two small independent oracles, `qd28_class` and `xlm_score`, written
-from domain.md with exact Fractions. They are used to steer the generator towards a class mix
+from the legal texts (QĐ 28/2025/QĐ-TTg; the xa-lanh-manh points table) with exact Fractions. They are used to steer the generator towards a class mix
 and to check the samples; they are not the engine.
 """
 from __future__ import annotations
@@ -55,7 +55,7 @@ XLM_INDICATORS = [
 ]
 INDICATORS = {QD28: QD28_INDICATORS, XLM: XLM_INDICATORS}
 
-# Cross-field "≤" rules of domain.md (xa-lanh-manh); qd-28-2025 states none. The generator
+# Cross-field "≤" rules of xa-lanh-manh; qd-28-2025 states none. The generator
 # also keeps resident_users_untreated ≤ users_with_records (plausibility, not a stated rule).
 XLM_LE = [
     ("villages_reached", "villages_total"), ("villages_healthy", "villages_total"),
@@ -121,7 +121,7 @@ def iter_units(n: int) -> Iterator[tuple[str, str, str, str]]:
 
 
 # --------------------------------------------------------------------------------------------
-# Oracles (exact, from domain.md)
+# Oracles (exact, written from the legal texts, not from the packs)
 
 def _frac(v: Any) -> Fraction:
     if isinstance(v, (Decimal, int)):
@@ -387,7 +387,7 @@ def qd28_figures(rng: random.Random, unit_type: str, target: str, setting: Optio
     """Indicator values for one commune whose class (cumulative reading) is `target`.
 
     target: drug_free | type_1 | type_2 | type_3 | fall_through (type_2 cumulatively, unclassified
-    literally, like domain.md's example) | drug_free_high (drug-free although its rates reach
+    literally, like the fall-through example 0.6 %, 0.2 %, 600 plants) | drug_free_high (drug-free although its rates reach
     type I: the first match wins).
     setting: mountain | lowland | urban | island (plants only grow in the mountains here).
     """

@@ -57,7 +57,7 @@ TYPE_1 = ["Xã Keng Đu", "Xã Na Ngoi", "Xã Mường Lống", "Xã Nhôn Mai",
 TYPE_2 = ["Xã Mường Xén", "Xã Nậm Cắn", "Xã Huồi Tụ", "Xã Mỹ Lý", "Xã Yên Na", "Xã Hữu Khuông",
           "Xã Thông Thụ", "Xã Châu Khê", "Xã Mường Chọng", "Phường Thành Vinh", "Phường Vinh Hưng",
           "Phường Hoàng Mai"]
-FALL_THROUGH = "Xã Mường Típ"  # domain.md's example: type II cumulatively, unclassified literally
+FALL_THROUGH = "Xã Mường Típ"  # 0.6 %, 0.2 %, 600 plants: type II cumulatively, unclassified literally
 N_DRUG_FREE = 24
 # Units along the national roads (NH7, NH48, NH1) and the Lao border: likely on a key route.
 ROUTE_CORRIDOR = [
@@ -213,9 +213,9 @@ def filled_template(pack_id: str, rows: list[dict], path: Path) -> None:
     (numbers as numbers, booleans as Có / Không), saved as Excel would."""
     import openpyxl
 
-    from lanhmanh.engine.admin_units import current
-    from lanhmanh.engine.loader import load_pack
-    from lanhmanh.scorecards.template import DATA_SHEET, FIRST_ROW, ID_ROW, write_template
+    from lanhmanh.engine.model.admin_units import current
+    from lanhmanh.engine.model.loader import load_pack
+    from lanhmanh.scorecards.outputs.template import DATA_SHEET, FIRST_ROW, ID_ROW, write_template
 
     pack, _ = load_pack(pack_id)
     write_template(pack, path, units=current().units_of(str(PROVINCE)), province_code=str(PROVINCE), year=2025)

@@ -6,10 +6,11 @@ so the tests say where a person must be sent, not where the loader happens to po
 from __future__ import annotations
 
 import pytest
-
-from lanhmanh.engine.loader import load_pack, shipped_packs
-from lanhmanh.engine.problems import RuleFileError
 from lmtest import TEST_PACKS
+
+from lanhmanh.engine.language.problems import RuleFileError
+from lanhmanh.engine.model.loader import load_pack
+from lanhmanh.engine.model.versions import shipped_packs
 
 HEAD = """\
 pack:

@@ -1,7 +1,7 @@
 """`lanhmanh score` end to end, as a council runs it: CSV/JSON in, exit code and JSON out, read back.
 
-Most tests use the packs the suite owns (tests/packs, written from domain.md); the domain tables
-run on the shipped packs too, once they land (`--rules qd-28-2025`, `--rules xa-lanh-manh`).
+Most tests use the packs the suite owns (tests/packs, written from the legal text); the domain tables
+run on the shipped packs too (`--rules qd-28-2025`, `--rules xa-lanh-manh`).
 """
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import json
 from pathlib import Path
 
 import pytest
-
-from lanhmanh import __version__
-from lanhmanh.engine.loader import load_pack
-from lanhmanh.engine.scoring import ENGINES
 from lmtest import QD28_TEST, XLM_TEST, identity, qd28_row, shipped_or_skip, xlm_row
+
+from lanhmanh.engine.evaluation.scoring import ENGINES
+from lanhmanh.engine.model.loader import load_pack
+from lanhmanh.version import __version__
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -29,7 +29,7 @@ def sha256(path: Path) -> str:
 
 
 def pack_ref(ref) -> str:
-    """What `--rules` gets: a suite pack's path, or a shipped pack's id (skipped until it lands)."""
+    """What `--rules` gets: a suite pack's path, or a shipped pack's id (a missing one fails the test)."""
     path = shipped_or_skip(ref)
     return str(path) if isinstance(ref, Path) else ref
 
@@ -53,7 +53,7 @@ def strip_engine(doc: dict) -> dict:
     return doc
 
 
-# ---- the xa-lanh-manh rows used by several tests (totals worked out by hand from domain.md) --------
+# ---- the xa-lanh-manh rows used by several tests (totals worked out by hand from the points table) ---
 
 XLM_ROWS = [
     xlm_row(1, "01"),                                        # 100, healthy
@@ -71,7 +71,7 @@ XLM_EXPECT = {  # code: (class, total, n vetoes, rank_national, rank_province)
 }
 
 
-def test_score_writes_the_json_of_interfaces_md(run_cli, files, workdir):
+def test_score_writes_the_json_described_in_the_readme(run_cli, files, workdir):
     inp = files.csv("in/xlm.csv", XLM_ROWS)
     result = score(run_cli, str(inp), "--rules", str(XLM_TEST), "--json", "out.json")
     assert result.exit_code == 0, result.output
@@ -409,7 +409,7 @@ classes:
         assert any("00001" in w["message"] and "unclassified" in w["message"] for w in doc["warnings"])
 
 
-# ---- domain tables: what domain.md says each pack must decide -----------------------------------
+# ---- domain tables: what the legal text says each pack must decide -------------------------------
 
 QD28_TABLE = [  # (code, province, overrides, class) — cumulative reading of QĐ 28/2025
     (1, "01", {}, "drug_free"),
@@ -420,7 +420,7 @@ QD28_TABLE = [  # (code, province, overrides, class) — cumulative reading of Q
     (6, "01", {"users_with_records": 10, "on_key_route": True, "resident_drug_violators": 1}, "type_3"),
     (7, "01", {"users_with_records": 10, "on_key_route": True, "drug_plants": 500,
                "resident_drug_violators": 1}, "type_2"),
-    # domain.md's example: 0.6%, 0.2%, 600 plants, no point, no route → type II when read cumulatively
+    # the fall-through example: 0.6%, 0.2%, 600 plants, no point, no route → type II when read cumulatively
     (8, "01", {"users_with_records": 60, "drug_arrests": 20, "drug_plants": 600, "wanted_drug_fugitives": 1},
      "type_2"),
     (9, "01", {"users_with_records": 50, "drug_arrests": 10, "drug_plant_area_m2": "750",
@@ -518,7 +518,7 @@ def test_qd28_province_share_boundary_and_supplied_figures(run_cli, files, workd
     assert provs["08"]["supplied"] == ["population"]
 
 
-XLM_TABLE = [  # (code, overrides, class, total) — xa-lanh-manh points, domain.md §2
+XLM_TABLE = [  # (code, overrides, class, total) — xa-lanh-manh points, the points table of the pack's docs
     (1, {}, "healthy", 100),
     (2, {"prostitution_hotspots": 1}, "substantially_reduced", 90),  # vetoed: cannot be healthy
     (3, {"harbouring_points": 1, "prostitution_hotspots": 1}, "substantially_reduced", 80),
@@ -572,8 +572,7 @@ def test_xlm_domain_table(run_cli, files, workdir, ref, engine):
 
 def example(name: str) -> Path:
     p = EXAMPLES / name
-    if not p.exists():
-        pytest.skip(f"examples/{name} is not in the repository yet")
+    assert p.exists(), f"the bundled sample examples/{name} is missing"
     return p
 
 
@@ -600,7 +599,7 @@ def test_examples_score_the_same_on_both_engines(run_cli, workdir, name, pack):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_qd28_literal_reading_reports_unclassified_communes(run_cli, files, workdir, engine):
-    """domain.md §1: read literally, the example commune (0.6%, 0.2%, 600 plants, no point, no
+    """The legal text read literally: the example commune (0.6%, 0.2%, 600 plants, no point, no
     route) reaches no class: it is reported as `unclassified` with a warning and ranked last."""
     rules = pack_ref("qd-28-2025-literal")
     table = {1: ({}, "drug_free"),
@@ -660,7 +659,7 @@ def test_bug_id_and_label_columns_for_the_same_indicator(run_cli, files, workdir
 
 def test_bug_cell_beyond_the_header_is_not_reported(run_cli, files, workdir):
     """A row with one cell more than the header (a shifted row, an unquoted comma): the cell is kept
-    as `(column 25)` but no warning says so. interfaces.md: unknown columns are reported as warnings."""
+    as `(column 25)` but no warning says so. The README: unknown columns are reported as warnings."""
     header = list(xlm_row())
     inp = files.text("extra.csv", ",".join(header) + "\n" +
                      ",".join("có" if v is True else "" if v is None else str(v) for v in xlm_row().values())
@@ -731,7 +730,7 @@ def test_example_bad_rows_matches_its_readme(run_cli, workdir):
 # ---- the calendar -------------------------------------------------------------------------------
 
 def test_bug_pack_applied_to_a_year_before_it_is_in_force(run_cli, files, workdir):
-    """domain.md, Calendar: a pack applies to a batch year when it is in force on the last day of
+    """The legal text's calendar: a pack applies to a batch year when it is in force on the last day of
     that year's period (15 Dec of the year before to 14 Dec). QĐ 28/2025 (in force from 24 Aug
     2025) does not apply to 2024 (period ending 14 Dec 2024). Rows of year 2024 were scored with
     it silently. Now a batch is one year: rows of 2024 beside rows of 2025 are refused (exit 2,

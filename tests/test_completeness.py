@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from lmtest import identity, shipped_or_skip
 from ruamel.yaml import YAML
 
-from lanhmanh.engine import completeness as C
-from lanhmanh.engine.loader import RULES_DIR, load_pack
-from lanhmanh.engine.pack import Indicator
-from lmtest import identity, shipped_or_skip
+from lanhmanh.engine.analysis import completeness
+from lanhmanh.engine.model.loader import RULES_DIR, load_pack
+from lanhmanh.engine.model.pack import Indicator
 
 XLM = RULES_DIR / "xa-lanh-manh.yaml"
 
@@ -97,11 +97,11 @@ def test_the_domain_example_is_among_what_the_search_finds(run_cli):
     truth vector the exhaustive search covers: the search's representative of that vector falls
     through too."""
     pack, _ = load_pack(shipped_or_skip("qd-28-2025-literal"))
-    s = C.LevelSearch(pack, pack.commune)
+    s = completeness.LevelSearch(pack, pack.commune)
     example = {"population": 10000, "users_with_records": 60, "harbouring_points": 0, "drug_arrests": 20,
                "drug_plants": 600, "drug_plant_area_m2": Decimal(0), "on_key_route": False,
                "resident_users_untreated": 1, "resident_drug_violators": 0, "wanted_drug_fugitives": 0}
-    ev = C._Evaluator(s)
+    ev = completeness._Evaluator(s)
     assert ev(example).class_id == "unclassified"
     rep: dict = {}
     for g in s.groups:
@@ -158,6 +158,7 @@ classes:
 """
 
 
+@pytest.mark.slow
 def test_a_gap_between_class_thresholds_is_caught(run_cli, files):
     path = files.rules("gap.yaml", xlm_without_cases(GAP))
     plain = run_cli("check", str(path))
@@ -194,6 +195,7 @@ classes:
 """
 
 
+@pytest.mark.slow
 def test_a_class_an_earlier_class_always_takes_is_caught(run_cli, files):
     path = files.rules("unreachable.yaml", xlm_without_cases(UNREACHABLE))
     plain = run_cli("check", str(path))
@@ -264,7 +266,7 @@ def test_budget_needs_completeness(run_cli):
 def test_boundary_values_hit_every_piece_of_a_decimal_axis():
     ind = Indicator("area", "Diện tích", "decimal", min=Decimal(0), decimals=2)
     ts = [Fraction(125), Fraction(750), Fraction("12.345")]
-    vals = C.boundary_values(ind, ts, [])
+    vals = completeness.boundary_values(ind, ts, [])
     assert all(isinstance(v, Decimal) for v in vals)
     assert {Decimal("124.99"), Decimal(125), Decimal("125.01"), Decimal("749.99"), Decimal(750),
             Decimal("12.34"), Decimal("12.35"), Decimal(0)} <= set(vals)
@@ -293,7 +295,7 @@ classes:
   - {id: y, label: Y, residual: true}
 """
     pack, _ = load_pack(files.rules("rates.yaml", text))
-    s = C.LevelSearch(pack, pack.commune)
+    s = completeness.LevelSearch(pack, pack.commune)
     (g,) = [g for g in s.groups if g.atoms]
     assert g.regular and g.names[0] == "population"
     found = {s.signature(g, r) for r in g.reps}
@@ -307,9 +309,9 @@ classes:
 
 
 def test_show_rate_is_exact():
-    assert C.show_rate(50, 10000) == "50/10000 = 0.5%"
-    assert C.show_rate(1, 3).startswith("1/3 (≈ 33.33%")
-    assert C.show_rate(0, 0) == "0/0"
+    assert completeness.show_rate(50, 10000) == "50/10000 = 0.5%"
+    assert completeness.show_rate(1, 3).startswith("1/3 (≈ 33.33%")
+    assert completeness.show_rate(0, 0) == "0/0"
 
 
 # ---- the claim, on random submissions ---------------------------------------------------------------
@@ -317,10 +319,10 @@ def test_show_rate_is_exact():
 _SEARCHES: dict = {}
 
 
-def search_of(ref: str) -> C.LevelSearch:
+def search_of(ref: str) -> completeness.LevelSearch:
     if ref not in _SEARCHES:
         pack, _ = load_pack(shipped_or_skip(ref))
-        _SEARCHES[ref] = C.LevelSearch(pack, pack.commune)
+        _SEARCHES[ref] = completeness.LevelSearch(pack, pack.commune)
     return _SEARCHES[ref]
 
 
@@ -345,8 +347,8 @@ def submission(draw, level) -> dict:
             else:
                 row[k] = Decimal(n) + Decimal(draw(st.integers(0, 99))) / 100
     for c in level.constraints:  # `n <= d`: mostly keep it (a row breaking it is rejected anyway)
-        lin = C._linear_of(c.cond, level)
-        dens = [d for d in (lin[0] if lin else ()) if C._is_cap(lin, d)]
+        lin = completeness._linear_of(c.cond, level)
+        dens = [d for d in (lin[0] if lin else ()) if completeness._is_cap(lin, d)]
         if dens and draw(st.integers(0, 9)) > 0:
             (n,) = [k for k in lin[0] if k != dens[0]]
             if row[n] is not None and row[dens[0]] is not None:
@@ -366,7 +368,7 @@ def test_every_valid_submission_has_a_representative_with_its_truth_values_and_c
     unit, _ = s.validate(row)
     assume(unit is not None)
     values = dict(unit.values)
-    evaluate = C._Evaluator(s)
+    evaluate = completeness._Evaluator(s)
     rep: dict = {}
     complete = True
     for g in s.groups:

@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from lanhmanh.engine import coverage as C
-from lanhmanh.engine.loader import load_pack, shipped_packs
-from lanhmanh.engine.pack import Case
-from lanhmanh.engine.scoring import score_units
-from lanhmanh.engine.validate import Validator
 from lmtest import QD28_TEST, XLM_TEST, qd28_row, xlm_row
+
+from lanhmanh.engine.analysis import coverage
+from lanhmanh.engine.evaluation.scoring import score_units
+from lanhmanh.engine.evaluation.validate import Validator
+from lanhmanh.engine.model.loader import load_pack
+from lanhmanh.engine.model.pack import Case
+from lanhmanh.engine.model.versions import shipped_packs
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -47,7 +48,7 @@ def commune_case(pack, name: str, **over) -> Case:
 
 def test_items_of_a_banded_pack_with_their_lines():
     pack = load_pack(XLM_TEST)[0]
-    items = C.pack_items(pack)
+    items = coverage.pack_items(pack)
     # 7 one-condition criteria × 2, 6 two-band criteria × 3, 2 vetoes × 2, 3 classes
     assert len(items) == 7 * 2 + 6 * 3 + 2 * 2 + 3
     b1 = [i for i in items if i.id == "B1"]
@@ -60,7 +61,7 @@ def test_items_of_a_banded_pack_with_their_lines():
     assert a1 == [("met", line_of(XLM_TEST, "  A1:")), ("not met", line_of(XLM_TEST, "  A1:"))]
     v1 = [(i.name, i.slot, i.line) for i in items if i.id == "V1"]
     assert v1 == [("applied", True, line_of(XLM_TEST, "  V1:")), ("not applied", False, line_of(XLM_TEST, "  V1:"))]
-    classes = [(i.id, i.line) for i in items if i.kind == C.CLASS]
+    classes = [(i.id, i.line) for i in items if i.kind == coverage.CLASS]
     assert classes == [("healthy", line_of(XLM_TEST, "{id: healthy,")),
                        ("substantially_reduced", line_of(XLM_TEST, "{id: substantially_reduced,")),
                        ("not_met", line_of(XLM_TEST, "{id: not_met,"))]
@@ -68,10 +69,10 @@ def test_items_of_a_banded_pack_with_their_lines():
 
 def test_items_of_the_province_level_are_listed_after_the_communes():
     pack = load_pack("qd-28-2025")[0]
-    items = C.pack_items(pack)
+    items = coverage.pack_items(pack)
     province = [i for i in items if i.level == "province"]
     assert [i.describe() for i in province][:2] == ["province criterion P.a met", "province criterion P.a not met"]
-    assert [i.id for i in province if i.kind == C.CLASS] == ["key_area", "not_key_area"]
+    assert [i.id for i in province if i.kind == coverage.CLASS] == ["key_area", "not_key_area"]
     assert province[0].line == line_of(pack.path, "    P.a:")
     assert items.index(province[0]) == len(items) - len(province)
     # 16 commune criteria, 4 commune classes; 6 province criteria, 2 province classes; no vetoes
@@ -80,7 +81,7 @@ def test_items_of_the_province_level_are_listed_after_the_communes():
 
 def test_band_labels_are_shown():
     pack = load_pack("xa-lanh-manh")[0]
-    b1 = [i.name for i in C.pack_items(pack) if i.id == "B1"]
+    b1 = [i.name for i in coverage.pack_items(pack) if i.id == "B1"]
     assert b1 == ['band 1 "Từ 12 buổi trở lên" (10 points)', 'band 2 "Từ 6 đến 11 buổi" (5 points)',
                   "no band (0 points)"]
 
@@ -89,7 +90,7 @@ def test_band_labels_are_shown():
 
 def test_one_full_marks_case_reaches_exactly_the_top_of_everything():
     pack = load_pack(XLM_TEST)[0]
-    cov = C.case_coverage(pack, [commune_case(pack, "full")])
+    cov = coverage.case_coverage(pack, [commune_case(pack, "full")])
     reached = {i.describe() for i in cov.items if cov.reached[i.key]}
     assert reached == {
         "criterion A1 met", "criterion A2 met", "criterion D2 met", "criterion D3 met", "criterion E1 met",
@@ -105,11 +106,11 @@ def test_hand_made_cases_leave_exactly_one_band_unreached():
     pack = load_pack(XLM_TEST)[0]
     zeros = commune_case(pack, "zeros", communication_sessions=0, villages_reached=0, businesses_inspected=0,
                          violations_detected=5, violations_handled=0, new_drug_addicts=1)
-    cov = C.case_coverage(pack, list(pack.cases) + [zeros])
+    cov = coverage.case_coverage(pack, list(pack.cases) + [zeros])
     assert described(cov.unreached()) == ["criterion F1 no band (0 points)"]
     assert cov.unreached()[0].line == line_of(XLM_TEST, "  F1:")
     f1_zero = commune_case(pack, "F1 zero", villages_healthy=0)
-    assert C.case_coverage(pack, list(pack.cases) + [zeros, f1_zero]).complete
+    assert coverage.case_coverage(pack, list(pack.cases) + [zeros, f1_zero]).complete
 
 
 def test_a_shipped_pack_without_its_middle_band_cases():
@@ -118,7 +119,7 @@ def test_a_shipped_pack_without_its_middle_band_cases():
     keep = [c for c in pack.cases
             if not (c.level == "commune" and 6 <= c.given.get("communication_sessions", 12) <= 11)]
     assert 0 < len(keep) < len(pack.cases)
-    cov = C.case_coverage(pack, keep)
+    cov = coverage.case_coverage(pack, keep)
     assert described(cov.unreached()) == ['criterion B1 band 2 "Từ 6 đến 11 buổi" (5 points)']
     assert cov.unreached()[0].line == line_of(pack.path, "communication_sessions >= 6")
 
@@ -126,7 +127,7 @@ def test_a_shipped_pack_without_its_middle_band_cases():
 def test_a_shipped_pack_without_its_key_area_province_cases():
     pack = load_pack("qd-28-2025")[0]
     keep = [c for c in pack.cases if c.expect.get("class") != "key_area"]
-    cov = C.case_coverage(pack, keep)
+    cov = coverage.case_coverage(pack, keep)
     assert described(cov.unreached()) == ["province class key_area"]
     assert cov.unreached()[0].line == line_of(pack.path, "- id: key_area")
 
@@ -135,7 +136,7 @@ def test_province_cases_reach_province_outcomes_only():
     """A province case's communes are its inputs: they reach no commune outcome."""
     pack = load_pack(QD28_TEST)[0]
     province_cases = [c for c in pack.cases if c.level == "province"]
-    cov = C.case_coverage(pack, province_cases)
+    cov = coverage.case_coverage(pack, province_cases)
     assert cov.counted == Counter({"province": len(province_cases)})
     assert all(i.level == "province" for i in cov.items if cov.reached[i.key])
     assert all(not cov.reached[i.key] for i in cov.items if i.level == "commune")
@@ -144,27 +145,27 @@ def test_province_cases_reach_province_outcomes_only():
 def test_cases_expecting_a_rejection_reach_nothing(files):
     pack = load_pack(XLM_TEST)[0]
     bad = Case("rejected", "commune", {**pack.cases[0].given, "villages_reached": 11}, {"rejected": True}, 1)
-    cov = C.case_coverage(pack, [bad])
+    cov = coverage.case_coverage(pack, [bad])
     assert cov.total == 1 and cov.n_reached == 0 and sum(cov.counted.values()) == 0
-    assert C.summary_line(cov) == ("xlm-test: 0/39 outcomes reached by 1 case "
+    assert coverage.summary_line(cov) == ("xlm-test: 0/39 outcomes reached by 1 case "
                                    "(1 of them rejected, reaching nothing), 0/39 asserted")
 
 
 def test_what_a_case_asserts():
     pack = load_pack(XLM_TEST)[0]
     b1 = pack.commune.criteria["B1"]
-    assert C.admitted_slots(b1, {}) is None
-    assert C.admitted_slots(b1, {"met": ["B1"]}) == {0, 1}  # met says nothing about which band
-    assert C.admitted_slots(b1, {"not_met": ["B1"]}) == {None}
-    assert C.admitted_slots(b1, {"points": {"B1": 5}}) == {1}
-    assert C.admitted_slots(b1, {"points": {"B1": 0}}) == {None}
-    assert C.admitted_slots(b1, {"met": ["B1"], "points": {"B1": 0}}) == set()
+    assert coverage.admitted_slots(b1, {}) is None
+    assert coverage.admitted_slots(b1, {"met": ["B1"]}) == {0, 1}  # met says nothing about which band
+    assert coverage.admitted_slots(b1, {"not_met": ["B1"]}) == {None}
+    assert coverage.admitted_slots(b1, {"points": {"B1": 5}}) == {1}
+    assert coverage.admitted_slots(b1, {"points": {"B1": 0}}) == {None}
+    assert coverage.admitted_slots(b1, {"met": ["B1"], "points": {"B1": 0}}) == set()
     middle = commune_case(pack, "middle", communication_sessions=7)
     only_met = Case("only met", "commune", middle.given, {"met": ["B1"]}, 1)
     pinned = Case("pinned", "commune", middle.given, {"points": {"B1": 5}, "vetoes": [], "class": "healthy"}, 1)
-    key = ("commune", C.CRITERION, "B1", 1)
-    assert C.case_coverage(pack, [only_met]).asserted[key] == 0
-    cov = C.case_coverage(pack, [pinned])
+    key = ("commune", coverage.CRITERION, "B1", 1)
+    assert coverage.case_coverage(pack, [only_met]).asserted[key] == 0
+    cov = coverage.case_coverage(pack, [pinned])
     assert cov.reached[key] == 1 and cov.asserted[key] == 1
     # vetoes: [] asserts both vetoes not applied; the class (total 95 → healthy) is asserted too
     assert described(i for i in cov.items if cov.asserted[i.key]) == [
@@ -175,8 +176,8 @@ def test_a_wrong_expectation_asserts_nothing():
     pack = load_pack(XLM_TEST)[0]
     wrong = Case("wrong", "commune", commune_case(pack, "x", communication_sessions=7).given,
                  {"points": {"B1": 10}, "class": "not_met"}, 1)
-    cov = C.case_coverage(pack, [wrong])
-    assert cov.reached[("commune", C.CRITERION, "B1", 1)] == 1
+    cov = coverage.case_coverage(pack, [wrong])
+    assert cov.reached[("commune", coverage.CRITERION, "B1", 1)] == 1
     assert cov.n_asserted == 0
 
 
@@ -184,7 +185,7 @@ def test_a_wrong_expectation_asserts_nothing():
 def test_the_shipped_cases_reach_and_assert_every_outcome(path):
     """A finding guard: every outcome of every shipped pack is reached and asserted by some case."""
     pack = load_pack(path)[0]
-    cov = C.case_coverage(pack)
+    cov = coverage.case_coverage(pack)
     assert cov.total == len(pack.cases)
     assert described(cov.unreached()) == []
     assert described(cov.unasserted()) == []
@@ -205,14 +206,14 @@ def test_batch_counts_units_per_outcome():
     pack = load_pack(XLM_TEST)[0]
     rows = [xlm_row(1, communication_sessions=12), xlm_row(2, communication_sessions=7),
             xlm_row(3, communication_sessions=0, prostitution_hotspots=1), xlm_row(4, communication_sessions=20)]
-    cov = C.batch_coverage(_score_rows(pack, rows))
+    cov = coverage.batch_coverage(_score_rows(pack, rows))
     assert cov.counted == Counter({"commune": 4})
-    assert cov.reached[("commune", C.CRITERION, "B1", 0)] == 2
-    assert cov.reached[("commune", C.CRITERION, "B1", 1)] == 1
-    assert cov.reached[("commune", C.CRITERION, "B1", None)] == 1
-    assert cov.reached[("commune", C.VETO, "V1", True)] == 1
-    assert cov.reached[("commune", C.VETO, "V1", False)] == 3
-    lines = C.batch_report(_score_rows(pack, rows))
+    assert cov.reached[("commune", coverage.CRITERION, "B1", 0)] == 2
+    assert cov.reached[("commune", coverage.CRITERION, "B1", 1)] == 1
+    assert cov.reached[("commune", coverage.CRITERION, "B1", None)] == 1
+    assert cov.reached[("commune", coverage.VETO, "V1", True)] == 1
+    assert cov.reached[("commune", coverage.VETO, "V1", False)] == 3
+    lines = coverage.batch_report(_score_rows(pack, rows))
     assert lines[0] == f"xlm-test: {cov.n_reached}/39 outcomes reached by 4 units"
     assert "  commune level, 4 units:" in lines
     assert "    criterion B1 band 2 (5 points): 1 of 4" in lines
@@ -226,17 +227,18 @@ def test_batch_with_a_province():
     pack = load_pack(QD28_TEST)[0]
     rows = [qd28_row(1, users_with_records=60, harbouring_points=2, drug_arrests=10, resident_users_untreated=1),
             qd28_row(2)]
-    cov = C.batch_coverage(_score_rows(pack, rows))
+    cov = coverage.batch_coverage(_score_rows(pack, rows))
     assert cov.counted == Counter({"commune": 2, "province": 1})
-    assert cov.reached[("commune", C.CLASS, "type_1", None)] == 1
-    assert cov.reached[("commune", C.CLASS, "drug_free", None)] == 1
-    assert sum(cov.reached[i.key] for i in cov.items if i.level == "province" and i.kind == C.CLASS) == 1
-    assert C.summary_line(cov).endswith("reached by 2 units and 1 province")
+    assert cov.reached[("commune", coverage.CLASS, "type_1", None)] == 1
+    assert cov.reached[("commune", coverage.CLASS, "drug_free", None)] == 1
+    assert sum(cov.reached[i.key] for i in cov.items if i.level == "province" and i.kind == coverage.CLASS) == 1
+    assert coverage.summary_line(cov).endswith("reached by 2 units and 1 province")
 
 
 xlm_numbers = st.integers(min_value=0, max_value=30)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.fixed_dictionaries({
     "communication_sessions": xlm_numbers, "villages_healthy": st.integers(0, 10),
@@ -244,17 +246,17 @@ xlm_numbers = st.integers(min_value=0, max_value=30)
 def test_every_unit_reaches_one_outcome_of_each_criterion_and_veto(rows):
     pack = load_pack(XLM_TEST)[0]
     batch = _score_rows(pack, [xlm_row(i, **r) for i, r in enumerate(rows, start=1)])
-    cov = C.batch_coverage(batch)
+    cov = coverage.batch_coverage(batch)
     n = len(rows)
     owners = Counter()
     for i in cov.items:
-        owners[(i.kind, i.id if i.kind != C.CLASS else "")] += cov.reached[i.key]
+        owners[(i.kind, i.id if i.kind != coverage.CLASS else "")] += cov.reached[i.key]
     assert set(owners.values()) == {n}
     b1 = Counter(0 if r["communication_sessions"] >= 12 else 1 if r["communication_sessions"] >= 6 else None
                  for r in rows)
     for slot in (0, 1, None):
-        assert cov.reached[("commune", C.CRITERION, "B1", slot)] == b1[slot]
-    assert cov.reached[("commune", C.VETO, "V1", True)] == sum(r["prostitution_hotspots"] > 0 for r in rows)
+        assert cov.reached[("commune", coverage.CRITERION, "B1", slot)] == b1[slot]
+    assert cov.reached[("commune", coverage.VETO, "V1", True)] == sum(r["prostitution_hotspots"] > 0 for r in rows)
 
 
 # ---- `lanhmanh test --coverage` ---------------------------------------------------------------
@@ -326,6 +328,7 @@ def test_cli_coverage_does_not_hide_a_failing_case(run_cli, tmp_path):
     assert "xlm-test: 33/39 outcomes reached by 3 cases, 26/39 asserted" in result.output
 
 
+@pytest.mark.slow
 def test_cli_coverage_on_the_shipped_packs_matches_the_computation(run_cli):
     result = run_cli("test", "--coverage", "-q")
     assert result.exit_code == 0, result.output
@@ -335,11 +338,11 @@ def test_cli_coverage_on_the_shipped_packs_matches_the_computation(run_cli):
     assert lines[0] == f"{n} passed, 0 failed"
     expected = []
     for pack in packs:
-        expected += C.render(C.case_coverage(pack), unasserted=True)
+        expected += coverage.render(coverage.case_coverage(pack), unasserted=True)
     assert lines[1:] == expected
     # what the shipped packs' cases reach today: everything (a finding if this ever changes)
     for pack, line in zip(packs, lines[1:]):
-        total = len(C.pack_items(pack))
+        total = len(coverage.pack_items(pack))
         assert line.startswith(f"{pack.id}: {total}/{total} outcomes reached by ")
         assert line.endswith(f", {total}/{total} asserted")
 
@@ -376,15 +379,15 @@ def test_cli_score_coverage_on_the_samples(run_cli, workdir, sample, rules):
     pack = load_pack(rules)[0]
     out = result.stdout.splitlines()
     reached = 0
-    for item in C.pack_items(pack):
-        k = counts[(item.level, item.kind, item.id, item.slot)] if item.kind != C.VETO else \
+    for item in coverage.pack_items(pack):
+        k = counts[(item.level, item.kind, item.id, item.slot)] if item.kind != coverage.VETO else \
             sum(1 for u in doc["units"] if (item.id in u["vetoes"]) == item.slot)
         of = n if item.level == "commune" else len(doc["provinces"])
         assert f"    {item.describe(level=False)}: {k} of {of}" in out
         reached += k > 0
         if k == 0:
             assert f"    {pack.path}:{item.line}: {item.describe()}" in out
-    total = len(C.pack_items(pack))
+    total = len(coverage.pack_items(pack))
     provinces = f" and {len(doc['provinces'])} province" if pack.province else ""
     assert f"{pack.id}: {reached}/{total} outcomes reached by {n} units{provinces}" in out
 

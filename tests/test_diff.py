@@ -11,11 +11,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
-from lanhmanh.engine import expr as E
-from lanhmanh.engine.diff import REJECTED, diff_packs, shape
-from lanhmanh.engine.loader import RULES_DIR, load_pack
 from lmtest import xlm_row
+
+from lanhmanh.engine.analysis.diff import REJECTED, diff_packs, shape
+from lanhmanh.engine.language import parser
+from lanhmanh.engine.model.loader import RULES_DIR, load_pack
 
 REPO = Path(__file__).resolve().parent.parent
 MA_TUY = REPO / "examples" / "nghe-an-2025-ma-tuy.csv"
@@ -185,10 +185,10 @@ def test_spelling_of_a_condition_is_not_a_change(run_cli, tmp_path):
 
 
 def test_shape_ignores_positions_and_number_spelling():
-    assert shape(E.parse("a >= 0.5%")) == shape(E.parse("a>=0.005"))
-    assert shape(E.parse("a >= 1 and b")) == shape(E.parse("(a >= 1) and b"))
-    assert shape(E.parse("a >= 0.5%")) != shape(E.parse("a > 0.5%"))
-    assert shape(E.parse("at_least(2, x, y)")) != shape(E.parse("at_least(1, x, y)"))
+    assert shape(parser.parse("a >= 0.5%")) == shape(parser.parse("a>=0.005"))
+    assert shape(parser.parse("a >= 1 and b")) == shape(parser.parse("(a >= 1) and b"))
+    assert shape(parser.parse("a >= 0.5%")) != shape(parser.parse("a > 0.5%"))
+    assert shape(parser.parse("at_least(2, x, y)")) != shape(parser.parse("at_least(1, x, y)"))
 
 
 def test_added_removed_and_changed_items(tmp_path):
@@ -430,7 +430,7 @@ def test_workbook_holds_what_the_json_says(run_cli, workdir, readings_doc):
 def test_workbook_not_writable_exits_6(run_cli, workdir, monkeypatch):
     import os
 
-    from lanhmanh.scorecards import atomic
+    from lanhmanh.scorecards.outputs import atomic
 
     (workdir / "d.xlsx").write_bytes(b"old")
     real_replace = os.replace

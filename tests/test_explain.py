@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lmtest import identity, xlm_row
 
 from lanhmanh.commands.explain import column_widths, table, width_of
-from lanhmanh.engine import explain as X
-from lanhmanh.engine.loader import load_pack
-from lanhmanh.engine.scoring import ENGINES, score_units
-from lanhmanh.engine.validate import Validator
-from lmtest import identity, xlm_row
+from lanhmanh.engine.analysis import explain
+from lanhmanh.engine.evaluation.scoring import ENGINES, score_units
+from lanhmanh.engine.evaluation.validate import Validator
+from lanhmanh.engine.model.loader import load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -26,7 +26,7 @@ MA_TUY_CSV = EXAMPLES / "nghe-an-2025-ma-tuy.csv"
 MA_TUY_XLSX = EXAMPLES / "nghe-an-2025-ma-tuy.xlsx"
 LANH_MANH_CSV = EXAMPLES / "nghe-an-2025-lanh-manh.csv"
 BAD_ROWS = EXAMPLES / "bad-rows.csv"
-MUONG_TIP = "16858"  # domain.md's fall-through example: 0.6 %, 0.2 %, 600 plants, no point, no route
+MUONG_TIP = "16858"  # the fall-through example: 0.6 %, 0.2 %, 600 plants, no point, no route
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +75,7 @@ def all_nodes(node: dict):
         yield from all_nodes(p)
 
 
-# ---- the sample commune of domain.md ----------------------------------------------------------
+# ---- the sample commune of the legal text ------------------------------------------------------
 
 
 def test_type_2_commune_says_why_not_drug_free_and_why_not_type_1(run_cli):
@@ -317,7 +317,7 @@ def test_both_engines_give_the_same_explanation(run_cli, pack, inp, code):
 
 
 def _batch(pack_id: str, path: Path, engine: str):
-    from lanhmanh.scorecards.readers import read
+    from lanhmanh.scorecards.inputs.readers import read
 
     pack, _ = load_pack(pack_id)
     v = Validator(pack, None)
@@ -337,7 +337,7 @@ def test_every_unit_explanation_agrees_with_its_outcome_on_both_engines(pack_id,
     exactly when the engine met it; at_least / all / and hold exactly when enough parts are met;
     the class reached holds and every earlier class does not; the two engines explain alike."""
     batches = {e: _batch(pack_id, path, e) for e in ENGINES}
-    docs = {e: {r.unit.code: X.unit_document(b, r) for r in b.units} for e, b in batches.items()}
+    docs = {e: {r.unit.code: explain.unit_document(b, r) for r in b.units} for e, b in batches.items()}
     assert len(docs["python"]) == 130
     for code, doc in docs["python"].items():
         other = docs["durable"][code]
@@ -532,25 +532,25 @@ def test_column_widths_fit_and_respect_natural_widths(cols, available):
 
 
 def test_rates_show_the_fraction_and_the_percentage():
-    assert X.rate_text(60, 10000) == "60/10000 = 0,6%"
-    assert X.rate_text(50, 10000) == "50/10000 = 0,5%"
-    assert X.rate_text(1, 8) == "1/8 = 12,5%"
-    assert X.rate_text(17, 17) == "17/17 = 100%"
-    assert X.rate_text(0, 0, Fraction(1)) == "0/0 (zero denominator: counted as 100%)"
+    assert explain.rate_text(60, 10000) == "60/10000 = 0,6%"
+    assert explain.rate_text(50, 10000) == "50/10000 = 0,5%"
+    assert explain.rate_text(1, 8) == "1/8 = 12,5%"
+    assert explain.rate_text(17, 17) == "17/17 = 100%"
+    assert explain.rate_text(0, 0, Fraction(1)) == "0/0 (zero denominator: counted as 100%)"
 
 
 def test_regression_approximate_percentage_is_not_written_as_equal():
     """3822/2845667 was first printed '= ≈ 0,134%'."""
-    assert X.rate_text(3822, 2845667) == "3822/2845667 ≈ 0,134%"
-    assert X.rate_text(18, 130) == "18/130 ≈ 13,85%"
-    assert X.rate_text(1, 3) == "1/3 ≈ 33,33%"
+    assert explain.rate_text(3822, 2845667) == "3822/2845667 ≈ 0,134%"
+    assert explain.rate_text(18, 130) == "18/130 ≈ 13,85%"
+    assert explain.rate_text(1, 3) == "1/3 ≈ 33,33%"
 
 
 @given(st.integers(0, 10 ** 9), st.integers(1, 10 ** 9))
 @settings(max_examples=300, deadline=None)
 def test_percent_text_is_exact_or_marked_approximate(n, d):
     f = Fraction(n, d)
-    text = X.percent_text(f)
+    text = explain.percent_text(f)
     assert text.endswith("%")
     number = text.removeprefix("≈ ").removesuffix("%").replace(",", ".")
     shown = Fraction(number)
@@ -565,7 +565,7 @@ def test_percent_text_is_exact_or_marked_approximate(n, d):
 def test_display_value_of_decimals_and_booleans():
     pack, _ = load_pack("qd-28-2025")
     lv = pack.commune
-    assert X.display_value(lv, "drug_plant_area_m2", "60.00") == "60,00"
-    assert X.display_value(lv, "on_key_route", True) == "có"
-    assert X.display_value(lv, "user_rate", "60/10000") == "60/10000 = 0,6%"
-    assert X.display_value(lv, "population", None) == "(blank)"
+    assert explain.display_value(lv, "drug_plant_area_m2", "60.00") == "60,00"
+    assert explain.display_value(lv, "on_key_route", True) == "có"
+    assert explain.display_value(lv, "user_rate", "60/10000") == "60/10000 = 0,6%"
+    assert explain.display_value(lv, "population", None) == "(blank)"

@@ -7,27 +7,30 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lanhmanh.engine import expr as E
-from lanhmanh.engine.expr import ExprSyntaxError, parse, to_text
+from lanhmanh.engine.language import nodes, parser
+from lanhmanh.engine.language.nodes import to_text
+from lanhmanh.engine.language.parser import ExprSyntaxError, parse
+from lanhmanh.engine.language.typecheck import Checker, Vocabulary
+from lanhmanh.engine.language.visitor import Visitor
 
 
 def shape(node) -> object:
     """The tree without source offsets, as nested tuples: easy to compare and to read in a failure."""
-    if isinstance(node, E.Num):
+    if isinstance(node, nodes.Num):
         return node.value
-    if isinstance(node, E.Bool):
+    if isinstance(node, nodes.Bool):
         return node.value
-    if isinstance(node, E.Name):
+    if isinstance(node, nodes.Name):
         return node.id
-    if isinstance(node, E.Call):
+    if isinstance(node, nodes.Call):
         return ("call", node.fn, *[shape(a) for a in node.args])
-    if isinstance(node, E.Neg):
+    if isinstance(node, nodes.Neg):
         return ("neg", shape(node.operand))
-    if isinstance(node, E.Not):
+    if isinstance(node, nodes.Not):
         return ("not", shape(node.operand))
-    if isinstance(node, (E.Arith, E.Compare)):
+    if isinstance(node, (nodes.Arith, nodes.Compare)):
         return (node.op, shape(node.left), shape(node.right))
-    if isinstance(node, E.BoolOp):
+    if isinstance(node, nodes.BoolOp):
         return (node.op, *[shape(a) for a in node.items])
     raise TypeError(node)
 
@@ -67,9 +70,9 @@ def test_precedence(src, tree):
 
 def test_comparison_binds_looser_than_arithmetic_and_tighter_than_not():
     node = parse("not users_with_records * 200 >= population")
-    assert isinstance(node, E.Not)
-    assert isinstance(node.operand, E.Compare) and node.operand.op == ">="
-    assert isinstance(node.operand.left, E.Arith) and node.operand.left.op == "*"
+    assert isinstance(node, nodes.Not)
+    assert isinstance(node.operand, nodes.Compare) and node.operand.op == ">="
+    assert isinstance(node.operand.left, nodes.Arith) and node.operand.left.op == "*"
 
 
 def test_calls_and_arguments():
@@ -110,7 +113,7 @@ def test_to_text_parenthesises_what_precedence_needs():
 ])
 def test_numbers_are_exact(src, value):
     node = parse(src)
-    assert isinstance(node, E.Num)
+    assert isinstance(node, nodes.Num)
     assert node.value == value
     assert isinstance(node.value, Fraction)
 
@@ -137,18 +140,18 @@ def test_malformed_numbers(src):
                                  "orange", "notes", "android", "true_x", "users_with_records"])
 def test_names(src):
     node = parse(src)
-    assert isinstance(node, E.Name)
+    assert isinstance(node, nodes.Name)
     assert node.id == src
 
 
 def test_vietnamese_names_in_a_condition():
     node = parse("at_least(2, I.a, I.đ) and not II.đ")
-    assert [n.id for n in E.names_in(node)] == ["I.a", "I.đ", "II.đ"]
+    assert [n.id for n in nodes.names_in(node)] == ["I.a", "I.đ", "II.đ"]
     assert shape(parse("II.đ == true")) == ("==", "II.đ", True)
 
 
 def test_names_in_skips_function_names():
-    assert [n.id for n in E.names_in(parse("given(x) and at_least(1, y, -z < 1)"))] == ["x", "y", "z"]
+    assert [n.id for n in nodes.names_in(parse("given(x) and at_least(1, y, -z < 1)"))] == ["x", "y", "z"]
 
 
 def test_offsets_of_nodes():
@@ -199,39 +202,39 @@ _num_texts = st.sampled_from(["0", "1", "12", "3_000", "0.5%", "0.05%", "124.99"
 
 
 def _num(text):
-    return E.Num(E.tokenize(text)[0].value, text, 0)
+    return nodes.Num(parser.tokenize(text)[0].value, text, 0)
 
 
 def _numbers(depth: int):
-    leaf = st.one_of(_num_names.map(lambda n: E.Name(n, 0)), _num_texts.map(_num))
+    leaf = st.one_of(_num_names.map(lambda n: nodes.Name(n, 0)), _num_texts.map(_num))
     if depth == 0:
         return leaf
     sub = _numbers(depth - 1)
     return st.one_of(
         leaf,
-        st.tuples(st.sampled_from("+-*"), sub, sub).map(lambda t: E.Arith(t[0], t[1], t[2], 0)),
-        sub.map(lambda c: E.Neg(c, 0)),
+        st.tuples(st.sampled_from("+-*"), sub, sub).map(lambda t: nodes.Arith(t[0], t[1], t[2], 0)),
+        sub.map(lambda c: nodes.Neg(c, 0)),
     )
 
 
 def _conditions(depth: int):
     """Well-typed conditions, as a rule file can hold them."""
-    leaf = st.one_of(_bool_names.map(lambda n: E.Name(n, 0)), st.booleans().map(lambda b: E.Bool(b, 0)),
-                     st.tuples(st.sampled_from(E.COMPARATORS), _numbers(1), _numbers(1)).map(
-                         lambda t: E.Compare(t[0], t[1], t[2], 0)))
+    leaf = st.one_of(_bool_names.map(lambda n: nodes.Name(n, 0)), st.booleans().map(lambda b: nodes.Bool(b, 0)),
+                     st.tuples(st.sampled_from(parser.COMPARATORS), _numbers(1), _numbers(1)).map(
+                         lambda t: nodes.Compare(t[0], t[1], t[2], 0)))
     if depth == 0:
         return leaf
     sub = _conditions(depth - 1)
     return st.one_of(
         leaf,
         st.tuples(st.sampled_from(["and", "or"]), st.lists(sub, min_size=2, max_size=3)).map(
-            lambda t: E.BoolOp(t[0], tuple(t[1]), 0)),
-        sub.map(lambda c: E.Not(c, 0)),
-        st.tuples(st.sampled_from(["==", "!="]), sub, sub).map(lambda t: E.Compare(t[0], t[1], t[2], 0)),
+            lambda t: nodes.BoolOp(t[0], tuple(t[1]), 0)),
+        sub.map(lambda c: nodes.Not(c, 0)),
+        st.tuples(st.sampled_from(["==", "!="]), sub, sub).map(lambda t: nodes.Compare(t[0], t[1], t[2], 0)),
         st.tuples(st.sampled_from(["all", "any"]), st.lists(sub, min_size=1, max_size=3)).map(
-            lambda t: E.Call(t[0], tuple(t[1]), 0)),
+            lambda t: nodes.Call(t[0], tuple(t[1]), 0)),
         st.tuples(st.integers(1, 2), st.lists(sub, min_size=2, max_size=3)).map(
-            lambda t: E.Call("at_least", (_num(str(t[0])),) + tuple(t[1]), 0)),
+            lambda t: nodes.Call("at_least", (_num(str(t[0])),) + tuple(t[1]), 0)),
     )
 
 
@@ -251,3 +254,40 @@ def test_bug_to_text_drops_parentheses_around_not_in_a_comparison():
     assert shape(node) == ("==", ("not", "on_route"), "DF.1")
     text = to_text(node)
     assert shape(parse(text)) == shape(node), f"rendered as {text!r}"
+
+
+# ---- the visitor and the type checker, on their own ------------------------------------------------
+
+def test_a_visitor_dispatches_on_the_node_class_and_falls_back_to_the_children():
+    class Names(Visitor[None]):
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def visit_Name(self, node: nodes.Name, prefix: str) -> None:
+            self.seen.append(prefix + node.id)
+
+    names = Names()
+    names.visit(parse("at_least(1, a, not b) and c + 1 > d"), "=")
+    assert names.seen == ["=a", "=b", "=c", "=d"]
+
+
+def test_the_type_checker_needs_only_a_vocabulary():
+    class Indicator:
+        def __init__(self, numeric: bool, required: bool = True) -> None:
+            self.numeric, self.required = numeric, required
+
+    vocabulary = Vocabulary({"rate": Indicator(True), "route": Indicator(False, required=False)})
+    checker = Checker(vocabulary)
+    problems: list[tuple[int, str, str]] = []
+    reads: dict[str, None] = {}
+
+    def report(offset: int, message: str, severity: str) -> None:
+        problems.append((offset, message, severity))
+
+    assert checker.check_condition(parse("rate >= 0.5% and given(route)"), "...", report, reads=reads)
+    assert problems == [] and list(reads) == ["rate", "route"]
+    assert not checker.check_condition(parse("rate and rout"), "rate and rout", report)
+    assert problems == [
+        (0, "type mismatch: 'and' needs true/falses, `rate` is a number", "error"),
+        (9, "unknown name 'rout'; did you mean 'route'?", "error"),
+    ]

@@ -8,15 +8,15 @@ import pytest
 from click.testing import CliRunner
 
 from lanhmanh.cli import cli
-from lanhmanh.engine.loader import load_pack
-from lanhmanh.engine.python_backend import PythonBackend
-from lanhmanh.engine.scoring import make_backend
+from lanhmanh.engine.evaluation.python_backend import PythonBackend
+from lanhmanh.engine.evaluation.scoring import make_backend
+from lanhmanh.engine.model.loader import load_pack
 
 
 @pytest.fixture
 def no_durable(monkeypatch):
     monkeypatch.setitem(sys.modules, "durable_rules_engine", None)  # import now raises ImportError
-    monkeypatch.delitem(sys.modules, "lanhmanh.engine.durable_backend", raising=False)
+    monkeypatch.delitem(sys.modules, "lanhmanh.engine.evaluation.durable_backend", raising=False)
 
 
 def test_make_backend_warns_and_uses_python(no_durable):
@@ -33,7 +33,7 @@ def test_score_without_durable_gives_the_same_json(tmp_path, monkeypatch):
     r = runner.invoke(cli, ["score", sample, "--rules", "xa-lanh-manh", "--json", str(with_durable)])
     assert r.exit_code == 0, r.output
     monkeypatch.setitem(sys.modules, "durable_rules_engine", None)
-    monkeypatch.delitem(sys.modules, "lanhmanh.engine.durable_backend", raising=False)
+    monkeypatch.delitem(sys.modules, "lanhmanh.engine.evaluation.durable_backend", raising=False)
     fallback = tmp_path / "fallback.json"
     r = runner.invoke(cli, ["score", sample, "--rules", "xa-lanh-manh", "--json", str(fallback)])
     assert r.exit_code == 0, r.output

@@ -13,14 +13,15 @@ import functools
 import warnings
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
-
-from lanhmanh.engine.loader import load_pack
-from lanhmanh.engine.problems import RuleFileError
-from lanhmanh.engine.scoring import make_backend
-from lanhmanh.engine.validate import Validator
 from lmtest import identity
+
+from lanhmanh.engine.evaluation.scoring import make_backend
+from lanhmanh.engine.evaluation.validate import Validator
+from lanhmanh.engine.language.problems import RuleFileError
+from lanhmanh.engine.model.loader import load_pack
 
 HEAD = """\
 pack: {id: gen, title: Sinh tự động, version: "1", status: illustrative, effective_from: 2025-01-01}
@@ -165,6 +166,7 @@ def submission(draw) -> dict:
 
 # Each example writes and loads a rule file (~50 ms): 60 examples keep the suite fast, and shrinking
 # is off so that a failure is reported at once (with its pack printed) instead of minutes later.
+@pytest.mark.slow
 @settings(max_examples=int(__import__("os").environ.get("LM_GEN_EXAMPLES", "60")), deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
 @given(text=generated_pack(), rows=st.lists(submission(), min_size=1, max_size=8))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from lmtest import TESTS, identity, scored_batch, xlm_row, xlm_values
 
-from lanhmanh import history as H
+from lanhmanh.engine.batch import history as H
 
 EXAMPLES = TESTS.parent / "examples"
 
@@ -181,7 +181,7 @@ def test_an_exception_in_the_middle_of_a_run_leaves_the_database_as_it_was(tmp_p
 KILLED_CHILD = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {tests!r})
-    from lanhmanh import history as H
+    from lanhmanh.engine.batch import history as H
     from lmtest import scored_batch, xlm_row
 
     real = H._insert_unit_rows
@@ -371,7 +371,7 @@ def test_missing_or_foreign_database_and_usage(run_cli, workdir):
 
 def test_the_sample_through_score_and_history(run_cli, workdir):
     """The real sample read and scored as `score` does it, recorded, then read with `history`."""
-    from lanhmanh.commands.common import load_for_batch, score_intake
+    from lanhmanh.api import load_for_batch, score_intake
 
     pack, intake, _notes = load_for_batch("qd-28-2025", [str(EXAMPLES / "nghe-an-2025-ma-tuy.csv")], "official")
     batch = score_intake(pack, intake, "python")

@@ -21,13 +21,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from openpyxl.utils import column_index_from_string, get_column_letter
 import xlsxwriter
 from click.testing import CliRunner
+from lmtest import qd28_row
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from lanhmanh.cli import cli
-from lanhmanh.engine.loader import load_pack
-from lmtest import qd28_row
+from lanhmanh.engine.model.loader import load_pack
+
+pytestmark = pytest.mark.slow  # LibreOffice runs: `python -m pytest -m slow` (.ci/run runs them)
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"

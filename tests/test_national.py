@@ -12,10 +12,10 @@ import openpyxl
 import pytest
 from lmtest import xlm_row
 
-from lanhmanh import progress as progress_mod
-from lanhmanh.progress import Progress
-from lanhmanh.scorecards import national
-from lanhmanh.scorecards.national import SUMMARY_FILE, ascii_slug, province_file_name
+from lanhmanh.commands import progress as progress_mod
+from lanhmanh.commands.progress import Progress
+from lanhmanh.scorecards.outputs import national
+from lanhmanh.scorecards.outputs.national import SUMMARY_FILE, ascii_slug, province_file_name
 
 NOT_MET = {"has_annual_plan": False, "tasks_assigned": False, "communication_sessions": 5,
            "businesses_inspected": 2, "villages_reached": 8}  # 73 points: not_met
@@ -304,6 +304,7 @@ def test_province_view_keeps_national_ranks_and_its_own_warnings():
     assert Fraction(nat.lines[1].counts["healthy"], nat.lines[1].n_units) == Fraction(1, 2)
 
 
+@pytest.mark.slow
 def test_two_writer_processes_write_the_same_workbooks(tmp_path):
     import datetime as dt
 
@@ -324,7 +325,7 @@ def test_two_writer_processes_write_the_same_workbooks(tmp_path):
 
 
 def test_the_summary_lists_each_workbooks_results_digest(run_cli, files, workdir):
-    from lanhmanh.scorecards.xlsx_scorecard import INFO_DIGEST_LABEL
+    from lanhmanh.scorecards.outputs.presentation import INFO_DIGEST_LABEL
 
     assert run_national(run_cli, files).exit_code == 0
     listed = {r[0][len("Tệp "):]: r[1][len("mã kiểm tra "):]
@@ -340,7 +341,7 @@ def test_a_large_national_batch_leaves_out_the_per_unit_sheets(run_cli, files, w
     printable sheet per unit; above it (a national run), none: they are the bulk of its time."""
     import openpyxl as ox
 
-    from lanhmanh.scorecards import national
+    from lanhmanh.scorecards.outputs import national
 
     def unit_sheets(path: Path) -> list[str]:
         return [n for n in ox.load_workbook(path, read_only=True).sheetnames if n.isdigit()]

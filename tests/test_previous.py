@@ -13,14 +13,21 @@ from hypothesis import strategies as st
 from lmtest import identity, qd28_values, scored_batch, xlm_row, xlm_values
 from test_libreoffice_recalc import soffice  # noqa: F401  (the fixture: LibreOffice, or skip)
 
-from lanhmanh.engine.loader import load_pack
-from lanhmanh.engine.previous import (PreviousError, apply_previous, best_class, class_change, fill_from_previous,
-                                      load_previous)
-from lanhmanh.engine.scoring import score_units
-from lanhmanh.engine.validate import Validator
-from lanhmanh.scorecards import xlsx_scorecard as X
-from lanhmanh.scorecards.json_out import result_dict
-from lanhmanh.scorecards.verify import compare, open_scorecard
+from lanhmanh.engine.batch.previous import (
+    PreviousError,
+    apply_previous,
+    best_class,
+    class_change,
+    fill_from_previous,
+    load_previous,
+)
+from lanhmanh.engine.evaluation.scoring import score_units
+from lanhmanh.engine.evaluation.validate import Validator
+from lanhmanh.engine.model.loader import load_pack
+from lanhmanh.scorecards.outputs import presentation
+from lanhmanh.scorecards.outputs.json_out import result_dict
+from lanhmanh.scorecards.outputs.scorecard import workbook as scorecard
+from lanhmanh.scorecards.outputs.verify import compare, open_scorecard
 
 QD28 = load_pack("qd-28-2025")[0]
 NOT_MET = {"has_annual_plan": False, "tasks_assigned": False, "communication_sessions": 0,
@@ -284,9 +291,9 @@ def summary_table(ws) -> tuple[dict[str, int], list[list]]:
 def test_the_workbook_shows_last_year_and_counts_maintained_units(compared, tmp_path):
     batch, prev = compared
     path = tmp_path / "s.xlsx"
-    X.write_scorecard(batch, path)
+    scorecard.write_scorecard(batch, path)
     wb = openpyxl.load_workbook(path, data_only=True)
-    heads, rows = summary_table(wb[X.SUMMARY])
+    heads, rows = summary_table(wb[presentation.SUMMARY])
     got = {r[heads["Mã đơn vị"]]: (r[heads["Năm trước"]], r[heads["Điểm năm trước"]], r[heads["So với năm trước"]],
                                     r[heads["Giữ vững"]] or "") for r in rows}
     assert got == {"00001": ("Lành mạnh", 100, "Giữ nguyên", "x"),
@@ -295,19 +302,19 @@ def test_the_workbook_shows_last_year_and_counts_maintained_units(compared, tmp_
                    "00004": ("Không có số liệu năm trước", "—", "—", "")}
     assert "Chuyển hóa" not in heads  # xa-lanh-manh has no key areas
     # the total still sums the criteria only
-    formulas = openpyxl.load_workbook(path)[X.SUMMARY]
+    formulas = openpyxl.load_workbook(path)[presentation.SUMMARY]
     f_heads, _ = summary_table(formulas)
     total = next(r for r in formulas.iter_rows() if r[f_heads["Mã đơn vị"]].value == "00001")[f_heads["Tổng điểm"]]
     first = min(v for k, v in f_heads.items() if k == "A1")
     assert total.value.startswith(f"=SUM({openpyxl.utils.get_column_letter(first + 1)}")
     # the province sheet: the units maintained, as a formula with its cached value
-    prov = wb[X.PROVINCES]
+    prov = wb[presentation.PROVINCES]
     prow = list(prov.iter_rows(values_only=True))
     c = prow[1].index("Số đơn vị giữ vững")
     assert [r[c] for r in prow[2:4]] == [1, 1]  # province 01, then Tổng cộng
-    assert "COUNTIFS" in openpyxl.load_workbook(path)[X.PROVINCES].cell(3, c + 1).value
+    assert "COUNTIFS" in openpyxl.load_workbook(path)[presentation.PROVINCES].cell(3, c + 1).value
     # Thông tin names last year's file
-    info = {r[0]: r[1] for r in wb[X.INFO].iter_rows(values_only=True) if r and r[0]}
+    info = {r[0]: r[1] for r in wb[presentation.INFO].iter_rows(values_only=True) if r and r[0]}
     assert info["Kết quả năm trước (tệp)"] == str(prev) and info["Năm của kết quả năm trước"] == 2024
     assert len(info["SHA-256 của kết quả năm trước"]) == 64
     # verify still reads the summary by its headings: the workbook matches the batch
@@ -316,15 +323,16 @@ def test_the_workbook_shows_last_year_and_counts_maintained_units(compared, tmp_
     assert report.intact, str(report)
 
 
+@pytest.mark.slow
 def test_the_maintained_counts_recompute_in_libreoffice(compared, tmp_path, soffice):  # noqa: F811
     from test_libreoffice_recalc import _check_every_formula, recalculated, values
 
     batch, _ = compared
     src = tmp_path / "s.xlsx"
-    X.write_scorecard(batch, src)
+    scorecard.write_scorecard(batch, src)
     converted = recalculated(soffice, src, tmp_path)
     _check_every_formula(src, converted)
-    prov = values(converted)[X.PROVINCES]
+    prov = values(converted)[presentation.PROVINCES]
     col = next(c[:-1] for c, v in prov.items() if v == "Số đơn vị giữ vững")
     assert prov[f"{col}3"] == 1
 
@@ -333,14 +341,14 @@ def test_the_workbook_marks_chuyen_hoa_for_a_pack_with_key_areas(tmp_path):
     prev = previous_file(tmp_path, "qd-28-2025", [qd(1, 2024), qd(2, 2024)], classes={"00001": "type_1"})
     batch = this_year("qd-28-2025", [qd(1, 2025, resident_users_untreated=1), qd(2, 2025)], prev)
     path = tmp_path / "q.xlsx"
-    X.write_scorecard(batch, path)
+    scorecard.write_scorecard(batch, path)
     wb = openpyxl.load_workbook(path, data_only=True)
-    heads, rows = summary_table(wb[X.SUMMARY])
+    heads, rows = summary_table(wb[presentation.SUMMARY])
     got = {r[heads["Mã đơn vị"]]: (r[heads["Năm trước"]], r[heads["Chuyển hóa"]] or "", r[heads["Giữ vững"]] or "")
            for r in rows}
     assert got["00001"][1:] == ("x", "") and got["00002"][1:] == ("", "x")
     assert "Điểm năm trước" not in heads  # a classification has no points
-    prow = list(wb[X.PROVINCES].iter_rows(values_only=True))
+    prow = list(wb[presentation.PROVINCES].iter_rows(values_only=True))
     assert prow[2][prow[1].index("Số đơn vị chuyển hóa")] == 1
     with open_scorecard(path) as card:
         assert compare(card, batch).intact
@@ -366,7 +374,7 @@ def test_score_previous_end_to_end_fills_d1_and_marks_maintained(run_cli, files,
     assert (d1["points"], d1["inputs"]["new_drug_addicts_prev"]) == (5, 5)
     assert u["00001"]["previous"]["unit_codes"] == ["00011", "00012"] and u["00001"]["maintained"] is True
     assert (u["00002"]["maintained"], u["00002"]["change"]) == (False, "improved")
-    heads, rows = summary_table(openpyxl.load_workbook(workdir / "2025.xlsx", data_only=True)[X.SUMMARY])
+    heads, rows = summary_table(openpyxl.load_workbook(workdir / "2025.xlsx", data_only=True)[presentation.SUMMARY])
     assert {r[heads["Mã đơn vị"]]: r[heads["Giữ vững"]] or "" for r in rows} == {"00001": "x", "00002": ""}
 
 

@@ -1,7 +1,7 @@
 """Every scenario case written inside a rule file, run on both backends, as its own test.
 
 The shipped packs (lanhmanh/rules/*.yaml) are collected as they land; the packs the test suite
-owns (tests/packs/*.yaml, written from domain.md) are collected too. A second test checks that
+owns (tests/packs/*.yaml, written from the legal text) are collected too. A second test checks that
 the cases of each shipped pack drive every criterion both met and not met.
 """
 from __future__ import annotations
@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
-
-from lanhmanh.engine import scenarios
-from lanhmanh.engine.loader import load_pack, shipped_packs
-from lanhmanh.engine.problems import RuleFileError
-from lanhmanh.engine.scoring import ENGINES
 from lmtest import TEST_PACKS, Readable
+
+from lanhmanh.engine.analysis import scenarios
+from lanhmanh.engine.evaluation.scoring import ENGINES
+from lanhmanh.engine.language.problems import RuleFileError
+from lanhmanh.engine.model.loader import load_pack
+from lanhmanh.engine.model.versions import shipped_packs
 
 TEST_PACK_FILES = sorted(TEST_PACKS.glob("*.yaml"))
 

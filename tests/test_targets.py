@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lanhmanh.engine.targets import (NATIONAL, Target, TargetsError, check_targets, parse_share,
-                                     read_targets)
+from lanhmanh.engine.batch.targets import NATIONAL, Target, TargetsError, check_targets, parse_share, read_targets
 
 CLASSES = ["drug_free", "type_1", "type_2", "type_3"]
 

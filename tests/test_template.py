@@ -16,16 +16,22 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from lmtest import XLM_INDICATORS, XLM_TEST, xlm_values
 from openpyxl import load_workbook
 
-from lanhmanh.engine import admin_units
-from lanhmanh.engine import expr as E
-from lanhmanh.engine.admin_units import AdminUnit
-from lanhmanh.engine.loader import load_pack
-from lanhmanh.engine.validate import IDENTITY_LABELS, Validator
-from lanhmanh.scorecards.template import (BLANK_ROWS, DATA_SHEET, HELP_SHEET, IDENTITY_COLUMNS,
-                                          excel_condition, write_template)
-from lmtest import XLM_INDICATORS, XLM_TEST, xlm_values
+from lanhmanh.engine.evaluation.validate import IDENTITY_LABELS, Validator
+from lanhmanh.engine.language import parser
+from lanhmanh.engine.model import admin_units
+from lanhmanh.engine.model.admin_units import AdminUnit
+from lanhmanh.engine.model.loader import load_pack
+from lanhmanh.scorecards.outputs.template import (
+    BLANK_ROWS,
+    DATA_SHEET,
+    HELP_SHEET,
+    IDENTITY_COLUMNS,
+    excel_condition,
+    write_template,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -244,6 +250,7 @@ def without_source(units: list[dict]) -> list[dict]:
     return out
 
 
+@pytest.mark.slow
 def test_round_trip_xa_lanh_manh_scores_like_the_csv(run_cli, workdir):
     make(run_cli, "xa-lanh-manh", "--province", "40", "--year", "2025")
     csv_path = EXAMPLES / "nghe-an-2025-lanh-manh.csv"
@@ -259,6 +266,7 @@ def test_round_trip_xa_lanh_manh_scores_like_the_csv(run_cli, workdir):
     assert a["units"][0]["source"]["sheet"] == DATA_SHEET
 
 
+@pytest.mark.slow
 def test_round_trip_qd28_with_the_province_row(run_cli, workdir):
     ws = make(run_cli, "qd-28-2025", "--province", "40", "--year", "2025")[DATA_SHEET]
     p = pack("qd-28-2025")
@@ -379,7 +387,7 @@ def test_every_shipped_pack_writes_without_warnings(tmp_path, rules, units):
 
 
 def test_a_failure_leaves_the_target_untouched_and_no_temporary_file(tmp_path, monkeypatch):
-    from lanhmanh.scorecards import template as T
+    from lanhmanh.scorecards.outputs.template import Template
 
     out = tmp_path / "t.xlsx"
     out.write_bytes(b"the previous template")
@@ -387,7 +395,7 @@ def test_a_failure_leaves_the_target_untouched_and_no_temporary_file(tmp_path, m
     def boom(self):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(T.Template, "help_sheet", boom)
+    monkeypatch.setattr(Template, "help_sheet", boom)
     with pytest.raises(RuntimeError):
         write_template(pack("xa-lanh-manh"), out, units=NGHE_AN, province_code="40", year=2025)
     assert out.read_bytes() == b"the previous template"
@@ -417,7 +425,7 @@ REFS = {"a": "A5", "b": "B5", "c": "C5"}
     ("d > 1", None),  # a name without a cell
 ])
 def test_excel_condition(rule, formula):
-    assert excel_condition(E.parse(rule), REFS) == formula
+    assert excel_condition(parser.parse(rule), REFS) == formula
 
 
 def test_constraints_excel_cannot_check_are_listed_and_several_share_a_cell(files, run_cli, workdir):
@@ -454,6 +462,7 @@ def test_bundled_sample_workbook_scores_like_its_csv(run_cli, workdir, stem, rul
     assert a["provinces"] == b["provinces"]
 
 
+@pytest.mark.slow
 def test_bundled_samples_are_what_make_samples_makes():
     """examples/make_samples.py --check rebuilds every sample (the workbooks from the current
     template) and compares: a template change that is not carried into the samples fails here."""

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-
-from lanhmanh.engine import admin_units
-from lanhmanh.engine.loader import load_pack
-from lanhmanh.engine.validate import Validator
 from lmtest import XLM_TEST, xlm_row
+
+from lanhmanh.engine.evaluation.validate import Validator
+from lanhmanh.engine.model import admin_units
+from lanhmanh.engine.model.loader import load_pack
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

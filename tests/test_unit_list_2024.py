@@ -1,6 +1,6 @@
 """Batches up to 2024 are checked against the last list in force before the 1 July 2025 reform
 (63 provinces, 696 districts, 10,051 communes, wards and townships, shipped as
-lanhmanh/data/units-2024.csv.gz and built by tools/build_unit_lists.py); units carry their district.
+data/units-2024.csv.gz and built by tools/build_unit_lists.py); units carry their district.
 """
 from __future__ import annotations
 
@@ -15,16 +15,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from lanhmanh.engine import admin_units
-from lanhmanh.engine.admin_units import AdminUnit, District
-from lanhmanh.engine.loader import load_pack
-from lanhmanh.engine.validate import Validator
 from lmtest import XLM_TEST, identity, xlm_row, xlm_values
+
+from lanhmanh.engine.evaluation.validate import Validator
+from lanhmanh.engine.model import admin_units
+from lanhmanh.engine.model.admin_units import AdminUnit, District
+from lanhmanh.engine.model.loader import load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_2024 = ROOT / "tests" / "data" / "nghe-an-2024-lanh-manh.csv"
-DATA = ROOT / "lanhmanh" / "data"
+DATA = ROOT / "data"
 WHEEL = Path(os.environ.get("LANHMANH_VP060_WHEEL", "/tmp/vpold/vietnam_provinces-0.6.0-py3-none-any.whl"))
 
 

@@ -5,11 +5,11 @@ import unicodedata
 from decimal import Decimal
 
 import pytest
-
-from lanhmanh.engine.loader import load_pack
-from lanhmanh.engine.pack import Indicator
-from lanhmanh.engine.validate import CellError, Validator, parse_value
 from lmtest import QD28_TEST, XLM_TEST, identity, qd28_row, xlm_row
+
+from lanhmanh.engine.evaluation.validate import CellError, Validator, parse_value
+from lanhmanh.engine.model.loader import load_pack
+from lanhmanh.engine.model.pack import Indicator
 
 
 def nfd(s: str) -> str:

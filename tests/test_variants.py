@@ -10,11 +10,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from lanhmanh.engine.loader import load_pack, shipped_packs
-from lanhmanh.engine.problems import RuleFileError
-from lanhmanh.engine.variants import describe_overrides, overrides
 from lmtest import XLM_TEST, xlm_row
+
+from lanhmanh.engine.analysis.overrides import describe_overrides, overrides
+from lanhmanh.engine.language.problems import RuleFileError
+from lanhmanh.engine.model.loader import load_pack
+from lanhmanh.engine.model.versions import shipped_packs
 
 VARIANT = """\
 pack:
@@ -344,7 +345,7 @@ def test_a_province_override_needs_a_base_with_a_province_level(tmp_path, base):
 
 
 def test_a_province_criterion_of_qd28_can_be_overridden(tmp_path):
-    from lanhmanh.engine.loader import RULES_DIR
+    from lanhmanh.engine.model.loader import RULES_DIR
 
     base = load_pack(RULES_DIR / "qd-28-2025.yaml")[0]
     cid = next(iter(base.province.criteria))

@@ -19,13 +19,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from lmtest import qd28_row, scored_batch, xlm_row
 from openpyxl.utils import get_column_letter
+from test_libreoffice_recalc import find_soffice, resaved
 
 from lanhmanh.cli import cli
-from lanhmanh.scorecards import xlsx_scorecard as X
-from lanhmanh.scorecards.verify import compare, formula_key, open_scorecard, shown_int, shown_text
-from lmtest import qd28_row, scored_batch, xlm_row
-from test_libreoffice_recalc import find_soffice, resaved
+from lanhmanh.scorecards.outputs import presentation
+from lanhmanh.scorecards.outputs.scorecard import workbook as scorecard
+from lanhmanh.scorecards.outputs.verify import compare, formula_key, open_scorecard, shown_int, shown_text
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -101,6 +102,7 @@ def test_an_untouched_scorecard_is_intact(request, run_cli, workdir, which):
         assert what in line
 
 
+@pytest.mark.slow
 def test_inputs_are_matched_by_content_wherever_they_are_and_harmless_changes_are_not_edits(
         lm, run_cli, workdir):
     """A copy of the input under another name elsewhere; rows sorted (formulas move with their rows,
@@ -110,7 +112,7 @@ def test_inputs_are_matched_by_content_wherever_they_are_and_harmless_changes_ar
     shutil.copy(LANH_MANH, moved)
     path = lm.copy(workdir / "s.xlsx")
     wb = openpyxl.load_workbook(path)
-    ws = wb[X.SUMMARY]
+    ws = wb[presentation.SUMMARY]
     cols = columns(ws, 2)
     last = get_column_letter(ws.max_column)
     a, b = 3, 40  # swap the first unit's row with the 38th
@@ -120,7 +122,7 @@ def test_inputs_are_matched_by_content_wherever_they_are_and_harmless_changes_ar
         ws.cell(r, cols["Tổng điểm"]).value = f"=SUM(L{r}:{last}{r})"
     ws.column_dimensions["D"].width = 60
     ws.page_setup.orientation = "portrait"
-    wb.move_sheet(X.INFO, offset=-5)
+    wb.move_sheet(presentation.INFO, offset=-5)
     wb.move_sheet("16681", offset=-20)
     wb.save(path)
     result = run_cli("verify", path, moved, "--rules", "xa-lanh-manh")
@@ -140,7 +142,7 @@ def edited(lm, tmp_path_factory):
     path = lm.copy(folder / "edited.xlsx")
     units = lm.doc["units"]
     wb = openpyxl.load_workbook(path)
-    ws = wb[X.SUMMARY]
+    ws = wb[presentation.SUMMARY]
     cols = columns(ws, 2)
     last = get_column_letter(ws.max_column)
     expect = {}
@@ -177,7 +179,7 @@ def edited(lm, tmp_path_factory):
     # the evidence: a criterion's result
     u = next(u for u in units[80:] if not u["criteria"][8]["met"])
     crit = u["criteria"][8]["id"]
-    ev = wb[X.EVIDENCE]
+    ev = wb[presentation.EVIDENCE]
     r = next(r for r in range(2, ev.max_row + 1)
              if ev.cell(r, 1).value == u["unit_code"] and ev.cell(r, 3).value == crit)
     ev.cell(r, 6).value = "Đạt"
@@ -191,15 +193,15 @@ def edited(lm, tmp_path_factory):
     expect["unit_sheet"] = (f"{u['unit_code']}!C{r}: class of {who(u)} is 'Lành mạnh' in the workbook, "
                             f"{u['class_label']!r} re-derived")
     # the province sheet: a count typed over its COUNTIFS
-    prov = wb[X.PROVINCES]
+    prov = wb[presentation.PROVINCES]
     c = columns(prov, 2)["Lành mạnh"]
     n = lm.doc["provinces"][0]["class_counts"]["healthy"]
     prov.cell(3, c).value = n + 1
     expect["province"] = (f"Tỉnh!{get_column_letter(c)}3: number of units of province 40 classed Lành mạnh is "
                           f"{n + 1} in the workbook, {n} re-derived, typed over the formula =COUNTIFS(")
     # the digest on Thông tin
-    info = wb[X.INFO]
-    r = row_of(info, X.INFO_DIGEST_LABEL, col=1, first=1)
+    info = wb[presentation.INFO]
+    r = row_of(info, presentation.INFO_DIGEST_LABEL, col=1, first=1)
     recorded = info.cell(r, 2).value  # the untouched scorecard's digest, which verify re-derives
     info.cell(r, 2).value = "0" * 64
     expect["digest"] = f"Thông tin!B{r}: results digest is '{'0' * 64}' in the workbook, '{recorded}' re-derived"
@@ -270,19 +272,20 @@ def test_an_input_changed_after_the_scorecard_was_made_is_named_with_the_units_i
                             r"10 re-derived", d) for d in diffs)
 
 
+@pytest.mark.slow
 def test_a_row_deleted_from_the_summary_is_named(lm, run_cli, workdir):
     """Deleted as Excel deletes a row: the totals below keep summing their own row, and the province
     sheet's ranges shrink by one row."""
     path = lm.copy(workdir / "s.xlsx")
     wb = openpyxl.load_workbook(path)
-    ws = wb[X.SUMMARY]
+    ws = wb[presentation.SUMMARY]
     last = get_column_letter(ws.max_column)
     u = lm.doc["units"][50]
     r = row_of(ws, u["unit_code"])
     ws.delete_rows(r)
     for row in range(r, ws.max_row + 1):
         ws.cell(row, 10).value = f"=SUM(L{row}:{last}{row})"
-    prov = wb[X.PROVINCES]
+    prov = wb[presentation.PROVINCES]
     for c in range(3, prov.max_column + 1):
         f = prov.cell(3, c).value
         prov.cell(3, c).value = f.replace("$132", "$131")
@@ -298,10 +301,11 @@ def test_a_row_deleted_from_the_summary_is_named(lm, run_cli, workdir):
     assert len(diffs) == 1 + 4  # the unit; units and the three classes of Tỉnh
 
 
+@pytest.mark.slow
 def test_a_unit_added_to_the_summary_is_named(lm, run_cli, workdir):
     path = lm.copy(workdir / "s.xlsx")
     wb = openpyxl.load_workbook(path)
-    ws = wb[X.SUMMARY]
+    ws = wb[presentation.SUMMARY]
     r = ws.max_row + 1
     for c in range(1, ws.max_column + 1):
         ws.cell(r, c).value = ws.cell(r - 1, c).value
@@ -365,13 +369,13 @@ def test_edits_of_a_classification_are_named(run_cli, workdir, files):
     doc = json.loads((workdir / "s.json").read_text(encoding="utf-8"))
     assert run_cli("verify", "s.xlsx", inp, *args).exit_code == EXIT_OK
     wb = openpyxl.load_workbook(workdir / "s.xlsx")
-    ws = wb[X.SUMMARY]
+    ws = wb[presentation.SUMMARY]
     cols = columns(ws, 2)
     u = doc["units"][0]
     met = next(c for c in u["criteria"] if c["met"])
     r = row_of(ws, u["unit_code"])
     ws.cell(r, cols[met["id"]]).value = "—"
-    prov = wb[X.PROVINCES]
+    prov = wb[presentation.PROVINCES]
     pc = columns(prov, 2)["Xếp loại tỉnh"]
     label = prov.cell(3, pc).value
     prov.cell(3, pc).value = "Tỉnh không trọng điểm"
@@ -399,6 +403,7 @@ def soffice() -> str:
     return path
 
 
+@pytest.mark.slow
 def test_a_scorecard_resaved_by_libreoffice_is_intact_and_edits_still_show(soffice, lm, edited, run_cli, workdir,
                                                                          tmp_path):
     _result, expect, edited_path, points_unit = edited
@@ -441,7 +446,7 @@ def test_a_file_that_is_not_a_scorecard_exits_4(run_cli, workdir):
 
 def test_a_workbook_with_an_information_sheet_but_no_digest_is_not_a_scorecard(run_cli, workdir):
     wb = openpyxl.Workbook()
-    wb.active.title = X.INFO
+    wb.active.title = presentation.INFO
     wb.active["A1"] = "Thông tin"
     wb.save(workdir / "x.xlsx")
     result = run_cli("verify", "x.xlsx", LANH_MANH, "--rules", "xa-lanh-manh")
@@ -466,23 +471,24 @@ def _batch(rows: list[dict], notes: list[str]):
 def test_batch_notes_are_shown_above_the_summary_and_on_the_information_sheet(tmp_path):
     notes = ["bộ tiêu chí xa-lanh-manh được áp dụng ngoài thời gian hiệu lực (--force)", "ghi chú thứ hai"]
     batch = _batch([xlm_row(1), xlm_row(2, prostitution_hotspots=1), xlm_row(3, "02")], notes)
-    X.write_scorecard(batch, tmp_path / "n.xlsx")
+    scorecard.write_scorecard(batch, tmp_path / "n.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "n.xlsx")
-    ws = wb[X.SUMMARY]
-    assert ws["A1"].value == f"{X.NOTE_LABEL}: " + "; ".join(notes)
+    ws = wb[presentation.SUMMARY]
+    assert ws["A1"].value == f"{presentation.NOTE_LABEL}: " + "; ".join(notes)
     assert ws["A1"].font.b and any(str(m).startswith("A1:") for m in ws.merged_cells.ranges)
     cols = columns(ws, 3)  # the headings moved down one row
     assert ws.cell(4, cols["Mã đơn vị"]).value == batch.units[0].unit.code
     assert ws.cell(4, cols["Tổng điểm"]).value == "=SUM(L4:X4)"
     assert ws.freeze_panes == "E4" and ws.auto_filter.ref.startswith("A3:")
     assert ws.print_title_rows == "$1:$3"
-    prov = wb[X.PROVINCES]
+    prov = wb[presentation.PROVINCES]
     assert prov["C3"].value == "=COUNTIF('Tổng hợp'!$F$4:$F$6,$A3)"
-    info = wb[X.INFO]
-    got = [info.cell(r, 2).value for r in range(1, info.max_row + 1) if info.cell(r, 1).value == X.NOTE_LABEL]
+    info = wb[presentation.INFO]
+    got = [info.cell(r, 2).value for r in range(1, info.max_row + 1)
+           if info.cell(r, 1).value == presentation.NOTE_LABEL]
     assert got == notes
     unit = wb[batch.units[0].unit.code]  # the printable, signed scorecard of a unit says it too
-    assert unit["A4"].value == f"{X.NOTE_LABEL}: " + "; ".join(notes)
+    assert unit["A4"].value == f"{presentation.NOTE_LABEL}: " + "; ".join(notes)
     # and verify reads the moved layout back: intact, and the notes reported
     with open_scorecard(tmp_path / "n.xlsx") as card:
         report = compare(card, batch)
@@ -502,28 +508,28 @@ def test_a_scorecard_made_with_force_verifies_with_force_and_its_note_cannot_be_
     (note,) = re.findall(r"^note: the scorecard records a note: (.*)$", result.stderr, re.MULTILINE)
     assert "xa-lanh-manh 2025.1" in note and "2019" in note and "--force" in note
     wb = openpyxl.load_workbook(workdir / "s.xlsx")
-    info = wb[X.INFO]
-    r = row_of(info, X.NOTE_LABEL, col=1, first=1)
+    info = wb[presentation.INFO]
+    r = row_of(info, presentation.NOTE_LABEL, col=1, first=1)
     assert info.cell(r, 2).value == note
     info.cell(r, 1).value = info.cell(r, 2).value = None  # the note removed from Thông tin …
-    summary = wb[X.SUMMARY]
-    assert summary["A1"].value == f"{X.NOTE_LABEL}: {note}"
+    summary = wb[presentation.SUMMARY]
+    assert summary["A1"].value == f"{presentation.NOTE_LABEL}: {note}"
     summary["A1"] = None  # … and from above the summary
     wb.save(workdir / "s.xlsx")
     result = run_cli("verify", "s.xlsx", inp, *args, "--force")
     assert result.exit_code == EXIT_MISMATCH, result.output
     assert differences(result.stdout) == [
         f"Thông tin: the note {note!r} is missing from the 'Lưu ý' rows",
-        f"Tổng hợp!A1: the notes line is (empty) in the workbook, {X.NOTE_LABEL + ': ' + note!r} re-derived"]
+        f"Tổng hợp!A1: the notes line is (empty) in the workbook, {presentation.NOTE_LABEL + ': ' + note!r} re-derived"]
 
 
 def test_without_notes_the_summary_starts_with_its_headings(tmp_path):
     batch = _batch([xlm_row(1)], [])
-    X.write_scorecard(batch, tmp_path / "n.xlsx")
+    scorecard.write_scorecard(batch, tmp_path / "n.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "n.xlsx")
-    assert wb[X.SUMMARY]["A2"].value == "Hạng trong tỉnh"
-    info = wb[X.INFO]
-    assert X.NOTE_LABEL not in {info.cell(r, 1).value for r in range(1, info.max_row + 1)}
+    assert wb[presentation.SUMMARY]["A2"].value == "Hạng trong tỉnh"
+    info = wb[presentation.INFO]
+    assert presentation.NOTE_LABEL not in {info.cell(r, 1).value for r in range(1, info.max_row + 1)}
 
 
 # ---- small pieces --------------------------------------------------------------------------------

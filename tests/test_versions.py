@@ -1,4 +1,4 @@
-"""Versions of a pack and the in-force rule (domain.md, Calendar; issue 4 part 6).
+"""Versions of a pack and the in-force rule (docs/rule-language.md, "Which version applies"; issue 4 part 6).
 
 A pack applies to a batch year when it is in force on 14 Dec of that year. `score` picks the
 version of a pack id in force for the batch's year (from the rows' `year`), refuses a pack not in
@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lanhmanh.engine import versions
-from lanhmanh.engine.loader import load_pack
+from lanhmanh.engine.model import versions
+from lanhmanh.engine.model.loader import load_pack
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "examples" / "nghe-an-2025-ma-tuy.csv"

@@ -18,15 +18,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from lmtest import QD28_TEST, XLM_TEST, qd28_row, xlm_row
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet._reader import WorkSheetParser
 
-from lanhmanh.engine.loader import load_pack
-from lanhmanh.engine.validate import IDENTITY_LABELS, Validator
-from lanhmanh.scorecards import xlsx_reader
-from lanhmanh.scorecards.readers import InputError
-from lanhmanh.scorecards.xlsx_reader import read_workbook
-from lmtest import QD28_TEST, XLM_TEST, qd28_row, xlm_row
+from lanhmanh.engine.evaluation.validate import IDENTITY_LABELS, Validator
+from lanhmanh.engine.model.loader import load_pack
+from lanhmanh.scorecards.inputs import xlsx_reader
+from lanhmanh.scorecards.inputs.readers import InputError
+from lanhmanh.scorecards.inputs.xlsx_reader import read_workbook
 
 DATA = Path(__file__).resolve().parent / "data"
 REPO = Path(__file__).resolve().parent.parent
@@ -296,10 +296,6 @@ def test_folder_of_one_workbook_per_commune(run_cli, files, workdir):
 
 def test_a_province_workbook_with_official_codes(run_cli, files, workdir):
     """The bundled Nghệ An sample (130 units, official codes) as one workbook, codes typed as numbers."""
-    from lanhmanh.engine.loader import RULES_DIR
-
-    if not (RULES_DIR / "xa-lanh-manh.yaml").exists():
-        pytest.skip("shipped pack xa-lanh-manh not there")
     sample = REPO / "examples" / "nghe-an-2025-lanh-manh.csv"
     result = run_cli("score", str(sample), "--rules", "xa-lanh-manh", "--json", "csv.json")
     assert result.exit_code == 0, result.output

@@ -13,15 +13,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from lmtest import qd28_row, scored_batch, xlm_row
 
 from lanhmanh.cli import cli
-
-from lanhmanh.engine.loader import load_pack
-from lanhmanh.scorecards import atomic
-from lanhmanh.scorecards import xlsx_scorecard as X
-from lanhmanh.scorecards.digest import DIGEST_FORMAT, results_digest, results_digest_of_result
-from lanhmanh.scorecards.json_out import result_dict, write_json_atomic
-from lmtest import qd28_row, scored_batch, xlm_row
+from lanhmanh.engine.model.loader import load_pack
+from lanhmanh.scorecards.outputs import atomic, presentation
+from lanhmanh.scorecards.outputs.digest import DIGEST_FORMAT, results_digest, results_digest_of_result
+from lanhmanh.scorecards.outputs.json_out import result_dict, write_json_atomic
+from lanhmanh.scorecards.outputs.scorecard import charts
+from lanhmanh.scorecards.outputs.scorecard import workbook as scorecard
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -104,11 +104,12 @@ def info(ws) -> dict:
 
 # ---- Tổng hợp ------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_summary_of_a_scored_pack_matches_the_json(sample):
     run = sample("xa-lanh-manh", LANH_MANH)
     wb, cached, doc = run.wb, run.cached, run.doc
-    assert wb.sheetnames[0] == X.SUMMARY
-    ws, wc = wb[X.SUMMARY], cached[X.SUMMARY]
+    assert wb.sheetnames[0] == presentation.SUMMARY
+    ws, wc = wb[presentation.SUMMARY], cached[presentation.SUMMARY]
     cols = columns(ws)
     crit_ids = [c["id"] for c in doc["pack"]["criteria"]]
     assert [h for h in cols if h in crit_ids] == crit_ids
@@ -145,10 +146,11 @@ def test_summary_of_a_scored_pack_matches_the_json(sample):
         assert len(name) <= 31 and not FORBIDDEN & set(name), name
 
 
+@pytest.mark.slow
 def test_summary_of_a_classification_shows_met_instead_of_points(sample):
     run = sample("qd-28-2025", MA_TUY)
     wb, doc = run.wb, run.doc
-    ws = wb[X.SUMMARY]
+    ws = wb[presentation.SUMMARY]
     cols = columns(ws)
     assert "Tổng điểm" not in cols and "Điểm liệt" not in cols
     for i, u in enumerate(doc["units"]):
@@ -163,7 +165,7 @@ def test_summary_of_a_classification_shows_met_instead_of_points(sample):
 def test_province_sheet_counts_classes_with_formulas_and_shows_the_province_level(sample):
     run = sample("qd-28-2025", MA_TUY)
     wb, cached, doc = run.wb, run.cached, run.doc
-    ws, wc = wb[X.PROVINCES], cached[X.PROVINCES]
+    ws, wc = wb[presentation.PROVINCES], cached[presentation.PROVINCES]
     cols = columns(ws)
     (prov,) = doc["provinces"]
     assert ws.cell(3, cols["Mã tỉnh"]).value == "40"
@@ -179,7 +181,7 @@ def test_province_sheet_counts_classes_with_formulas_and_shows_the_province_leve
     assert ws.cell(3, cols["Xếp loại tỉnh"]).value == prov["class_label"]
     for c in prov["criteria"]:
         assert ws.cell(3, cols[c["id"]]).value == ("Đạt" if c["met"] else "Không đạt")
-    ev = table(wb[X.PROVINCE_CRITERIA], 2, 1)
+    ev = table(wb[presentation.PROVINCE_CRITERIA], 2, 1)
     assert [(r["Tiêu chí"], r["Kết quả"]) for r in ev] == [
         (c["id"], "Đạt" if c["met"] else "Không đạt") for c in prov["criteria"]]
     pa = next(r for r in ev if r["Tiêu chí"] == "P.a")
@@ -192,7 +194,7 @@ def test_province_sheet_counts_classes_with_formulas_and_shows_the_province_leve
 def test_evidence_has_one_row_per_unit_and_criterion(sample, pack, inp):
     run = sample(pack, inp)
     wb, doc = run.wb, run.doc
-    ws = wb[X.EVIDENCE]
+    ws = wb[presentation.EVIDENCE]
     rows = table(ws, 2, 1)
     n_crit = len(doc["pack"]["criteria"])
     assert len(rows) == len(doc["units"]) * n_crit
@@ -219,7 +221,7 @@ def test_evidence_has_one_row_per_unit_and_criterion(sample, pack, inp):
 
 def test_evidence_values_are_exact_text(sample):
     wb = sample("qd-28-2025", MA_TUY).wb
-    rows = table(wb[X.EVIDENCE], 2, 1)
+    rows = table(wb[presentation.EVIDENCE], 2, 1)
     row = next(r for r in rows if r["Mã đơn vị"] == "16681" and r["Tiêu chí"] == "I.a")
     assert row["Số liệu đã đọc"] == "users_with_records=55; population=40640; user_rate=55/40640"
     row = next(r for r in rows if r["Mã đơn vị"] == "16681" and r["Tiêu chí"] == "I.d")
@@ -230,7 +232,7 @@ def test_evidence_values_are_exact_text(sample):
 
 def test_rejects_sheet_lists_every_rejected_row(run_cli, workdir):
     wb, _, doc = score(run_cli, workdir, EXAMPLES / "bad-rows.csv", rules="xa-lanh-manh", code=1)
-    rows = table(wb[X.REJECTS], 2, 1)
+    rows = table(wb[presentation.REJECTS], 2, 1)
     assert len(doc["rejected"]) == 5 and len(rows) == 5
     for row, rej in zip(rows, doc["rejected"]):
         assert row["Tệp"] == rej["path"] and row["Tệp"].endswith("bad-rows.csv")
@@ -239,17 +241,17 @@ def test_rejects_sheet_lists_every_rejected_row(run_cli, workdir):
         assert row["Giá trị"] == str(rej["value"])
         assert row["Lý do bị loại"] == rej["reason"]
     assert [r["Dòng"] for r in rows] == [4, 5, 6, 7, 8]
-    assert {r["Mã đơn vị"] for r in table(wb[X.SUMMARY], 3, 2)} == {u["unit_code"] for u in doc["units"]}
-    assert info(wb[X.INFO])["Số lỗi dữ liệu bị loại"] == 5
+    assert {r["Mã đơn vị"] for r in table(wb[presentation.SUMMARY], 3, 2)} == {u["unit_code"] for u in doc["units"]}
+    assert info(wb[presentation.INFO])["Số lỗi dữ liệu bị loại"] == 5
 
 
 def test_a_batch_whose_every_row_is_rejected_still_gets_its_workbook(run_cli, workdir, files):
     inp = files.csv("in/x.csv", [xlm_row(1, communication_sessions=-1), xlm_row(2, villages_reached=11)])
     wb, _, doc = score(run_cli, workdir, inp, rules="xa-lanh-manh", unit_list="none", code=1)
     assert doc["units"] == [] and len(doc["rejected"]) == 2
-    assert wb[X.SUMMARY].max_row == 2
-    assert len(table(wb[X.REJECTS], 2, 1)) == 2
-    assert X.PROVINCES not in wb.sheetnames
+    assert wb[presentation.SUMMARY].max_row == 2
+    assert len(table(wb[presentation.REJECTS], 2, 1)) == 2
+    assert presentation.PROVINCES not in wb.sheetnames
     with zipfile.ZipFile(workdir / "s.xlsx") as z:
         assert not [n for n in z.namelist() if n.startswith("xl/charts/")]
 
@@ -257,7 +259,7 @@ def test_a_batch_whose_every_row_is_rejected_still_gets_its_workbook(run_cli, wo
 def test_warnings_sheet_lists_the_warnings(run_cli, workdir, files):
     inp = files.csv("in/x.csv", [{**xlm_row(1), "ghi_chu": "thêm"}, xlm_row(2)])
     wb, _, doc = score(run_cli, workdir, inp, rules="xa-lanh-manh", unit_list="none")
-    rows = table(wb[X.WARNINGS], 2, 1)
+    rows = table(wb[presentation.WARNINGS], 2, 1)
     assert doc["warnings"] and len(rows) == len(doc["warnings"])
     assert [r["Nội dung cảnh báo"] for r in rows] == [w["message"] for w in doc["warnings"]]
 
@@ -265,7 +267,7 @@ def test_warnings_sheet_lists_the_warnings(run_cli, workdir, files):
 def test_information_sheet_records_pack_inputs_engine_and_digest(sample):
     run = sample("xa-lanh-manh", LANH_MANH)
     wb, doc = run.wb, run.doc
-    ws = wb[X.INFO]
+    ws = wb[presentation.INFO]
     kv = info(ws)
     pack, _ = load_pack("xa-lanh-manh")
     assert kv["Bộ tiêu chí (mã)"] == "xa-lanh-manh"
@@ -280,7 +282,7 @@ def test_information_sheet_records_pack_inputs_engine_and_digest(sample):
     assert made.utcoffset() == dt.timedelta(0) and now - dt.timedelta(minutes=30) <= made <= now
     # the digest is the one recomputed from the JSON result, and stored as a document property
     digest = results_digest_of_result(doc)
-    assert kv[X.INFO_DIGEST_LABEL] == digest
+    assert kv[presentation.INFO_DIGEST_LABEL] == digest
     props = {p.name: p.value for p in wb.custom_doc_props.props}
     assert props["lanhmanh.results_digest"] == digest
     assert props["lanhmanh.pack_sha256"] == doc["pack"]["sha256"]
@@ -337,7 +339,7 @@ def test_a_batch_over_several_provinces_gets_a_sheet_per_province(run_cli, workd
         assert [r["Hạng trong tỉnh"] for r in rows] == [u["rank_province"] for u in units] == \
             sorted(u["rank_province"] for u in units)
         assert [r["Tổng điểm"] for r in rows] == [u["total"] for u in units]
-    ws = cached[X.PROVINCES]
+    ws = cached[presentation.PROVINCES]
     rows = table(ws, 3, 2)
     assert [r["Mã tỉnh"] for r in rows[:3]] == ["01", "02", "04"] and rows[3]["Tỉnh, thành phố"] == "Tổng cộng"
     for r, p in zip(rows, doc["provinces"]):
@@ -348,7 +350,7 @@ def test_a_batch_over_several_provinces_gets_a_sheet_per_province(run_cli, workd
     with zipfile.ZipFile(workdir / "s.xlsx") as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) == 2
-    chart_sheet = wb[X.CHARTS]
+    chart_sheet = wb[presentation.CHARTS]
     assert chart_sheet.cell(3, 1).value == "Thành phố Hà Nội"  # province 01 named from the official list
 
 
@@ -372,17 +374,17 @@ def test_small_batches_get_one_scorecard_sheet_per_unit(run_cli, workdir, files)
         assert ws.page_setup.orientation == "portrait" and ws.page_setup.fitToHeight in (None, 1)
         assert ws.sheet_properties.pageSetUpPr.fitToPage
     # the summary's codes link to them
-    summary = wb[X.SUMMARY]
+    summary = wb[presentation.SUMMARY]
     assert summary["C3"].hyperlink.location == f"'{doc['units'][0]['unit_code']}'!A1"
 
 
 def test_a_batch_of_201_units_gets_no_per_unit_sheets(run_cli, workdir, files):
     inp = files.csv("in/x.csv", [xlm_row(i, "01" if i % 2 else "02") for i in range(1, 202)])
     wb, _, doc = score(run_cli, workdir, inp, rules="xa-lanh-manh", unit_list="none")
-    assert len(doc["units"]) == 201 > X.UNIT_SHEETS_MAX
+    assert len(doc["units"]) == 201 > scorecard.UNIT_SHEETS_MAX
     assert not any(n.isdigit() for n in wb.sheetnames)
-    assert X.SUMMARY in wb.sheetnames and wb[X.SUMMARY].max_row == 203
-    assert wb[X.SUMMARY]["C3"].hyperlink is None
+    assert presentation.SUMMARY in wb.sheetnames and wb[presentation.SUMMARY].max_row == 203
+    assert wb[presentation.SUMMARY]["C3"].hyperlink is None
 
 
 # ---- text stays text ------------------------------------------------------------------------------
@@ -412,15 +414,15 @@ def test_a_failure_while_writing_leaves_no_file(tmp_path, monkeypatch):
     def boom(bk):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(X, "evidence_sheet", boom)
+    monkeypatch.setattr(scorecard, "evidence_sheet", boom)
     out = tmp_path / "out" / "s.xlsx"
     with pytest.raises(RuntimeError):
-        X.write_scorecard(batch, out)
+        scorecard.write_scorecard(batch, out)
     assert list((tmp_path / "out").iterdir()) == []
     # an existing target stays as it was
     out.write_bytes(b"last year's scorecard")
     with pytest.raises(RuntimeError):
-        X.write_scorecard(batch, out)
+        scorecard.write_scorecard(batch, out)
     assert out.read_bytes() == b"last year's scorecard"
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["s.xlsx"]
 
@@ -446,7 +448,7 @@ def test_a_written_scorecard_and_json_have_the_usual_file_mode(tmp_path):
     """Regression: the JSON's temporary file came from mkstemp, so the result was private (0600)."""
     out = tmp_path / "s.xlsx"
     batch = scored_batch("xa-lanh-manh", [xlm_row(1)])
-    X.write_scorecard(batch, out)
+    scorecard.write_scorecard(batch, out)
     write_json_atomic(str(tmp_path / "s.json"), result_dict(batch))
     umask = os.umask(0)
     os.umask(umask)
@@ -459,7 +461,7 @@ def test_a_written_scorecard_and_json_have_the_usual_file_mode(tmp_path):
 def test_summary_print_layout(sample):
     run = sample("xa-lanh-manh", LANH_MANH)
     wb, doc = run.wb, run.doc
-    ws = wb[X.SUMMARY]
+    ws = wb[presentation.SUMMARY]
     ps = ws.page_setup
     assert ps.orientation == "landscape"
     assert int(ps.paperSize) == 9  # A4
@@ -473,10 +475,11 @@ def test_summary_print_layout(sample):
     assert ws.column_dimensions["D"].width >= 12  # names fit
 
 
+@pytest.mark.slow
 def test_class_fills_run_from_green_to_red_and_grey(sample):
     run = sample("qd-28-2025-literal", MA_TUY)
     wb, doc = run.wb, run.doc
-    ws = wb[X.SUMMARY]
+    ws = wb[presentation.SUMMARY]
     cols = columns(ws)
     fills = {}
     for i, u in enumerate(doc["units"]):
@@ -494,24 +497,24 @@ def test_class_fills_run_from_green_to_red_and_grey(sample):
 
 def test_class_colours_follow_the_ranking_order():
     order = ["a", "b", "c", "unclassified"]
-    assert X.class_colours(order, "a")[0] == "#C6EFCE"
-    assert X.class_colours(order, "b")[0] == "#FFEB9C"
-    assert X.class_colours(order, "c")[0] == "#FFC7CE"
-    assert X.class_colours(["only"], "only")[0] == "#C6EFCE"
+    assert presentation.class_colours(order, "a")[0] == "#C6EFCE"
+    assert presentation.class_colours(order, "b")[0] == "#FFEB9C"
+    assert presentation.class_colours(order, "c")[0] == "#FFC7CE"
+    assert presentation.class_colours(["only"], "only")[0] == "#C6EFCE"
 
 
 def test_total_buckets():
-    assert X.total_buckets([100, 95, 90, 0, 45], 100) == [
+    assert charts.total_buckets([100, 95, 90, 0, 45], 100) == [
         ("0–9", 1), ("10–19", 0), ("20–29", 0), ("30–39", 0), ("40–49", 1), ("50–59", 0), ("60–69", 0),
         ("70–79", 0), ("80–89", 0), ("90–99", 2), ("100", 1)]
-    assert X.total_buckets([3, 4], 5) == [(str(i), int(i in (3, 4))) for i in range(6)]
-    assert sum(n for _, n in X.total_buckets(range(0, 1000, 7), 1000)) == len(range(0, 1000, 7))
+    assert charts.total_buckets([3, 4], 5) == [(str(i), int(i in (3, 4))) for i in range(6)]
+    assert sum(n for _, n in charts.total_buckets(range(0, 1000, 7), 1000)) == len(range(0, 1000, 7))
 
 
 def test_distribution_chart_table_of_a_scored_pack(sample):
     run = sample("xa-lanh-manh", LANH_MANH)
     wb, doc = run.wb, run.doc
-    ws = wb[X.CHARTS]
+    ws = wb[presentation.CHARTS]
     top = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Khoảng điểm")
     rows = table(ws, top + 1, top)
     assert sum(r["Số đơn vị"] for r in rows) == len(doc["units"])

@@ -1,4 +1,4 @@
-"""Build `lanhmanh/data/units-2024.csv.gz`: the list of administrative units in force just before the
+"""Build `data/units-2024.csv.gz`: the list of administrative units in force just before the
 1 July 2025 reform (63 provinces, 696 districts, 10,051 communes, wards and townships), taken from the
 PyPI package `vietnam-provinces` 0.6.0 (data retrieved from the GSO on 2025-01-04).
 
@@ -7,7 +7,7 @@ cannot be installed side by side, so the old list is extracted once from the 0.6
 nothing is installed or imported from it) into a small gzip CSV shipped inside lanhmanh, with a
 sidecar JSON recording where it came from (package, version, sha256 of the wheel, data date).
 
-    python tools/build_unit_lists.py [--wheel PATH.whl] [--out-dir lanhmanh/data]
+    python tools/build_unit_lists.py [--wheel PATH.whl] [--out-dir data]
 
 Without --wheel, the wheel is fetched with `pip download vietnam-provinces==0.6.0 --no-deps`.
 The output is deterministic: rebuilding from the same wheel gives identical bytes (rows sorted,
@@ -141,7 +141,7 @@ def build(whl: Path, out_dir: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--wheel", type=Path, help="vietnam_provinces-0.6.0-py3-none-any.whl (default: pip download)")
-    ap.add_argument("--out-dir", type=Path, default=ROOT / "lanhmanh" / "data")
+    ap.add_argument("--out-dir", type=Path, default=ROOT / "data")
     args = ap.parse_args(argv)
     if args.wheel is not None:
         meta = build(args.wheel, args.out_dir)

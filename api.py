@@ -1,0 +1,302 @@
+"""The library API: score a batch of inputs against a rule pack, as `lanhmanh score` does.
+
+    import lanhmanh
+    result = lanhmanh.score(["nghe-an-2025.csv"], rules="qd-28-2025")
+
+`score` chooses the version of the pack in force for the batch year, reads and validates the
+inputs, fills what the pack carries over from last year's results (`previous`), scores and ranks,
+compares with last year, and records the run in the history database when `db` is given. The
+steps are also available one by one (`prepare`, `score_intake`, `record`) for the commands that
+print between them. Nothing here prints: problems raise the errors of `lanhmanh.errors` (each
+with the exit code of the command line) and warnings about the run are issued with Python's
+`warnings` module as `LanhmanhWarning`; warnings about rows are on the result. docs/api.md
+describes it for users.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Optional, Union
+
+from lanhmanh.engine.batch.history import HistoryError, default_db_path, record_run
+from lanhmanh.engine.batch.previous import (
+    FROM_HISTORY,
+    Previous,
+    apply_previous,
+    fill_from_previous,
+    load_previous,
+    load_previous_from_history,
+)
+from lanhmanh.engine.evaluation.scoring import ENGINES, BatchResult, score_units
+from lanhmanh.engine.evaluation.validate import Rejection, Unit, Validator
+from lanhmanh.engine.model import admin_units, loader, versions
+from lanhmanh.engine.model.pack import Pack
+from lanhmanh.errors import (
+    InputError,
+    LanhmanhWarning,
+    OutputError,
+    RuleError,
+    RuleWarning,
+    UnreadableInputs,
+    UsageError,
+)
+from lanhmanh.scorecards.inputs.base import InputFile
+from lanhmanh.scorecards.inputs.readers import expand, read_any
+
+__all__ = ["BatchResult", "Intake", "Pack", "load_pack", "prepare", "record", "score", "score_intake"]
+
+DEFAULT_ENGINE = "durable"  # falls back to the pure-Python backend (identical results) with a warning
+
+PathLike = Union[str, Path]
+
+
+@dataclass
+class Intake:
+    """The inputs of a batch, read and validated: the units that passed, the validator (its
+    `rejected` and `warnings`), the files read (path, sheet, sha256, rows), the batch year, the
+    notes the results must carry, and last year's results when given."""
+    units: list[Unit]
+    validator: Validator
+    files: list[InputFile] = field(default_factory=list)
+    year: Optional[int] = None  # the batch year, once load_for_batch has decided it
+    notes: list[str] = field(default_factory=list)  # e.g. a pack applied outside its period (force)
+    previous: Optional[Previous] = None
+
+    @property
+    def inputs(self) -> list[dict]:
+        return [{"path": f.path, "sha256": f.sha256, "rows": len(f.rows),
+                 **({"sheet": f.sheet} if f.sheet is not None else {})} for f in self.files]
+
+
+# ---- the whole run --------------------------------------------------------------------------------
+
+def score(inputs: Union[PathLike, Iterable[PathLike]], rules: PathLike, year: Optional[int] = None,
+          engine: Optional[str] = None, previous: Optional[PathLike] = None, crosswalk: Optional[PathLike] = None,
+          unit_list: PathLike = "official", force: bool = False, db: Optional[PathLike] = None) -> BatchResult:
+    """Score every unit of `inputs` (CSV, JSON or Excel files, or folders of them) against the pack
+    `rules` (a shipped pack id such as "qd-28-2025", or a rule file) and rank them.
+
+    - `year`: the batch year when no row gives one (default: the assessment year of today);
+    - `engine`: "durable" (default) or "python" (identical results);
+    - `previous`: last year's `score --json` result, or "history" for last year's run of the same
+      pack in the history database `db`; `crosswalk`: a CSV old_code,new_code for last year's codes;
+    - `unit_list`: "official", "none", or a CSV file of administrative units;
+    - `force`: score with a pack that is not in force for the batch year (the results say so);
+    - `db`: a history database to record the run in (nothing is recorded without it).
+
+    Raises UsageError (2), RuleError (3), InputError (4) or OutputError (6) from lanhmanh.errors."""
+    pack, intake = prepare(inputs, rules, year=year, previous=previous, crosswalk=crosswalk,
+                           unit_list=unit_list, force=force, db=db)
+    batch = score_intake(pack, intake, engine)
+    if db is not None:
+        record(batch, db)
+    return batch
+
+
+def prepare(inputs: Union[PathLike, Iterable[PathLike]], rules: PathLike, *, year: Optional[int] = None,
+            previous: Optional[PathLike] = None, crosswalk: Optional[PathLike] = None,
+            unit_list: PathLike = "official", force: bool = False,
+            db: Optional[PathLike] = None) -> tuple[Pack, Intake]:
+    """Everything `score` does before scoring: the pack for the batch year, the inputs read and
+    validated with it, and last year's results (their carried-over values filled in)."""
+    paths = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
+    pack, intake, _notes = load_for_batch(str(rules), paths, str(unit_list), year, force)
+    if crosswalk is not None and previous is None:
+        raise UsageError("--crosswalk maps last year's unit codes: give it together with --previous")
+    if previous is not None:
+        intake.previous = read_previous(pack, intake, str(previous), None if crosswalk is None else str(crosswalk),
+                                        None if db is None else str(db))
+    return pack, intake
+
+
+def score_intake(pack: Pack, intake: Intake, engine: Optional[str] = None,
+                 progress: Optional[Callable[[list[Unit]], Iterable[Unit]]] = None) -> BatchResult:
+    """Score validated units and rank them; the results carry the intake's notes and are compared
+    with last year's results when the intake has them. `progress` wraps the units (a progress bar)."""
+    engine = engine or DEFAULT_ENGINE
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})", argument="engine")
+    v = intake.validator
+    units = progress(intake.units) if progress is not None else intake.units
+    batch = score_units(pack, units, engine, v.rejected, v.warnings)
+    batch.inputs = intake.inputs
+    batch.year = intake.year
+    batch.notes.extend(intake.notes)
+    if intake.previous is not None:
+        apply_previous(batch, intake.previous)
+    return batch
+
+
+def record(batch: BatchResult, db: PathLike) -> Optional[int]:
+    """Record a scored batch as a new run in the history database `db` and return the run's id;
+    None when no unit was scored. Rejected rows do not stop the recording (the run keeps their
+    count). Raises OutputError when the database cannot be written; it is then left as it was."""
+    import sqlite3
+
+
+    if not batch.units:
+        return None
+    try:
+        return record_run(Path(db), batch, year=batch.year)
+    except HistoryError as e:
+        raise OutputError(str(e)) from e
+    except (sqlite3.Error, OSError) as e:  # a locked, full or read-only file
+        raise OutputError(f"cannot write the history database {db}: {e}") from e
+
+
+# ---- the pack -------------------------------------------------------------------------------------
+
+def load_pack(id_or_path: PathLike) -> Pack:
+    """A shipped pack by id (its newest version) or a rule file, checked. Raises RuleError (exit 3):
+    RuleFileError, with every problem, for an invalid file. The file's warnings are issued as
+    RuleWarning."""
+    try:
+        pack, problems = loader.load_pack(id_or_path)
+    except FileNotFoundError as e:
+        raise RuleError(str(e)) from None
+    for problem in problems:
+        warnings.warn(RuleWarning(problem), stacklevel=2)
+    return pack
+
+
+def load_for_batch(rules: str, inputs: Iterable[PathLike], unit_list: str = "official", year: Optional[int] = None,
+                   force: bool = False) -> tuple[Pack, Intake, list[str]]:
+    """The pack that applies to the batch, the inputs read with it, and the notes the results must
+    carry (also on the intake). A pack id's versions are resolved first; the inputs are read with
+    the newest, which gives the batch year; when another version is in force on 14 Dec of that
+    year the inputs are read again with it. A pack (or a file) not in force for the year is
+    refused (UsageError) unless `force`."""
+    found = [] if _is_file_ref(rules) else versions.versions_of(rules)
+    pack = load_pack(rules)
+    intake = read_inputs(inputs, pack, unit_list, year)
+    batch_year = year_of_batch(intake, year)
+    if found:
+        chosen = versions.for_year(found, batch_year)  # AmbiguousVersions is a RuleError
+        if chosen is None:
+            _refuse_unless(force, pack, batch_year, found)
+            chosen = versions.nearest(found, batch_year)
+        if chosen is not None and Path(chosen.path).resolve() != Path(pack.path).resolve():
+            pack = load_pack(str(chosen.path))
+            intake = read_inputs(inputs, pack, unit_list, year)
+    if not versions.in_force(pack, batch_year):
+        _refuse_unless(force, pack, batch_year, found or versions.versions_of(pack.id))
+        warnings.warn(LanhmanhWarning(
+            f"--force: pack {pack.id} {pack.version} is in force {_dates(pack)}, not on "
+            f"{versions.period_end(batch_year)}; the {batch_year} batch is scored with it anyway, and the "
+            "scorecard and the JSON say so"))
+        intake.notes.append(versions.forced_note(pack, batch_year))
+    intake.year = batch_year
+    return pack, intake, intake.notes
+
+
+def _refuse_unless(force: bool, pack: Pack, year: int, found: list) -> None:
+    if not force:
+        raise UsageError(versions.refusal(pack, year, found))
+
+
+def _dates(pack: Pack) -> str:
+    return f"from {pack.effective_from}" + (f" to {pack.effective_to}" if pack.effective_to else "")
+
+
+def _is_file_ref(ref: str) -> bool:
+    """A `rules` value naming a file (as loader.resolve reads it), not a pack id."""
+    p = Path(ref)
+    return p.suffix.lower() in (".yaml", ".yml") or p.exists()
+
+
+# ---- the inputs -----------------------------------------------------------------------------------
+
+def read_inputs(inputs: Iterable[PathLike], pack: Pack, unit_list: str = "official",
+                year: Optional[int] = None) -> Intake:
+    """Read every input (files or folders) and validate its rows against the pack. When nothing
+    can be read, raises InputError (UnreadableInputs for several files); a file that cannot be read
+    beside readable ones is listed as rejected (a folder with one corrupt commune workbook still
+    scores the others)."""
+    v = Validator(pack, unit_lists(unit_list, year))
+    paths = expand([str(p) for p in inputs])  # InputError: a missing file, an empty folder
+    files: list[InputFile] = []
+    unreadable: list[tuple[str, Optional[str], str]] = []
+    for p in paths:
+        try:
+            files.extend(read_any(p, v.knows))
+        except InputError as e:
+            unreadable.append((e.path, None, e.message))
+    tables = []
+    for f in files:
+        try:
+            tables.append((f, v.header_map(f.path, f.headers, f.sheet, f.header_cells())))
+        except ValueError as e:
+            unreadable.append((f.path, f.sheet, str(e)))
+    if unreadable and not tables:
+        raise UnreadableInputs([InputError(f"{path}, sheet {sheet!r}" if sheet is not None else path, message)
+                                for path, sheet, message in unreadable])
+    for path, sheet, message in unreadable:
+        v.rejected.append(Rejection(path, None, "", None, f"the file cannot be read, none of its rows "
+                                                           f"were scored: {message}", sheet))
+    units = []
+    for f, cols in tables:
+        letters = {cols[h]: col for h, col in f.letters.items() if h in cols}
+        for rowno, rec in f.rows:
+            record = {cols.get(k, k): val for k, val in rec.items()}
+            u = v.row(f.path, rowno, record, f.sheet, letters)
+            if u is not None:
+                units.append(u)
+    return Intake(units, v, files)
+
+
+def unit_lists(spec: str, year: Optional[int] = None) -> Optional[admin_units.UnitLists]:
+    """The units' list to check against: official (by the batch year), none, or a CSV file."""
+    if spec == "none":
+        return None
+    if spec == "official":
+        return admin_units.UnitLists(year=year)
+    try:
+        return admin_units.UnitLists(admin_units.from_csv(Path(spec)))
+    except (OSError, ValueError, UnicodeDecodeError) as e:
+        raise UsageError(str(e), argument="unit_list") from None
+
+
+def year_of_batch(intake: Intake, year: Optional[int]) -> int:
+    """The batch year: the rows' `year` (one year per batch: several are refused), else `year`,
+    else the assessment year of today's date (with a warning)."""
+    by_year: dict[int, list[Unit]] = {}
+    for u in intake.units:
+        if u.year is not None:
+            by_year.setdefault(u.year, []).append(u)
+    if len(by_year) > 1:
+        parts = []
+        for y in sorted(by_year):
+            first = by_year[y][0]
+            parts.append(f"{y} ({len(by_year[y])} row(s), first {first.path} row {first.row})")
+        raise UsageError(f"the rows give several years: {', '.join(parts)}; a batch is one assessment year (its "
+                         "pack is chosen by it): score each year's rows separately")
+    if by_year:
+        (found,) = by_year
+        if year is not None and year != found:
+            raise UsageError(f"--year {year}, but the rows give the year {found}")
+        return found
+    if year is not None:
+        return year
+    today = dt.date.today()
+    guess = versions.assessment_year(today)
+    warnings.warn(LanhmanhWarning(
+        f"no row gives a year; the batch is taken as {guess}, the assessment period {versions.period_start(guess)} "
+        f"to {versions.period_end(guess)} that contains today ({today}); give --year to choose"))
+    return guess
+
+
+# ---- last year --------------------------------------------------------------------------------------
+
+def read_previous(pack: Pack, intake: Intake, previous: str, crosswalk: Optional[str] = None,
+                  db: Optional[str] = None) -> Previous:
+    """Last year's results for the batch year (a `score --json` file, or FROM_HISTORY: the
+    history database `db`, by default the user's), with the intake's blank carried-over
+    indicators filled from them (the fill warnings go with the validator's). Raises PreviousError."""
+    if previous == FROM_HISTORY:
+        prev = load_previous_from_history(db or str(default_db_path()), pack, intake.year, crosswalk)
+    else:
+        prev = load_previous(previous, pack, intake.year, crosswalk)
+    intake.validator.warnings.extend(fill_from_previous(intake.units, prev, pack))
+    return prev

@@ -1,0 +1,65 @@
+"""`lanhmanh check`: validate rule files and say what each holds; with `--completeness`, also
+search the inputs the vocabulary allows for a submission that reaches no class, or a class that is
+never reached (the search itself is `engine/analysis/completeness.py`)."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from lanhmanh.engine.analysis.completeness import DEFAULT_BUDGET, check_completeness, render
+from lanhmanh.engine.analysis.overrides import describe_overrides
+from lanhmanh.engine.language.problems import RuleFileError
+from lanhmanh.engine.model.loader import load_pack
+from lanhmanh.errors import EXIT_OK, EXIT_RULES
+
+
+@click.command()
+@click.argument("rules", nargs=-1, required=True)
+@click.option("--completeness", is_flag=True,
+              help="Also search every threshold's boundary values for a submission that reaches no class, "
+                   "or a class never reached; print a counterexample (and a case to paste into the pack). "
+                   "Exit 3 when one is found.")
+@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --completeness: evaluate at most N candidate submissions per level (default 200000).")
+def check(rules: tuple[str, ...], completeness: bool, budget: int | None) -> None:
+    """Validate rule files: syntax, names, types, cycles, unreachable classes, citations.
+
+    Prints one line per problem as file:line:column; exits 3 if any file has an error. With
+    --completeness, also exits 3 when a valid submission falls through every class or a class is
+    never reached."""
+    if budget is not None and not completeness:
+        raise click.UsageError("--budget is only used with --completeness")
+    bad = False
+    for ref in rules:
+        try:
+            pack, warns = load_pack(ref)
+        except FileNotFoundError as e:
+            click.echo(f"lanhmanh: {e}", err=True)
+            bad = True
+            continue
+        except RuleFileError as e:
+            for p in e.problems:
+                click.echo(str(p))
+            bad = True
+            continue
+        for w in warns:
+            click.echo(str(w))
+        lv = pack.commune
+        extra = f", province level with {len(pack.province.criteria)} criteria" if pack.province else ""
+        click.echo(f"{pack.path}: ok: {pack.id} {pack.version} ({pack.status}), {len(lv.indicators)} indicators, "
+                   f"{len(lv.criteria)} criteria, {len(lv.vetoes)} vetoes, {len(lv.classes)} classes{extra}, "
+                   f"{len(pack.cases)} cases")
+        for line in describe_overrides(pack):
+            click.echo(line)
+        if completeness:
+            bad = _completeness(pack, budget) or bad
+    sys.exit(EXIT_RULES if bad else EXIT_OK)
+
+
+def _completeness(pack, budget: int | None) -> bool:
+    """Run the search on one loaded pack and print its report; True when it found a problem."""
+    result = check_completeness(pack, budget or DEFAULT_BUDGET)
+    for line in render(result):
+        click.echo(line)
+    return result.problem

@@ -1,0 +1,131 @@
+"""What the commands share: the options of a batch, printing the library's warnings and errors
+(each error exits with its code), and printing rejections and row warnings. The work itself is
+the library's (`lanhmanh.api`); the commands are one module each in this package."""
+from __future__ import annotations
+
+import functools
+import sys
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+import click
+
+from lanhmanh.engine.batch.history import DB_FILENAME, ENV_VAR, default_db_path
+from lanhmanh.engine.batch.previous import PreviousError
+from lanhmanh.engine.evaluation.scoring import ENGINES
+from lanhmanh.engine.language.problems import RuleFileError
+from lanhmanh.errors import InputError, LanhmanhError, RuleWarning, UnreadableInputs, UsageError
+
+RULES_HELP = "A shipped pack id (qd-28-2025, xa-lanh-manh) or a rule file."
+ENGINE_HELP = "durable: the Rete engine durable-rules; python: the pure-Python backend (identical results)."
+YEAR_HELP = ("The batch year when no row gives one (default: the assessment year of today's date, 15 Dec "
+             "onward counting as next year); when the rows give a year it must be the same.")
+FORCE_HELP = ("Score with the pack even when it is not in force for the batch year (on 14 Dec of that year); "
+              "a warning is printed and the scorecard and the JSON say so.")
+PREVIOUS_HELP = ("Last year's `score --json` result, or `history` for last year's run of the same pack in the "
+                 "history database (classes and totals only). Same pack: units in the pack's best class both years are "
+                 "marked maintained (giữ vững), class changes are reported (chuyển hóa for key areas), and the "
+                 "indicators the pack carries over (a blank new_drug_addicts_prev) are filled from last year's.")
+CROSSWALK_HELP = ("With --previous: a CSV old_code,new_code mapping last year's unit codes onto this year's "
+                  "(units merged or split in the reorganisation); other codes keep their code.")
+UNIT_LIST_HELP = ("Check codes, types, provinces and names against the official list of administrative "
+                  "units (vietnam-provinces), a newer list given as CSV, or nothing (none).")
+DB_HELP = (f"The history database (SQLite). Default: ${ENV_VAR} when set, else {DB_FILENAME} in the "
+           "per-user data folder (%LOCALAPPDATA%\\lanhmanh on Windows, ~/.local/share/lanhmanh on Linux).")
+
+
+def batch_options(command: Callable) -> Callable:
+    """The options of every command that reads a batch as `score` does (score, verify, explain):
+    give `verify` and `explain` what `score` was given and they read the same batch."""
+    options = [
+        click.option("--rules", "rules", required=True, help=RULES_HELP),
+        click.option("--engine", type=click.Choice(ENGINES), default="durable", show_default=True, help=ENGINE_HELP),
+        click.option("--unit-list", "unit_list", default="official", show_default=True,
+                     metavar="official|none|FILE.csv", help=UNIT_LIST_HELP),
+        click.option("--year", "year", type=click.IntRange(2000, 2100), metavar="YEAR", help=YEAR_HELP),
+        click.option("--force", is_flag=True, help=FORCE_HELP),
+        click.option("--previous", "previous", type=click.Path(dir_okay=False), metavar="FILE.json",
+                     help=PREVIOUS_HELP),
+        click.option("--crosswalk", "crosswalk", type=click.Path(dir_okay=False), metavar="FILE.csv",
+                     help=CROSSWALK_HELP),
+        click.option("--db", "db", type=click.Path(dir_okay=False), metavar="PATH", help=DB_HELP),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def db_path(option: Optional[str]) -> Path:
+    """--db, else the default history database."""
+    return Path(option) if option else default_db_path()
+
+
+# ---- errors and warnings of the library -------------------------------------------------------------
+
+def reports_errors(command: Callable[..., int]) -> Callable[..., None]:
+    """A command that returns its exit code: an error of the library is printed and exits with its
+    code; one about an option is click's (usage and the option named)."""
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            code = command(*args, **kwargs)
+        except UsageError as e:
+            if e.argument is None:
+                code = report(e)
+            else:
+                raise click.BadParameter(str(e), param_hint="--" + e.argument.replace("_", "-")) from None
+        except LanhmanhError as e:
+            code = report(e)
+        sys.exit(code)
+
+    return run
+
+
+def report(e: LanhmanhError) -> int:
+    """Print an error of the library as the command line says it; return its exit code."""
+    if isinstance(e, RuleFileError):
+        for p in e.problems:
+            click.echo(str(p), err=True)
+        n = sum(1 for p in e.problems if p.severity == "error")
+        click.echo(f"{n} error(s): the rule file is invalid; nothing was written", err=True)
+    elif isinstance(e, InputError):
+        for one in e.errors if isinstance(e, UnreadableInputs) else [e]:
+            click.echo(f"lanhmanh: cannot read input {one.path}: {one.message}", err=True)
+    elif isinstance(e, PreviousError):
+        option = "--crosswalk" if e.crosswalk else "--previous"
+        click.echo(f"lanhmanh: {option} {e.source}: {e.detail}", err=True)
+    else:
+        click.echo(f"lanhmanh: {e}", err=True)
+    return e.exit_code
+
+
+@contextmanager
+def warnings_printed() -> Iterator[None]:
+    """Print on stderr, once the block ends (even by an error), the warnings issued inside it: a
+    rule file's as file:line:column: warning: ..., the others as warning: ..."""
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        for w in caught:
+            click.echo(str(w.message) if isinstance(w.message, RuleWarning) else f"warning: {w.message}", err=True)
+
+
+# ---- rows -------------------------------------------------------------------------------------------
+
+def print_rejects(rejected) -> None:
+    for r in rejected:
+        what = f", column {r.column}, value {r.value!r}" if r.row is not None else ""
+        click.echo(f"{r.where()}{what}: {r.reason}", err=True)
+
+
+def print_warnings(row_warnings) -> None:
+    for w in row_warnings:
+        where = w.path + (f" sheet {w.sheet!r}" if w.sheet is not None else "") + \
+            (f" cell {w.cell}" if w.cell else (f" row {w.row}" if w.row else "") +
+             (f" column {w.column}" if w.column else ""))
+        click.echo(f"warning: {where.strip()}: {w.message}", err=True)

@@ -1,0 +1,212 @@
+"""`lanhmanh score`: read, validate, score and rank a batch; write the scorecard and the JSON."""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from lanhmanh import api
+from lanhmanh.commands import progress
+from lanhmanh.commands.common import (
+    batch_options,
+    db_path,
+    print_rejects,
+    print_warnings,
+    reports_errors,
+    warnings_printed,
+)
+from lanhmanh.engine.analysis.coverage import batch_report
+from lanhmanh.engine.batch.previous import summary_lines
+from lanhmanh.engine.batch.targets import TargetsError, check_targets, read_targets
+from lanhmanh.engine.model.pack import UNCLASSIFIED
+from lanhmanh.errors import EXIT_OK, EXIT_OUTPUT, EXIT_REJECTED, OutputError
+from lanhmanh.scorecards.outputs.json_out import dumps, result_dict, write_json_atomic
+from lanhmanh.scorecards.outputs.national import SUMMARY_FILE, write_national
+from lanhmanh.scorecards.outputs.scorecard.workbook import write_scorecard
+
+
+@dataclass
+class Outputs:
+    """Where a scored batch goes, and what else the run was asked for."""
+    out: Optional[str]
+    out_dir: Optional[str]
+    json_out: Optional[str]
+    targets: object  # engine.batch.targets: the targets read from --targets, or None
+    coverage: bool
+    db: Optional[str]
+    record: bool  # False with --no-db
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False),
+              help="Write the ranked scorecard workbook (.xlsx), in Vietnamese, ready to print.")
+@click.option("--out-dir", "out_dir", type=click.Path(file_okay=False),
+              help="Write one scorecard workbook per province (DIR/40-nghe-an.xlsx) and the national "
+                   "summary DIR/toan-quoc.xlsx; the summary is written last.")
+@click.option("--targets", "targets_file", type=click.Path(dir_okay=False),
+              help="A CSV file province_code,class,share (e.g. 40,drug_free,20%; '*' for the whole "
+                   "batch): the national summary shows each province's share against its target.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the full result (ranked units with evidence) as JSON; '-' for standard output.")
+@click.option("--strict", is_flag=True, help="Any rejected row aborts before anything is written.")
+@batch_options
+@click.option("--no-db", "no_db", is_flag=True, help="Do not record this run in the history database.")
+@click.option("--coverage", is_flag=True,
+              help="After scoring, list how many units reached each outcome of the pack (criterion met / not "
+                   "met, each band, veto applied / not applied, each class) and every outcome no unit reached.")
+@reports_errors
+def score(inputs: tuple[str, ...], rules: str, out: str | None, out_dir: str | None, targets_file: str | None,
+          json_out: str | None, engine: str, unit_list: str, strict: bool, year: int | None, force: bool,
+          previous: str | None, crosswalk: str | None, db: str | None, no_db: bool, coverage: bool) -> int:
+    """Score every unit in INPUT files (Excel workbooks, CSV or JSON, or folders of them) against a
+    rule pack; rank them; write the scorecard workbook (--out) and the JSON (--json).
+
+    A pack named by id is taken in the version in force for the batch year (on 14 Dec of that
+    year); a pack not in force for it is refused unless --force is given."""
+    if out and Path(out).suffix.lower() != ".xlsx":
+        raise click.BadParameter(f"{out}: the scorecard is an Excel workbook; name it .xlsx", param_hint="--out")
+    if targets_file and not out_dir:
+        raise click.UsageError("--targets is shown in the national summary: give --out-dir too")
+
+    bar = progress.for_stderr()
+    try:
+        with bar.phase("reading"), warnings_printed():
+            pack, intake = api.prepare(inputs, rules, year=year, previous=previous, crosswalk=crosswalk,
+                                       unit_list=unit_list, force=force, db=db)
+        outputs = Outputs(out, out_dir, json_out, _read_targets(targets_file, pack), coverage, db, not no_db)
+        return _score_and_write(bar, pack, intake, engine, strict, outputs)
+    finally:
+        bar.close()
+
+
+def _read_targets(targets_file: str | None, pack):
+    if not targets_file:
+        return None
+
+    try:
+        return read_targets(Path(targets_file), [c.id for c in pack.commune.classes])
+    except TargetsError as e:
+        raise click.BadParameter(str(e), param_hint="--targets")
+
+
+def _score_and_write(bar, pack, intake: api.Intake, engine: str, strict: bool, o: Outputs) -> int:
+    v = intake.validator
+    if strict and v.rejected:
+        print_rejects(v.rejected)
+        click.echo(f"--strict: {len(v.rejected)} problem(s) in the input; nothing was written", err=True)
+        return EXIT_REJECTED
+    with warnings_printed():
+        batch = api.score_intake(pack, intake, engine, progress=lambda units: bar.iterate("scoring", units))
+    out, out_dir, json_out = o.out, o.out_dir, o.json_out
+    written = None
+    try:
+        if out_dir:
+            written = _write_national(bar, batch, out_dir, o.targets)
+        if out:
+            with bar.phase("writing the scorecard"):
+                write_scorecard(batch, Path(out))
+        if json_out:
+            with bar.phase("making the JSON"):
+                doc = result_dict(batch)
+            if json_out == "-":
+                bar.close()  # the JSON goes to the terminal, perhaps: no progress line inside it
+                click.echo(dumps(doc), nl=False)
+            else:
+                with bar.phase("writing the JSON"):
+                    write_json_atomic(json_out, doc)
+    except OSError as e:
+        bar.close()
+        click.echo(f"lanhmanh: cannot write {e.filename or out_dir or out or json_out}: {e.strerror or e}"
+                   " (is the file open in Excel?); nothing half-written was left behind", err=True)
+        return EXIT_OUTPUT
+    bar.close()
+    stream = sys.stderr if json_out == "-" else None  # standard output carries the JSON
+    _summary(batch, json_out, out)
+    if out_dir and written is not None:
+        _national_summary(written, out_dir, json_out)
+    if o.record:
+        path = db_path(o.db)
+        try:
+            run_id = api.record(batch, path)
+        except OutputError as e:
+            click.echo(f"lanhmanh: {e}; the scorecard and the JSON (if asked for) were written, but this run is "
+                       "not in the history (the database is as it was; give --db PATH or --no-db)", err=True)
+            return EXIT_OUTPUT
+        if run_id is not None:
+            click.echo(f"run {run_id} recorded in the history database {path}", file=stream or sys.stdout)
+    if o.coverage:
+        for line in batch_report(batch):
+            click.echo(line, file=stream or sys.stdout)
+    return EXIT_REJECTED if batch.rejected else EXIT_OK
+
+
+def _summary(batch, json_out, xlsx_out=None) -> None:
+    pack = batch.pack
+    stream = sys.stderr if json_out == "-" else sys.stdout
+    echo = lambda s="": click.echo(s, file=stream)  # noqa: E731
+    bad_rows = len({(r.path, r.row) for r in batch.rejected})
+    echo(f"{pack.id} {pack.version} ({pack.status}) · engine {batch.engine} · "
+         f"{len(batch.units)} unit(s) scored, {bad_rows} row(s) rejected")
+    counts = Counter(r.outcome.class_id for r in batch.units)
+    for cid in [c.id for c in pack.commune.classes] + [UNCLASSIFIED]:
+        if counts.get(cid):
+            echo(f"  {pack.commune.class_label(cid)} ({cid}): {counts[cid]}")
+    if pack.province is not None:
+        for p in batch.provinces:
+            if p.outcome:
+                echo(f"  province {p.province_code}: {pack.province.class_label(p.outcome.class_id)} "
+                     f"({p.outcome.class_id}), {p.n_units} unit(s)")
+
+    for line in summary_lines(batch):
+        echo(line)
+    print_warnings(batch.warnings)
+    if batch.rejected:
+        print_rejects(batch.rejected)
+    if xlsx_out:
+        echo(f"scorecard written to {xlsx_out}")
+    if json_out and json_out != "-":
+        echo(f"JSON written to {json_out}")
+
+
+def _write_national(bar, batch, out_dir: str, targets):
+    """The per-province workbooks and the national summary (progress: one step per workbook)."""
+    checks = None
+    if targets:
+        counts = {p.province_code: p.class_counts for p in batch.provinces}
+        checks = check_targets(targets, counts, {p.province_code: p.n_units for p in batch.provinces})
+    with bar.phase("writing", len(batch.provinces) + 1):
+        return write_national(batch, Path(out_dir), checks, step=bar.step, workers=_writers(batch))
+
+
+def _writers(batch) -> int:
+    """Processes writing the province workbooks: two for a large batch over several provinces
+    (a 10,000-unit batch takes about half the time), else one (no process start-up cost)."""
+    import os
+
+    return min(2, os.cpu_count() or 1) if len(batch.units) >= 2000 and len(batch.provinces) >= 4 else 1
+
+
+def _national_summary(nat, out_dir: str, json_out) -> None:
+    stream = sys.stderr if json_out == "-" else sys.stdout
+    click.echo(f"{len(nat.lines)} province workbook(s) and {SUMMARY_FILE} written to {out_dir}", file=stream)
+    for chk in nat.checks:
+        t = chk.target
+        where = "national" if t.province_code == "*" else f"province {t.province_code}"
+        if chk.actual is None:
+            click.echo(f"  target {where} {t.class_id} {_pct(t.share)}: no unit in the batch", file=stream)
+        else:
+            click.echo(f"  target {where} {t.class_id} {_pct(t.share)}: {chk.count}/{chk.n_units} = "
+                       f"{_pct(chk.actual)}, {'met' if chk.met else 'not met'}", file=stream)
+
+
+def _pct(f) -> str:
+    """A share as a percentage for messages (two decimals, rounded for display only)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    q = (Decimal(f.numerator) * 100 / Decimal(f.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return f"{q.normalize():f}%"

@@ -1,0 +1,1 @@
+"""Questions about packs and scored batches: explain, coverage, completeness, diff, scenario cases."""

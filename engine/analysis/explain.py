@@ -1,0 +1,544 @@
+"""Why a unit (or a province) got its class: the logic behind `lanhmanh explain`.
+
+Works on a scored batch (`scoring.BatchResult`); reads and prints nothing. How an explanation is
+built, and why it cannot disagree with the engine: docs/auditing.md, "How explain works".
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Optional
+
+from lanhmanh.engine.evaluation.evidence import catalogue, criteria_evidence, value_for_output
+from lanhmanh.engine.evaluation.outcome import Outcome
+from lanhmanh.engine.evaluation.python_backend import Compiler, prepare
+from lanhmanh.engine.evaluation.scoring import BatchResult, ProvinceResult, UnitResult
+from lanhmanh.engine.language import nodes
+from lanhmanh.engine.language.problems import _fold
+from lanhmanh.engine.language.visitor import Visitor
+from lanhmanh.engine.model.pack import UNCLASSIFIED, UNCLASSIFIED_LABEL, ClassDef, Level, Pack, higher_than
+
+
+class ExplanationMismatch(RuntimeError):
+    """The class conditions, evaluated over the engine's own criteria results, disagree with the
+    class the engine gave: a bug in lanhmanh, never a property of the data."""
+
+
+# ---------------------------------------------------------------------------------------------
+# values for people
+
+
+def decimal_comma(text: str) -> str:
+    """'750.25' → '750,25' (the Vietnamese decimal comma); integers unchanged."""
+    return text.replace(".", ",")
+
+
+def percent_text(value: Fraction) -> str:
+    """A fraction as a percentage: exact when it has at most 6 decimals ('0,6%', '12,5%'),
+    otherwise rounded to at least 3 significant digits and marked '≈' ('≈ 0,134%')."""
+    p = value * 100
+    exact = _decimal_digits(p)
+    if exact is not None and exact <= 6:
+        return decimal_comma(_fixed(p, exact)) + "%"
+    places = 2
+    while places < 12 and p != 0 and abs(p) * 10 ** places < 100:
+        places += 1
+    return "≈ " + decimal_comma(_fixed(p, places)) + "%"
+
+
+def _decimal_digits(f: Fraction) -> Optional[int]:
+    """How many decimals `f` needs, or None when its decimal expansion does not end."""
+    d, twos, fives = f.denominator, 0, 0
+    while d % 2 == 0:
+        d //= 2
+        twos += 1
+    while d % 5 == 0:
+        d //= 5
+        fives += 1
+    return max(twos, fives) if d == 1 else None
+
+
+def _fixed(f: Fraction, places: int) -> str:
+    """`f` rounded (half to even, exactly) to `places` decimals, as text with a dot."""
+    scaled = round(f * 10 ** places)
+    sign = "-" if scaled < 0 else ""
+    digits = str(abs(scaled)).rjust(places + 1, "0")
+    return sign + (digits[:-places] + "." + digits[-places:] if places else digits)
+
+
+def rate_text(num: Any, den: Any, zero: Any = "reject") -> str:
+    """'60/10000 = 0,6%'; a zero denominator says what the pack's policy made of it."""
+    n = Fraction(num) if not isinstance(num, Fraction) else num
+    d = Fraction(den) if not isinstance(den, Fraction) else den
+    head = f"{decimal_comma(str(value_for_output(num)))}/{decimal_comma(str(value_for_output(den)))}"
+    if d == 0:
+        if zero in ("unknown", "reject"):
+            return f"{head} (zero denominator: no value)"
+        return f"{head} (zero denominator: counted as {percent_text(Fraction(zero))})"
+    pct = percent_text(n / d)
+    return f"{head} {pct}" if pct.startswith("≈") else f"{head} = {pct}"
+
+
+def display_value(level: Level, name: str, value: Any) -> str:
+    """One value read by a criterion, for people. `value` is as `value_for_output` writes it (or
+    a raw int / Decimal / bool / (num, den) pair)."""
+    if value is None:
+        return "(blank)"
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    d = level.derived.get(name)
+    zero = d.zero if d is not None else "unknown"
+    if isinstance(value, tuple) and len(value) == 2:
+        return rate_text(value[0], value[1], zero)
+    if isinstance(value, str) and "/" in value and (d is not None or name in level.shares):
+        num, den = value.split("/", 1)
+        try:
+            return rate_text(_number(num), _number(den), zero)
+        except (ValueError, ArithmeticError):
+            return value
+    if isinstance(value, (Decimal, Fraction)):
+        return decimal_comma(str(value_for_output(value)))
+    if isinstance(value, str):
+        ind = level.indicators.get(name)
+        if ind is not None and ind.type == "decimal":
+            return decimal_comma(value)
+        return value
+    return str(value)
+
+
+def _number(text: str) -> Any:
+    """'60' → 60, '750.25' → Decimal('750.25') (so that it prints as it was written)."""
+    return int(text) if text.lstrip("-").isdigit() else Decimal(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# explaining one condition
+
+
+@dataclass
+class NodeExplanation:
+    """One node of a condition, explained: its text, whether it holds, a sentence, and the
+    structured parts (`needed`, `met`, `unmet` for at_least / all / any / and / or)."""
+    condition: str
+    holds: bool
+    kind: str  # at_least all any and or not compare criterion veto vetoed indicator or_higher given constant
+    explanation: str  # a sentence: "needs at least 3 of I.a, ...; met 2: I.a, I.c"
+    detail: str = ""  # the values-only part, shown in parentheses when the node is a part of another
+    needed: Optional[int] = None
+    met: list[str] = field(default_factory=list)
+    unmet: list[str] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)  # names read → exact value (JSON form)
+    parts: list["NodeExplanation"] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        d: dict[str, Any] = {"condition": self.condition, "holds": self.holds, "kind": self.kind,
+                             "explanation": self.explanation}
+        if self.needed is not None:
+            d["needed"] = self.needed
+        if self.kind in ("at_least", "all", "any", "and", "or", "or_higher"):
+            d["met"], d["unmet"] = list(self.met), list(self.unmet)
+        if self.kind == "vetoed":
+            d["applied"] = list(self.met)
+        if self.values:
+            d["values"] = dict(self.values)
+        if self.parts:
+            d["parts"] = [p.as_dict() for p in self.parts]
+        return d
+
+
+def condition_env(level: Level, values: dict, out: Outcome, extra_ratios: Optional[dict] = None) -> dict:
+    """What a class condition reads, from one unit's outcome: its values with every rate as an
+    exact (num, den) pair, each criterion met or not, each veto, `vetoed` and `total`."""
+    env = prepare(level, values, extra_ratios)
+    for i, cid in enumerate(level.criteria):
+        env[cid] = bool(out.outcomes[i][0])
+    for vid in level.vetoes:
+        env[vid] = vid in out.vetoes
+    env["vetoed"] = bool(out.vetoes)
+    env["total"] = out.total if out.total is not None else sum(o[1] for o in out.outcomes)
+    return env
+
+
+class _Explainer(Visitor[NodeExplanation]):
+    """Explains each node of a condition over one unit's `env` (see `condition_env`); whether a
+    node holds is always the Python backend's answer."""
+
+    def __init__(self, level: Level, env: dict):
+        self.level = level
+        self.env = env
+        self.compiler = Compiler(level)
+
+    def truth(self, node: nodes.Node) -> bool:
+        return bool(self.compiler.condition(node)(self.env))
+
+    def explain(self, node: nodes.Node) -> NodeExplanation:
+        return self.visit(node)
+
+    def visit_Call(self, node: nodes.Call) -> NodeExplanation:
+        if node.fn == "at_least":
+            return self.at_least(node)
+        if node.fn in ("all", "any"):
+            return self.all_any(node, node.fn, node.args)
+        if node.fn == "or_higher":
+            return self.or_higher(node)
+        if node.fn == "given":
+            return self.given(node)
+        return self.generic_visit(node)
+
+    def visit_BoolOp(self, node: nodes.BoolOp) -> NodeExplanation:
+        return self.all_any(node, node.op, node.items)
+
+    def visit_Bool(self, node: nodes.Bool) -> NodeExplanation:
+        return NodeExplanation(nodes.to_text(node), node.value, "constant",
+                               f"`{nodes.to_text(node)}` is always {'true' if node.value else 'false'}")
+
+    def generic_visit(self, node: nodes.Node) -> NodeExplanation:
+        raise TypeError(f"not a condition: {nodes.to_text(node)}")
+
+    # -- parts ------------------------------------------------------------------------------
+
+    @staticmethod
+    def part_text(node: nodes.Node) -> str:
+        text = nodes.to_text(node)
+        return text if isinstance(node, nodes.Name) else f"`{text}`"
+
+    def part_with_detail(self, x: NodeExplanation, node: nodes.Node) -> str:
+        text = self.part_text(node)
+        return f"{text} ({x.detail})" if x.detail and not isinstance(node, nodes.Name) else text
+
+    def at_least(self, node: nodes.Call) -> NodeExplanation:
+        k = int(node.args[0].value)
+        items = node.args[1:]
+        parts = [self.explain(a) for a in items]
+        met = [nodes.to_text(a) for a, p in zip(items, parts) if p.holds]
+        unmet = [nodes.to_text(a) for a, p in zip(items, parts) if not p.holds]
+        shown = [self.part_with_detail(p, a) for a, p in zip(items, parts) if p.holds]
+        listing = ", ".join(self.part_text(a) for a in items)
+        text = f"needs at least {k} of {listing}; met {len(met)}" + (f": {', '.join(shown)}" if met else "")
+        return NodeExplanation(nodes.to_text(node), self.truth(node), "at_least", text,
+                               f"met {len(met)} of {len(items)}" + (f": {', '.join(met)}" if met else ""),
+                               needed=k, met=met, unmet=unmet, parts=parts)
+
+    def all_any(self, node: nodes.Node, op: str, items: tuple) -> NodeExplanation:
+        parts = [self.explain(a) for a in items]
+        met = [nodes.to_text(a) for a, p in zip(items, parts) if p.holds]
+        unmet = [nodes.to_text(a) for a, p in zip(items, parts) if not p.holds]
+        listing = ", ".join(self.part_text(a) for a in items)
+        holds = self.truth(node)
+        if op in ("all", "and"):
+            failed = [self.part_with_detail(p, a) for a, p in zip(items, parts) if not p.holds]
+            # the parts that hold are worth showing when they carry values (`total >= 90` (total = 95))
+            held = [self.part_with_detail(p, a) for a, p in zip(items, parts)
+                    if p.holds and not isinstance(a, nodes.Name) and p.detail]
+            text = f"needs all of {listing}; " + (f"met: {', '.join(held)}; " if held and failed else "") \
+                + (f"not met: {', '.join(failed)}" if failed else "all met")
+            detail = f"not met: {', '.join(unmet)}" if unmet else "all met"
+        else:
+            held = [self.part_with_detail(p, a) for a, p in zip(items, parts) if p.holds]
+            text = f"needs any of {listing}; " + (f"met: {', '.join(held)}" if held else "none met")
+            detail = f"met: {', '.join(met)}" if met else "none met"
+        return NodeExplanation(nodes.to_text(node), holds, op, text, detail,
+                               needed=len(items) if op in ("all", "and") else 1,
+                               met=met, unmet=unmet, parts=parts)
+
+    def or_higher(self, node: nodes.Call) -> NodeExplanation:
+        ids = higher_than(self.level, node.args[0].id)
+        met = [i for i in ids if self.env.get(i) is True]
+        unmet = [i for i in ids if i not in met]
+        holds = self.truth(node)
+        detail = f"met by {', '.join(met)}" if met else f"none of {', '.join(ids)} met"
+        return NodeExplanation(nodes.to_text(node), holds, "or_higher",
+                               f"{nodes.to_text(node)} (any of {', '.join(ids)}): {detail}", detail,
+                               needed=1, met=met, unmet=unmet)
+
+    def given(self, node: nodes.Call) -> NodeExplanation:
+        n = node.args[0].id
+        holds = self.truth(node)
+        detail = "given" if holds else "blank"
+        return NodeExplanation(nodes.to_text(node), holds, "given", f"{n} is {detail}", detail,
+                               values={n: value_for_output(self.env.get(n))})
+
+    def visit_Not(self, node: nodes.Not) -> NodeExplanation:
+        inner = self.explain(node.operand)
+        holds = self.truth(node)
+        text = f"`{nodes.to_text(node)}` {'holds' if holds else 'does not hold'}: {inner.explanation}"
+        return NodeExplanation(nodes.to_text(node), holds, "not", text, inner.detail or inner.explanation,
+                               values=dict(inner.values), parts=[inner])
+
+    def visit_Compare(self, node: nodes.Compare) -> NodeExplanation:
+        holds = self.truth(node)
+        values: dict[str, Any] = {}
+        shown: list[str] = []
+        for x in nodes.walk(node):
+            key = None
+            if isinstance(x, nodes.Name) and x.id not in values:
+                key = x.id
+            elif isinstance(x, nodes.Call) and x.fn == "share":
+                key = nodes.to_text(x)
+            if key is None or key in values:
+                continue
+            raw = self.env.get(key)
+            values[key] = value_for_output(raw)
+            shown.append(f"{key} = {display_value(self.level, key, raw)}")
+        detail = ", ".join(shown)
+        text = f"`{nodes.to_text(node)}` {'holds' if holds else 'does not hold'}" + (f" ({detail})" if detail else "")
+        return NodeExplanation(nodes.to_text(node), holds, "compare", text, detail, values=values)
+
+    def visit_Name(self, node: nodes.Name) -> NodeExplanation:
+        n, level = node.id, self.level
+        holds = self.truth(node)
+        if n in level.criteria:
+            word = "met" if holds else "not met"
+            return NodeExplanation(n, holds, "criterion", f"{n} is {word}", word)
+        if n in level.vetoes:
+            veto = level.vetoes[n]
+            inner = self.explain(veto.cond)
+            word = "applies" if holds else "does not apply"
+            return NodeExplanation(n, holds, "veto", f"veto {n} ({veto.title}) {word}: {inner.explanation}",
+                                   f"{word}: {inner.detail}" if inner.detail else word,
+                                   values=dict(inner.values), parts=[inner])
+        if n == "vetoed":
+            applied = [v for v in level.vetoes if self.env.get(v) is True]
+            if applied:
+                titles = ", ".join(f"{v} ({level.vetoes[v].title})" for v in applied)
+                text = f"vetoed: {titles} {'applies' if len(applied) == 1 else 'apply'}"
+                detail = f"{', '.join(applied)} {'applies' if len(applied) == 1 else 'apply'}"
+            else:
+                text = detail = "no veto applies"
+            return NodeExplanation(n, holds, "vetoed", text, detail, met=applied,
+                                   unmet=[v for v in level.vetoes if v not in applied])
+        raw = self.env.get(n)
+        shown = display_value(level, n, raw)
+        return NodeExplanation(n, holds, "indicator", f"{n} = {shown}", f"{n} = {shown}",
+                               values={n: value_for_output(raw)})
+
+
+def explain_condition(level: Level, node: nodes.Node, env: dict) -> NodeExplanation:
+    """Explain one condition of `level` over `env` (see `condition_env`)."""
+    return _Explainer(level, env).explain(node)
+
+
+# ---------------------------------------------------------------------------------------------
+# classes and vetoes
+
+
+RESIDUAL_TEXT = "the residual class: every unit that reaches no earlier class gets it"
+
+
+@dataclass
+class ClassExplanation:
+    cls: ClassDef
+    reached: bool
+    node: Optional[NodeExplanation]  # None for a residual class
+
+    def as_dict(self) -> dict:
+        d = {"class": self.cls.id, "label": self.cls.label, "cite": self.cls.cite,
+             "residual": self.cls.residual, "reached": self.reached}
+        if self.node is None:
+            d.update({"condition": None, "explanation": RESIDUAL_TEXT})
+        else:
+            node = self.node.as_dict()
+            d.update(node)
+            d["condition"] = self.cls.text
+            d.pop("holds", None)
+        return d
+
+    @property
+    def text(self) -> str:
+        if self.node is None:
+            return RESIDUAL_TEXT
+        return self.node.explanation
+
+
+def explain_classes(level: Level, env: dict, class_id: str) -> tuple[Optional[ClassExplanation],
+                                                                       list[ClassExplanation]]:
+    """(the class reached, explained; every class listed before it, explained). For
+    `unclassified`, (None, every class). Raises ExplanationMismatch when the conditions evaluated
+    over the engine's criteria results do not give `class_id` (first match wins)."""
+    explainer = _Explainer(level, env)
+    earlier: list[ClassExplanation] = []
+    for c in level.classes:
+        node = None if c.residual or c.cond is None else explainer.explain(c.cond)
+        holds = True if node is None else node.holds
+        if c.id == class_id:
+            if not holds:
+                raise ExplanationMismatch(f"class {c.id}: its condition `{c.text}` does not hold over "
+                                          "the engine's criteria results")
+            return ClassExplanation(c, True, node), earlier
+        if holds:
+            raise ExplanationMismatch(f"class {c.id} comes before {class_id} and its condition holds")
+        earlier.append(ClassExplanation(c, False, node))
+    if class_id != UNCLASSIFIED:
+        raise ExplanationMismatch(f"class {class_id!r} is not a class of this level")
+    return None, earlier
+
+
+def explain_vetoes(level: Level, env: dict) -> list[dict]:
+    """Every veto of the level: whether it applies and why (its condition over the values)."""
+    explainer = _Explainer(level, env)
+    out = []
+    for v in level.vetoes.values():
+        node = explainer.explain(v.cond)
+        applies = bool(env.get(v.id))
+        if node.holds != applies:
+            raise ExplanationMismatch(f"veto {v.id}: its condition gives {node.holds}, the engine {applies}")
+        out.append({"id": v.id, "title": v.title, "applies": applies, "condition": v.text,
+                    "explanation": node.explanation, "values": node.values, "cite": v.cite, "note": v.note})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# whole documents
+
+
+def criteria_rows(level: Level, values: dict, out: Outcome) -> list[dict]:
+    """The criteria evidence exactly as `score --json` writes it, plus each criterion's title
+    and interpretation note."""
+    static = {c["id"]: c for c in catalogue(level)}
+    rows = []
+    for e in criteria_evidence(level, values, out):
+        c = static[e["id"]]
+        rows.append({"id": e["id"], "title": c["title"], **{k: v for k, v in e.items() if k != "id"},
+                     "note": c["note"]})
+    return rows
+
+
+def _classes_part(level: Level, env: dict, class_id: str) -> dict:
+    reached, earlier = explain_classes(level, env, class_id)
+    return {"why": reached.as_dict() if reached is not None else None,
+            "why_not": [x.as_dict() for x in earlier]}
+
+
+def _max_total(level: Level) -> Optional[int]:
+    return sum(c.max_points for c in level.criteria.values() if c.scored) if level.scored else None
+
+
+def unit_document(batch: BatchResult, r: UnitResult) -> dict:
+    """The explanation of one scored unit, JSON-ready."""
+    pack, level, u, out = batch.pack, batch.pack.commune, r.unit, r.outcome
+    env = condition_env(level, u.values, out)
+    in_province = sum(1 for x in batch.units if x.unit.province_code == u.province_code)
+    return {
+        "level": "commune",
+        "unit_code": u.code, "unit_name": u.name, "unit_type": u.type, "province_code": u.province_code,
+        "district_code": u.district_code, "year": u.year,
+        "source": {"path": u.path, "row": u.row, **({"sheet": u.sheet} if u.sheet is not None else {})},
+        "pack": _pack_meta(pack), "engine": batch.engine,
+        "class": out.class_id, "class_label": level.class_label(out.class_id),
+        "total": out.total, "max_total": _max_total(level),
+        "vetoes": list(out.vetoes), "veto_checks": explain_vetoes(level, env),
+        "rank_province": r.rank_province, "units_in_province": in_province,
+        "rank_national": r.rank_national, "units_in_batch": len(batch.units),
+        "criteria": criteria_rows(level, u.values, out),
+        **_classes_part(level, env, out.class_id),
+    }
+
+
+def province_shares(level: Level, p: ProvinceResult) -> dict:
+    """The share(...) values of a province, as the roll-up computed them: (count, units)."""
+    return {key: (sum(p.class_counts.get(c, 0) for c in ids), p.n_units) for key, ids in level.shares.items()}
+
+
+def province_document(batch: BatchResult, p: ProvinceResult) -> dict:
+    """The explanation of one province's roll-up (packs with a province level), JSON-ready."""
+    pack = batch.pack
+    level, out = pack.province, p.outcome
+    if level is None or out is None:
+        raise ValueError(f"province {p.province_code} was not scored: the pack has no province level")
+    shares = province_shares(level, p)
+    env = condition_env(level, p.values, out, shares)
+    commune = pack.commune
+    return {
+        "level": "province",
+        "province_code": p.province_code, "units": p.n_units,
+        "class_counts": {c: p.class_counts[c] for c in [x.id for x in commune.classes] + [UNCLASSIFIED]
+                         if c in p.class_counts},
+        "pack": _pack_meta(pack), "engine": batch.engine,
+        "class": out.class_id, "class_label": level.class_label(out.class_id),
+        "total": out.total, "max_total": _max_total(level),
+        "vetoes": list(out.vetoes), "veto_checks": explain_vetoes(level, env),
+        "values": {k: value_for_output(v) for k, v in p.values.items()},
+        "summed": [k for k in level.summed if k not in p.supplied],
+        "supplied": list(p.supplied),
+        "own": [k for k in level.indicators if k not in level.summed],
+        "province_row": ({"path": p.row.path, "row": p.row.row, **({"sheet": p.row.sheet} if p.row.sheet else {})}
+                         if p.row is not None else None),
+        "criteria": criteria_rows(level, p.values, out),
+        **_classes_part(level, env, out.class_id),
+    }
+
+
+def _pack_meta(pack: Pack) -> dict:
+    return {"id": pack.id, "version": pack.version, "status": pack.status, "sha256": pack.sha256,
+            "title": pack.title}
+
+
+# ---------------------------------------------------------------------------------------------
+# finding what the user typed
+
+
+def typed_code(text: str) -> Optional[str]:
+    """The digits of a typed code, spaces removed ('  16858' → '16858'); None if not digits."""
+    t = "".join(str(text).split())
+    return t if t.isdigit() else None
+
+
+def find_unit(batch: BatchResult, code: str) -> Optional[UnitResult]:
+    """The scored unit whose code is `code` (leading zeros optional: '1' finds '00001')."""
+    want = code.zfill(5)
+    return next((r for r in batch.units if r.unit.code == want), None)
+
+
+def find_province(batch: BatchResult, code: str) -> Optional[ProvinceResult]:
+    """The province roll-up of a 1–2 digit code, for a pack with a province level."""
+    if batch.pack.province is None or len(code) > 2:
+        return None
+    want = code.zfill(2)
+    return next((p for p in batch.provinces if p.province_code == want and p.outcome is not None), None)
+
+
+def code_suggestion(typed: str, units: list[tuple[str, str]]) -> Optional[tuple[str, str]]:
+    """The (code, name) the user probably meant, from `units` [(code, name)]: by name when what
+    was typed is a name ('Mường Típ', any case or accents), else by code: the fewest typing slips
+    (a digit wrong, missing, extra or two swapped; at most 2), then the nearest number."""
+    if not units:
+        return None
+    digits = typed_code(typed)
+    if digits is None:
+        folded = _fold(" ".join(typed.split()))
+        names: dict[str, tuple[str, str]] = {}
+        for code, name in units:
+            f = _fold(name)
+            names.setdefault(f, (code, name))
+            for prefix in ("xa ", "phuong ", "dac khu ", "thi tran "):
+                if f.startswith(prefix):
+                    names.setdefault(f[len(prefix):], (code, name))
+        hit = difflib.get_close_matches(folded, list(names), n=1, cutoff=0.6)
+        return names[hit[0]] if hit else None
+    want = digits.zfill(5)
+    scored = sorted((_typo_distance(want, code), abs(int(code) - int(want)), code, name) for code, name in units)
+    best = scored[0]
+    return (best[2], best[3]) if best[0] <= 2 else None
+
+
+def _typo_distance(a: str, b: str) -> int:
+    """Edits between two codes: a digit wrong, missing, extra, or two neighbours swapped count 1."""
+    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        d[i][0] = i
+    for j in range(len(b) + 1):
+        d[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+__all__ = ["ExplanationMismatch", "NodeExplanation", "ClassExplanation", "condition_env", "explain_condition",
+           "explain_classes", "explain_vetoes", "criteria_rows", "unit_document", "province_document",
+           "province_shares", "find_unit", "find_province", "code_suggestion", "typed_code", "display_value",
+           "rate_text", "percent_text", "UNCLASSIFIED_LABEL"]

@@ -1,0 +1,1 @@
+"""The year's batch around the engine: last year's results, targets, the history database."""

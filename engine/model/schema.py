@@ -1,0 +1,238 @@
+"""The schema of a rule file, declared in one place (pydantic).
+
+The loader checks every mapping of a rule file against these models: unknown keys are warnings
+(with the closest known key suggested), wrong types are errors with file:line:column. Meaning
+(names, cycles, citations) is checked afterwards by `loader.py`, the types of expressions by
+`engine/language/typecheck.py`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class SourceDoc(_Model):
+    document: str
+    date: Optional[dt.date] = None
+    title: Optional[str] = None
+    url: Optional[str] = None
+
+
+class CiteSpec(_Model):
+    source: Optional[str] = None
+    article: Optional[Union[int, str]] = None
+    clause: Optional[Union[int, str]] = None
+    point: Optional[str] = None
+    text: Optional[str] = None
+
+
+Cite = Union[str, CiteSpec]
+
+
+class PackMeta(_Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    version: str
+    status: Literal["official", "illustrative"]
+    effective_from: dt.date
+    effective_to: Optional[dt.date] = None
+    engine_min: str = "0.1"
+    sources: dict[str, SourceDoc] = {}
+    reading: Optional[str] = None
+    # a provincial variant: the base pack (an id, or a path relative to this file) whose whole
+    # content it takes, changed only by its `overrides:`; see VariantFile
+    extends: Optional[str] = None
+    inherit_cases: bool = False  # a variant also runs its base's cases (same name: the variant's wins)
+
+
+class IndicatorSpec(_Model):
+    label: str
+    unit: Optional[str] = None
+    type: Literal["integer", "decimal", "boolean"]
+    min: Optional[Union[int, float, str]] = None
+    max: Optional[Union[int, float, str]] = None
+    decimals: int = Field(default=2, ge=0, le=6)
+    required: bool = True
+    description: Optional[str] = None
+
+
+class ConstraintSpec(_Model):
+    id: str
+    rule: str
+    message: str
+
+
+class DerivedSpec(_Model):
+    label: str
+    expr: str
+    zero_denominator: Union[int, float, str] = "reject"
+    unit: Optional[str] = None
+
+
+class BandSpec(_Model):
+    when: str
+    points: int = Field(ge=0)
+    label: Optional[str] = None
+
+
+class CriterionSpec(_Model):
+    title: str
+    cite: Optional[Cite] = None
+    note: Optional[str] = None
+    group: Optional[str] = None
+    tier: Optional[str] = None
+    aspect: Optional[str] = None
+    when: Optional[str] = None
+    points: Optional[int] = Field(default=None, ge=0)
+    bands: Optional[list[BandSpec]] = None
+
+
+class VetoSpec(_Model):
+    title: str
+    when: str
+    cite: Optional[Cite] = None
+    note: Optional[str] = None
+
+
+class ClassSpec(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    when: Optional[str] = None
+    residual: bool = False
+    cite: Optional[Cite] = None
+    note: Optional[str] = None
+
+
+class GroupSpec(_Model):
+    title: str
+    points: Optional[int] = None
+
+
+class RankKey(_Model):
+    by: str
+    order: Literal["asc", "desc"] = "asc"
+
+
+class RankingSpec(_Model):
+    best_first: Optional[list[str]] = None
+    then: list[RankKey] = []
+
+
+class ProvinceSpec(_Model):
+    indicators: dict[str, IndicatorSpec] = {}
+    derived: dict[str, DerivedSpec] = {}
+    criteria: dict[str, CriterionSpec] = {}
+    classes: list[ClassSpec]
+
+
+class ExpectSpec(_Model):
+    class_: Optional[str] = Field(default=None, alias="class")
+    total: Optional[int] = None
+    vetoes: Optional[list[str]] = None
+    met: list[str] = []
+    not_met: list[str] = []
+    points: dict[str, int] = {}
+    rejected: Optional[bool] = None
+
+
+class CaseSpec(_Model):
+    name: str
+    level: Literal["commune", "province"] = "commune"
+    given: dict[str, Any]
+    expect: ExpectSpec
+
+
+class PackFile(_Model):
+    pack: PackMeta
+    indicators: dict[str, IndicatorSpec]
+    # this year's indicator → last year's indicator it is filled from when left blank (last year's
+    # results given): `carry_over: {new_drug_addicts_prev: new_drug_addicts}`
+    carry_over: dict[str, str] = {}
+    constraints: list[ConstraintSpec] = []
+    derived: dict[str, DerivedSpec] = {}
+    tiers: list[str] = []
+    groups: dict[str, GroupSpec] = {}
+    criteria: dict[str, CriterionSpec]
+    vetoes: dict[str, VetoSpec] = {}
+    classes: list[ClassSpec]
+    ranking: RankingSpec = RankingSpec()
+    province: Optional[ProvinceSpec] = None
+    case_defaults: dict[str, Any] = {}
+    cases: list[CaseSpec] = []
+
+
+# ---- a variant (pack.extends): the base's content, changed by `overrides:` -----------------------
+# Only the fields listed here can be overridden; any other key inside `overrides:` is an error
+# (docs/rule-language.md, "Provincial variants").
+
+class CriterionOverride(_Model):
+    title: Optional[str] = None
+    cite: Optional[Cite] = None
+    note: Optional[str] = None
+    when: Optional[str] = None
+    points: Optional[int] = Field(default=None, ge=0)
+    bands: Optional[list[BandSpec]] = None
+
+
+class VetoOverride(_Model):
+    title: Optional[str] = None
+    when: Optional[str] = None
+    cite: Optional[Cite] = None
+    note: Optional[str] = None
+
+
+class ClassOverride(_Model):
+    label: Optional[str] = None
+    when: Optional[str] = None
+    cite: Optional[Cite] = None
+    note: Optional[str] = None
+
+
+class GroupOverride(_Model):
+    title: Optional[str] = None
+    points: Optional[int] = None
+
+
+class ProvinceOverrides(_Model):
+    criteria: dict[str, CriterionOverride] = {}
+    classes: dict[str, ClassOverride] = {}
+
+
+class Overrides(_Model):
+    criteria: dict[str, CriterionOverride] = {}
+    vetoes: dict[str, VetoOverride] = {}
+    classes: dict[str, ClassOverride] = {}
+    groups: dict[str, GroupOverride] = {}
+    province: Optional[ProvinceOverrides] = None
+
+
+class VariantFile(_Model):
+    pack: PackMeta
+    overrides: Overrides = Overrides()
+    case_defaults: dict[str, Any] = {}
+    cases: list[CaseSpec] = []
+
+
+def plain(node: Any) -> Any:
+    """ruamel's round-trip containers → plain dicts/lists/scalars for pydantic."""
+    if isinstance(node, CommentedMap):
+        return {str(k) if not isinstance(k, (int, bool)) else k: plain(v) for k, v in node.items()}
+    if isinstance(node, (CommentedSeq, list)):
+        return [plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    return node
+

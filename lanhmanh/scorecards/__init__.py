@@ -1,1 +1,0 @@
-"""Reading submissions and writing results (CSV, JSON; workbooks later). No rule logic."""

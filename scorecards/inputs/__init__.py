@@ -1,0 +1,1 @@
+"""Reading submissions: CSV, JSON and Excel files (or folders of them) into rows."""

@@ -1,0 +1,245 @@
+"""Reading Excel workbooks (.xlsx, .xlsm) submitted to `lanhmanh score`.
+
+    read_workbook(path, is_known) -> [InputFile, ...]   one per sheet that has a header row
+
+A sheet's header row is found, not assumed (the row naming most of the pack's columns, the later
+on a tie); every row keeps its Excel row number and every column its letter, so a rejection names
+its cell ("H7"). Values pass through faithfully for the validator to judge. A workbook that cannot
+be read at all raises InputError with what to do about it. Details (values, speed):
+docs/scorecard.md, "Reading workbooks"."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import re
+import unicodedata
+import warnings
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Generator, Iterator, Optional
+
+from lanhmanh.scorecards.inputs.base import InputError, InputFile
+
+HEADER_SCAN_ROWS = 50  # the header row is looked for among this many non-blank rows of a sheet
+OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # a compound file: an .xls, or an encrypted .xlsx
+SAVE_AS = "open it in Excel and Save As .xlsx (File → Save As → Excel Workbook)"
+
+Cells = dict[int, Any]  # column number (1-based) → value, non-empty cells only
+
+
+def read_workbook(path: Path, is_known: Callable[[str], bool]) -> list[InputFile]:
+    """One InputFile per sheet whose header row names the pack's columns and that has data rows."""
+    where = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise InputError(where, f"cannot read: {e.strerror or e}") from None
+    _check_kind(path, data)
+    digest = hashlib.sha256(data).hexdigest()
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+    with warnings.catch_warnings():  # openpyxl warns about features it drops; irrelevant to reading
+        warnings.simplefilter("ignore")
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+        except Exception as e:  # noqa: BLE001 - any failure to open is a damaged file, never a traceback
+            raise InputError(where, _damaged(e)) from None
+        try:
+            return _read_sheets(where, digest, wb, is_known)
+        except InputError:
+            raise
+        except Exception as e:  # noqa: BLE001 - malformed sheet XML, bad shared-string index, ...
+            raise InputError(where, _damaged(e)) from None
+        finally:
+            wb.close()
+
+
+def _check_kind(path: Path, data: bytes) -> None:
+    """Refuse what is not an .xlsx by its bytes, with what to do about it."""
+    where = str(path)
+    if not data:
+        raise InputError(where, "the file is empty")
+    if data[:8] == OLE2_MAGIC:
+        if _ole_has_stream(data, "EncryptionInfo"):
+            raise InputError(where, "the workbook is password-protected (encrypted), so it cannot be read: "
+                                    "open it in Excel, remove the password (File → Info → Protect Workbook → "
+                                    "Encrypt with Password, clear it), save, and run again")
+        raise InputError(where, f"an old Excel 97-2003 workbook (.xls), which cannot be read: {SAVE_AS}")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        if Path(path).suffix.lower() == ".xls":
+            raise InputError(where, "not an Excel workbook that can be read (an old or non-standard .xls, "
+                                    f"perhaps a web page or XML saved as .xls): {SAVE_AS}")
+        raise InputError(where, f"not an Excel workbook (not an .xlsx zip package): the file is damaged or of "
+                                f"another kind; {SAVE_AS}")
+
+
+def _ole_has_stream(data: bytes, name: str) -> bool:
+    """Whether a compound file (OLE2) holds a stream called `name`: an encrypted .xlsx is a
+    compound file with an "EncryptionInfo" stream; an .xls has a "Workbook" stream instead."""
+    import olefile  # type: ignore[import-untyped]
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            return ole.exists(name)
+    except (OSError, ValueError, IndexError):  # a damaged compound file: not an encrypted workbook we know
+        return False
+
+
+def _damaged(e: Exception) -> str:
+    detail = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
+    return (f"cannot be read as an Excel workbook ({type(e).__name__}{': ' + detail if detail else ''}): "
+            f"the file is damaged or not an .xlsx; {SAVE_AS}")
+
+
+def _read_sheets(where: str, digest: str, wb, is_known) -> list[InputFile]:
+    files: list[InputFile] = []
+    looked: list[str] = []
+    empty: list[tuple[str, int]] = []  # sheets with a header row and no data
+    for ws in wb.worksheets:
+        title = _nfc(ws.title)
+        looked.append(title)
+        table = _read_sheet(wb, ws, is_known)
+        if table is None:
+            continue
+        header_row, headers, letters, rows = table
+        if not rows:
+            empty.append((title, header_row))
+            continue
+        files.append(InputFile(where, digest, rows, headers, sheet=title, letters=letters,
+                               header_row=header_row))
+    if files:
+        return files
+    if empty:
+        which = ", ".join(f"sheet {t!r} (header in row {r})" for t, r in empty)
+        raise InputError(where, f"the workbook has a header row but no data rows: {which}")
+    if not looked:
+        raise InputError(where, "the workbook has no worksheets")
+    raise InputError(where, "no sheet has a header row naming the pack's columns (looked at "
+                            f"{', '.join(map(repr, looked))}, first {HEADER_SCAN_ROWS} non-blank rows of each): "
+                            "put the indicator ids or their Vietnamese labels, with unit_code / Mã đơn vị, "
+                            "in one row above the data")
+
+
+def _read_sheet(wb, ws, is_known) -> Optional[tuple[int, list[str], dict[str, str], list]]:
+    """(header row, headers, letters, rows) of a sheet, or None when it has no header row."""
+    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+
+    last = _last_row_with_value(ws)
+    if last == 0:
+        return None
+    rows = _rows(wb, ws, last)
+    head: list[tuple[int, Cells]] = []
+    for r in rows:
+        head.append(r)
+        if len(head) == HEADER_SCAN_ROWS:
+            break
+
+    def known(cells: Cells) -> int:
+        return sum(1 for v in cells.values() if (t := _header_text(v)) and is_known(t))
+
+    counts = [known(cells) for _, cells in head]
+    best = max(range(len(head)), key=lambda i: (counts[i], i), default=None)
+    if best is None or counts[best] < 2:
+        rows.close()
+        return None
+    header_row, hcells = head[best]
+    width = max(hcells)
+    names = {col: _header_text(hcells.get(col)) for col in range(1, width + 1)}
+    headers = [h for h in names.values() if h]
+    letters = {h: get_column_letter(col) for col, h in names.items() if h}
+
+    data: list[tuple[int, dict[str, Any]]] = []
+    leading = True
+    for rowno, cells in _chain(head[best + 1:], rows):
+        if leading and known(cells) >= 2:  # a second header row (labels under ids, ids under labels)
+            continue
+        leading = False
+        record: dict[str, Any] = dict.fromkeys(headers)
+        for col, value in cells.items():
+            name = names.get(col)
+            if name:
+                record[name] = value
+            elif not _blank(value):
+                record[f"(column {col})"] = value
+        data.append((rowno, record))
+    return header_row, headers, letters, data
+
+
+def _chain(first: list, rest: Iterator) -> Iterator:
+    yield from first
+    yield from rest
+
+
+def _rows(wb, ws, last: int) -> Generator[tuple[int, Cells], None, None]:
+    """(Excel row number, non-empty cells) of each non-blank row, up to the `last`-th row element.
+    openpyxl's own sheet parser (what read-only iteration uses), driven directly: it gives each row
+    its number from the file, pads nothing, and needs no <dimension> (which may be wrong)."""
+    from openpyxl.worksheet._reader import WorkSheetParser  # type: ignore[import-untyped]
+
+    with ws._get_source() as src:
+        parser = WorkSheetParser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
+                                 date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        for n, (rowno, cells) in enumerate(parser.parse(), start=1):
+            parser.row_dimensions.clear()  # kept per formatted row otherwise: memory
+            values = {c["column"]: _value(c["value"]) for c in cells if c["value"] is not None}
+            if not all(_blank(v) for v in values.values()):
+                yield rowno, values
+            if n >= last:
+                break
+
+
+# a row element and a cell value (<v> or an inline string <is>), with any namespace prefix
+_ROW_TAG = re.compile(rb"<(?:[^\s<>/:!?]+:)?row[\s>/]")
+_VALUE_TAG = re.compile(rb"<(?:[^\s<>/:!?]+:)?(?:v|is)[\s>]")
+
+
+def _last_row_with_value(ws, chunk: int = 1 << 20) -> int:
+    """The ordinal of the last row element that holds a cell value (0: none), by a scan of the raw
+    sheet XML. It can only overcount (a comment, an empty <v></v>): the parse then reads further."""
+    rows = last = 0
+    carry = b""
+    with ws._get_source() as src:
+        while True:
+            data = src.read(chunk)
+            buf = carry + data
+            carry = b""
+            if data:  # the last tag may be cut by the chunk boundary: keep it for the next round
+                cut = max(buf.rfind(b"<"), 0)
+                buf, carry = buf[:cut], buf[cut:]
+            value = None
+            for value in _VALUE_TAG.finditer(buf):
+                pass
+            if value is not None:
+                last = rows + len(_ROW_TAG.findall(buf, 0, value.start()))
+            rows += len(_ROW_TAG.findall(buf))
+            if not data:
+                return last
+
+
+def _value(v: Any) -> Any:
+    """A cell value as the validator wants it: exact numbers, NFC text, ISO dates."""
+    if isinstance(v, str):
+        return _nfc(v)
+    if isinstance(v, float):
+        return int(v) if v.is_integer() else Decimal(repr(v))
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time(0) else v.isoformat()
+    if isinstance(v, (dt.date, dt.time)):
+        return v.isoformat()
+    if isinstance(v, dt.timedelta):
+        return str(v)
+    return v  # int, bool
+
+
+def _header_text(v: Any) -> str:
+    return "" if v is None else _nfc(str(v)).strip()
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _nfc(s: str) -> str:
+    return unicodedata.normalize("NFC", s)

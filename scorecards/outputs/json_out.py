@@ -1,0 +1,118 @@
+"""The JSON result of `score --json` (its fields: README, "Output (`--json`)"), written atomically."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from lanhmanh.engine.batch.previous import unit_previous_fields
+from lanhmanh.engine.evaluation.evidence import catalogue, criteria_evidence, value_for_output
+from lanhmanh.engine.evaluation.scoring import BatchResult
+from lanhmanh.scorecards.outputs.atomic import discard, new_temp_file
+from lanhmanh.version import __version__
+
+
+def result_dict(batch: BatchResult) -> dict:
+    pack = batch.pack
+    lv = pack.commune
+    units = []
+    for r in batch.units:
+        u, out = r.unit, r.outcome
+        units.append({
+            "unit_code": u.code,
+            "unit_name": u.name,
+            "unit_type": u.type,
+            "province_code": u.province_code,
+            "district_code": u.district_code,
+            "year": u.year,
+            "class": out.class_id,
+            "class_label": lv.class_label(out.class_id),
+            "total": out.total,
+            "vetoes": list(out.vetoes),
+            # with --previous: maintained, previous {class, class_label, total, unit_codes}, change,
+            # transformed (chuyển hóa), filled_from_previous
+            **unit_previous_fields(r),
+            "rank_province": r.rank_province,
+            "rank_national": r.rank_national,
+            **({"rank_district": r.rank_district} if r.rank_district is not None else {}),
+            "criteria": criteria_evidence(lv, u.values, out),
+            "source": {"path": u.path, "row": u.row, **({"sheet": u.sheet} if u.sheet is not None else {})},
+            **({"extra": {k: value_for_output(v) for k, v in u.extra.items()}} if u.extra else {}),
+        })
+    provinces = []
+    for p in batch.provinces:
+        entry: dict[str, Any] = {
+            "province_code": p.province_code,
+            "units": p.n_units,
+            "class_counts": p.class_counts,
+            "class": None,
+            "class_label": None,
+            "criteria": [],
+        }
+        if batch.previous is not None:  # units maintained (giữ vững) and transformed (chuyển hóa)
+            entry["maintained"] = sum(1 for r in batch.units
+                                      if r.unit.province_code == p.province_code and r.maintained)
+            entry["transformed"] = sum(1 for r in batch.units
+                                       if r.unit.province_code == p.province_code and r.transformed)
+        if p.outcome is not None and pack.province is not None:
+            entry["class"] = p.outcome.class_id
+            entry["class_label"] = pack.province.class_label(p.outcome.class_id)
+            entry["values"] = {k: value_for_output(v) for k, v in p.values.items()}
+            entry["supplied"] = p.supplied
+            entry["criteria"] = criteria_evidence(pack.province, p.values, p.outcome)
+        provinces.append(entry)
+    return {
+        "pack": {**pack.meta(), "criteria": catalogue(lv),
+                 "province_criteria": catalogue(pack.province) if pack.province else []},
+        "inputs": batch.inputs,
+        "engine": {"name": batch.engine, "version": __version__},
+        # what a reader must know about how the results were made (e.g. a pack applied outside
+        # its period with --force); always present, [] when there is nothing to say
+        "notes": list(batch.notes),
+        # last year's results compared with (--previous): path, sha256, pack, year, crosswalk
+        **({"previous": batch.previous.meta()} if batch.previous is not None else {}),
+        "units": units,
+        "provinces": provinces,
+        "rejected": [x.as_dict() for x in batch.rejected],
+        "warnings": [w.as_dict() for w in batch.warnings],
+    }
+
+
+def _one(v) -> str:
+    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+
+
+def chunks(doc: dict):
+    """The result as JSON text, in pieces: one top-level key per line and one unit (or rejected
+    row, or warning) per line, so that a diff or grep finds a commune; compact inside, which
+    keeps the C encoder (an indented dump of 10,000 units takes ~20 s in the pure-Python one)."""
+    yield "{\n"
+    for i, (k, v) in enumerate(doc.items()):
+        yield ("," if i else "") + f"{_one(k)}: "
+        if isinstance(v, list) and v:
+            yield "[\n"
+            for j, x in enumerate(v):
+                yield ("," if j else "") + _one(x) + "\n"
+            yield "]\n"
+        else:
+            yield _one(v) + "\n"
+    yield "}\n"
+
+
+def dumps(doc: dict) -> str:
+    return "".join(chunks(doc))
+
+
+def write_json_atomic(path: str, doc: dict) -> None:
+    """Write to a temporary file beside the target, then rename: never a half-written file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = new_temp_file(target)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.writelines(chunks(doc))
+        os.replace(tmp, target)
+    except BaseException:
+        discard(tmp)
+        raise

@@ -1,0 +1,181 @@
+"""How every workbook lanhmanh writes looks and speaks: the house font and colours, the class
+colours, the Vietnamese labels shared by several workbooks, and how a value, a province or a piece
+of text is shown in a cell. Used by the scorecard, the national folder, the template, the diff
+workbook and `verify` (which reads back what the scorecard wrote). See docs/scorecard.md."""
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Iterable, Optional
+
+from lanhmanh.engine.evaluation.evidence import value_for_output
+from lanhmanh.engine.model.admin_units import UnitLists
+from lanhmanh.engine.model.pack import UNCLASSIFIED, Level
+
+if TYPE_CHECKING:
+    from lanhmanh.engine.evaluation.scoring import BatchResult
+
+# ---- styles -------------------------------------------------------------------------------------
+
+# texts never become formulas, numbers or links: a unit named "=SUM(1,2)" stays text
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+                    "nan_inf_to_errors": True}
+FONT = {"font_name": "Times New Roman", "font_size": 11}
+HEAD_BG = "#DDEBF7"  # column headings
+GROUP_BG = "#BDD7EE"  # a heading over a group of columns
+HEADING = {"bold": True, "text_wrap": True, "align": "center", "valign": "vcenter", "border": 1, "bg_color": HEAD_BG}
+BOXED = {"border": 1, "valign": "top"}  # a cell of a table
+A4 = 9  # XlsxWriter's paper size number
+
+# class colours, best → worst through yellow: light fills for cells, strong fills for charts
+LIGHT_STOPS = ((0xC6, 0xEF, 0xCE), (0xFF, 0xEB, 0x9C), (0xFF, 0xC7, 0xCE))
+STRONG_STOPS = ((0x63, 0xBE, 0x7B), (0xFF, 0xEB, 0x84), (0xF8, 0x69, 0x6B))
+GREY_LIGHT, GREY_STRONG = "#D9D9D9", "#A6A6A6"  # `unclassified`
+
+
+def house_format(wb, **properties):
+    """A cell format in the house font."""
+    return wb.add_format({**FONT, **properties})
+
+
+def class_order(level: Level, batch: Optional[BatchResult] = None) -> list[str]:
+    """Class ids best first (the pack's ranking order), then `unclassified` if the batch has any."""
+    order = list(level.best_first or [c.id for c in level.classes])
+    order += [c.id for c in level.classes if c.id not in order]
+    if batch is None or any(r.outcome.class_id == UNCLASSIFIED for r in batch.units):
+        order.append(UNCLASSIFIED)
+    return order
+
+
+def class_colours(order: list[str], class_id: str) -> tuple[str, str]:
+    """(cell fill, chart fill) of a class: green for the best, red for the worst, yellow between,
+    grey for `unclassified`."""
+    if class_id == UNCLASSIFIED:
+        return GREY_LIGHT, GREY_STRONG
+    ranked = [c for c in order if c != UNCLASSIFIED]
+    position = ranked.index(class_id) / (len(ranked) - 1) if len(ranked) > 1 else 0.0
+    return _blend(LIGHT_STOPS, position), _blend(STRONG_STOPS, position)
+
+
+def _blend(stops, position: float) -> str:
+    """The colour at `position` (0 → 1) along three colour stops."""
+    segment, along = (0, position * 2) if position <= 0.5 else (1, (position - 0.5) * 2)
+    start, end = stops[segment], stops[segment + 1]
+    return "#" + "".join(f"{round(a + (b - a) * along):02X}" for a, b in zip(start, end))
+
+
+# ---- Vietnamese labels --------------------------------------------------------------------------
+
+# the scorecard's sheets, in tab order (also read back by `verify`; the national summary shares
+# the last three)
+SUMMARY = "Tổng hợp"
+PROVINCES = "Tỉnh"
+PROVINCE_CRITERIA = "Tiêu chí cấp tỉnh"
+CHARTS = "Biểu đồ"
+EVIDENCE = "Chứng cứ"
+REJECTS = "Hồ sơ bị loại"
+WARNINGS = "Cảnh báo"
+INFO = "Thông tin"
+
+MET, NOT_MET, DASH = "Đạt", "Không đạt", "—"
+YES, NO = "Có", "Không"
+INFO_DIGEST_LABEL = "Mã kiểm tra kết quả (SHA-256)"
+NOTE_LABEL = "Lưu ý"  # a note of the batch: its label on Thông tin, the prefix of the summary's note line
+STATUS_VI = {"official": "chính thức", "illustrative": "minh họa", "draft": "dự thảo"}
+
+
+def status_text(status: str) -> str:
+    """A pack's status in Vietnamese ("chính thức")."""
+    return STATUS_VI.get(status, status)
+
+
+def met_text(met: bool) -> str:
+    return MET if met else NOT_MET
+
+
+# ---- values as shown ----------------------------------------------------------------------------
+
+def value_text(value: Any) -> str:
+    """A value as the evidence holds it (already exact: int, 'n/d', decimal text) → cell text."""
+    if value is True:
+        return "có"
+    if value is False:
+        return "không"
+    if value is None:
+        return "(trống)"
+    if type(value) is int or type(value) is str:
+        return str(value)
+    return str(value_for_output(value))
+
+
+def inputs_text(inputs: dict) -> str:
+    """'users_with_records=55; population=40640; user_rate=55/40640' (exact values, as in the JSON)."""
+    return "; ".join(f"{name}={value_text(value)}" for name, value in inputs.items())
+
+
+def vn_number(value) -> str:
+    """1000000 → "1.000.000", 0.5 → "0,5" (Vietnamese separators)."""
+    number = Decimal(value)
+    whole, _, fraction = f"{abs(number):f}".partition(".")
+    fraction = fraction.rstrip("0")
+    text = f"{int(whole):,}".replace(",", ".") + ("," + fraction if fraction else "")
+    return ("-" if number < 0 else "") + text
+
+
+def province_name(code: str, year: Optional[int] = None) -> str:
+    """The province's name from the official list of the batch year (the list in force when the
+    year is not known); its code when it is not there."""
+    try:
+        return UnitLists().for_year(year).province(code) or code
+    except Exception:  # the list is a nicety here: never a reason to fail writing a workbook
+        return code
+
+
+def batch_year(batch: BatchResult) -> Optional[int]:
+    """The batch year: as `score` decided it, else (a batch made directly) its units' year."""
+    if batch.year is not None:
+        return batch.year
+    return next((r.unit.year for r in batch.units if r.unit.year is not None), None)
+
+
+# ---- text in cells, formulas and page headers -----------------------------------------------------
+
+def text_width(texts: Iterable[str], low: float, high: float) -> float:
+    """A column width that fits the longest text (Vietnamese letters are NFC: one per glyph)."""
+    longest = max((len(t) for t in texts if t), default=0)
+    return max(low, min(high, longest * 1.1 + 2))
+
+
+def text_lines(text: str, width: float) -> int:
+    """The lines a text takes wrapped in a column of `width`."""
+    return sum(max(1, math.ceil(len(part) * 1.1 / width)) for part in str(text).split("\n"))
+
+
+def fit_row(ws, row: int, cells: list[tuple[str, float]]) -> None:
+    """A row height for wrapped texts, given as (text, column width) (spreadsheets do not always
+    re-fit rows on opening)."""
+    ws.set_row(row, 15 * max([1] + [text_lines(text, width) for text, width in cells]))
+
+
+def merge_or_write(ws, first_row: int, first_col: int, last_row: int, last_col: int, text: str, fmt) -> None:
+    """A text over a merged range (or in one cell)."""
+    if (first_row, first_col) == (last_row, last_col):
+        ws.write_string(first_row, first_col, text, fmt)
+    else:
+        ws.merge_range(first_row, first_col, last_row, last_col, "", fmt)
+        ws.write_string(first_row, first_col, text, fmt)
+
+
+def quote_sheet(name: str) -> str:
+    """A sheet name as a formula names it: 'Tổng hợp'."""
+    return "'" + name.replace("'", "''") + "'"
+
+
+def excel_text(text: str) -> str:
+    """A text as a string literal inside a formula (double quotes doubled)."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def header_text(text: str) -> str:
+    """Text inside a page header or footer: '&' is a control character there."""
+    return str(text).replace("&", "&&")

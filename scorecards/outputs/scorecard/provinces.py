@@ -1,0 +1,146 @@
+""""Tỉnh": per province the units and the units per class as COUNTIF(S) formulas over "Tổng hợp",
+the province class and criteria (packs with a province level), and with --previous the units
+maintained and transformed. "Tiêu chí cấp tỉnh": the province criteria's evidence."""
+from __future__ import annotations
+
+from xlsxwriter.utility import xl_col_to_name  # type: ignore[import-untyped]
+
+from lanhmanh.engine.evaluation.evidence import criteria_evidence
+from lanhmanh.scorecards.outputs.presentation import (
+    DASH,
+    PROVINCE_CRITERIA,
+    PROVINCES,
+    excel_text,
+    fit_row,
+    inputs_text,
+    merge_or_write,
+    met_text,
+    text_width,
+)
+from lanhmanh.scorecards.outputs.scorecard.book import HEADINGS, MARK, PREVIOUS_GROUP, Book, criterion_note
+
+
+def province_sheet(bk: Book) -> None:
+    """Per province: units and units per class (formulas over "Tổng hợp"), the province class and
+    its criteria."""
+    ws = bk.sheet(PROVINCES)
+    f, lay = bk.formats, bk.layout
+    plevel = bk.pack.province
+    with_level = plevel is not None and any(p.outcome is not None for p in bk.batch.provinces)
+    pcriteria = list(plevel.criteria.values()) if plevel is not None else []
+    classes = bk.classes
+    c_units, c_classes = 2, 3
+    c_pclass = c_classes + len(classes)
+    c_pcriteria = c_pclass + 1
+    c_supplied = c_pcriteria + len(pcriteria)
+    # headings
+    ws.write_string(1, 0, "Mã tỉnh", f.head)
+    ws.write_string(1, 1, "Tỉnh, thành phố", f.head)
+    ws.write_string(1, c_units, "Số đơn vị", f.head)
+    merge_or_write(ws, 0, 0, 0, c_units, "Tỉnh, thành phố", f.group)
+    merge_or_write(ws, 0, c_classes, 0, c_pclass - 1, "Số đơn vị theo xếp loại", f.group)
+    for k, cid in enumerate(classes):
+        ws.write_string(1, c_classes + k, bk.level.class_label(cid), f.head)
+    if with_level:
+        merge_or_write(ws, 0, c_pclass, 0, c_supplied, "Xếp loại cấp tỉnh", f.group)
+        ws.write_string(1, c_pclass, "Xếp loại tỉnh", f.head)
+        for k, criterion in enumerate(pcriteria):
+            ws.write_string(1, c_pcriteria + k, criterion.id, f.head)
+            ws.write_comment(1, c_pcriteria + k, criterion_note(criterion), {"x_scale": 2.5, "y_scale": 2})
+        ws.write_string(1, c_supplied, "Số liệu tỉnh nhập trực tiếp", f.head)
+    ws.set_row(1, 62)
+    # one row per province: formulas with the engine's figures as cached values
+    prov_range, class_range = lay.column_range("province_code"), lay.column_range("class_id")
+    row = 2
+    for p in bk.batch.provinces:
+        ref = f"$A{row + 1}"
+        ws.write_string(row, 0, p.province_code, f.center)
+        ws.write_string(row, 1, bk.province_label(p.province_code), f.text)
+        ws.write_formula(row, c_units, f"=COUNTIF({prov_range},{ref})", f.int, p.n_units)
+        for k, cid in enumerate(classes):
+            ws.write_formula(row, c_classes + k, f"=COUNTIFS({prov_range},{ref},{class_range},{excel_text(cid)})",
+                             f.int, p.class_counts.get(cid, 0))
+        if with_level and plevel is not None and p.outcome is not None:
+            ws.write_string(row, c_pclass, plevel.class_label(p.outcome.class_id), f.text)
+            for k, (met, _points, _band) in enumerate(p.outcome.outcomes):
+                ws.write_string(row, c_pcriteria + k, met_text(met), f.result(met))
+            ws.write_string(row, c_supplied, ", ".join(p.supplied) or DASH, f.center)
+        row += 1
+    # totals over the provinces
+    ws.write_string(row, 0, "", f.label)
+    ws.write_string(row, 1, "Tổng cộng", f.label)
+    for c in range(c_units, c_pclass):
+        letter = xl_col_to_name(c)
+        value = len(bk.batch.units) if c == c_units else bk.class_counts.get(classes[c - c_classes], 0)
+        ws.write_formula(row, c, f"=SUM({letter}3:{letter}{row})", f.total, value)
+    previous_counts(bk, ws, (c_supplied + 1) if with_level else c_pclass, row)
+    ws.set_column(0, 0, 7)
+    ws.set_column(1, 1, text_width(bk.province_names.values(), 14, 26))
+    ws.set_column(2, 2, 9)
+    ws.set_column(c_classes, c_pclass - 1, 17)
+    if with_level and plevel is not None:
+        ws.set_column(c_pclass, c_pclass, text_width([c.label for c in plevel.classes], 16, 64))
+        ws.set_column(c_pcriteria, c_supplied - 1, 9)
+        ws.set_column(c_supplied, c_supplied, 16)
+    ws.freeze_panes(2, 2)
+    bk.print_setup(ws, "Tổng hợp theo tỉnh", landscape=True, title_rows=(0, 1))
+
+
+def previous_counts(bk: Book, ws, first_col: int, total_row: int) -> None:
+    """With --previous: per province the units maintained (giữ vững), and for a pack with key
+    areas those transformed (chuyển hóa), as COUNTIFS over the summary's mark columns."""
+    keys = [k for k in ("maintained", "transformed") if k in bk.layout.prev_cols]
+    if not keys:
+        return
+    f, lay = bk.formats, bk.layout
+    merge_or_write(ws, 0, first_col, 0, first_col + len(keys) - 1, PREVIOUS_GROUP, f.group)
+    prov_range = lay.column_range("province_code")
+    for k, key in enumerate(keys):
+        c = first_col + k
+        ws.write_string(1, c, "Số đơn vị " + HEADINGS[key].lower(), f.head)
+        mark_range = lay.column_range(key)
+        for i, p in enumerate(bk.batch.provinces):
+            row = 2 + i
+            n = sum(1 for r in bk.batch.units if r.unit.province_code == p.province_code and getattr(r, key))
+            ws.write_formula(row, c, f"=COUNTIFS({prov_range},$A{row + 1},{mark_range},{excel_text(MARK)})", f.int, n)
+        letter = xl_col_to_name(c)
+        ws.write_formula(total_row, c, f"=SUM({letter}3:{letter}{total_row})", f.total,
+                         sum(1 for r in bk.batch.units if getattr(r, key)))
+        ws.set_column(c, c, 12)
+
+
+def province_criteria_sheet(bk: Book) -> None:
+    """The province criteria's evidence: values read (sums of the communes unless the province row
+    gives them), threshold, met, citation; one row per province and criterion."""
+    plevel = bk.pack.province
+    assert plevel is not None  # the sheet is drawn for packs with a province level only
+    ws = bk.sheet(PROVINCE_CRITERIA)
+    f = bk.formats
+    heads = ["Mã tỉnh", "Tỉnh, thành phố", "Tiêu chí", "Nội dung", "Số liệu đã đọc", "Ngưỡng", "Kết quả", "Căn cứ"]
+    widths = (7, text_width(bk.province_names.values(), 12, 24), 8, 48, 34, 26, 10, 30)
+    for c, heading in enumerate(heads):
+        ws.write_string(0, c, heading, f.head)
+    ws.set_row(0, 30)
+    row = 1
+    for p in bk.batch.provinces:
+        if p.outcome is None:
+            continue
+        name = bk.province_label(p.province_code)
+        for criterion, ev in zip(plevel.criteria.values(), criteria_evidence(plevel, p.values, p.outcome)):
+            ws.write_string(row, 0, p.province_code, f.center)
+            ws.write_string(row, 1, name, f.text)
+            ws.write_string(row, 2, criterion.id, f.center)
+            values = inputs_text(ev["inputs"]).replace("; ", "\n")
+            ws.write_string(row, 3, criterion.title, f.wrap)
+            ws.write_string(row, 4, values, f.wrap)
+            ws.write_string(row, 5, ev["threshold"], f.wrap)
+            ws.write_string(row, 6, met_text(ev["met"]), f.result(ev["met"]))
+            ws.write_string(row, 7, ev["cite"] or "", f.wrap)
+            fit_row(ws, row, [(criterion.title, widths[3]), (values, widths[4]), (ev["threshold"], widths[5]),
+                              (ev["cite"] or "", widths[7])])
+            row += 1
+    for c, width in enumerate(widths):
+        ws.set_column(c, c, width)
+    ws.freeze_panes(1, 3)
+    ws.autofilter(0, 0, max(row - 1, 1), len(heads) - 1)
+    bk.print_setup(ws, "Tiêu chí cấp tỉnh", landscape=True, title_rows=(0, 0))
