@@ -120,13 +120,24 @@ def score_intake(pack: Pack, intake: Intake, engine: Optional[str] = None,
         raise UsageError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})", argument="engine")
     v = intake.validator
     units = progress(intake.units) if progress is not None else intake.units
-    batch = score_units(pack, units, engine, v.rejected, v.warnings)
+    batch = score_units(pack, units, engine, v.rejected, v.warnings, official_counts(intake))
     batch.inputs = intake.inputs
     batch.year = intake.year
     batch.notes.extend(intake.notes)
     if intake.previous is not None:
         apply_previous(batch, intake.previous)
     return batch
+
+
+def official_counts(intake: Intake) -> Optional[dict[str, int]]:
+    """Per province code, its communes in the official unit list of the batch year (what
+    share(...) divides by); None when the rows are checked against no list (--unit-list none)."""
+    lists = intake.validator.units
+    if lists is None:
+        return None
+    year = intake.year if intake.year is not None else next((u.year for u in intake.units if u.year is not None), None)
+    unit_list = lists.for_year(year)
+    return {code: len(unit_list.units_of(code)) for code in unit_list.provinces}
 
 
 def record(batch: BatchResult, db: PathLike) -> Optional[int]:
@@ -167,7 +178,8 @@ def load_for_batch(rules: str, inputs: Iterable[PathLike], unit_list: str = "off
     carry (also on the intake). A pack id's versions are resolved first; the inputs are read with
     the newest, which gives the batch year; when another version is in force on 14 Dec of that
     year the inputs are read again with it. A pack (or a file) not in force for the year is
-    refused (UsageError) unless `force`."""
+    refused (UsageError) unless `force`. The pack's `advisories` for the batch year are notes too
+    (and warnings, which `score` prints)."""
     found = [] if _is_file_ref(rules) else versions.versions_of(rules)
     pack = load_pack(rules)
     intake = read_inputs(inputs, pack, unit_list, year)
@@ -187,6 +199,9 @@ def load_for_batch(rules: str, inputs: Iterable[PathLike], unit_list: str = "off
             f"{versions.period_end(batch_year)}; the {batch_year} batch is scored with it anyway, and the "
             "scorecard and the JSON say so"))
         intake.notes.append(versions.forced_note(pack, batch_year))
+    for text in pack.advisories_for(batch_year):  # the pack's `advisories:` for this year (data)
+        warnings.warn(LanhmanhWarning(f"pack {pack.id} {pack.version}, batch {batch_year}: {text}"))
+        intake.notes.append(text)
     intake.year = batch_year
     return pack, intake, intake.notes
 
@@ -277,6 +292,11 @@ def year_of_batch(intake: Intake, year: Optional[int]) -> int:
         if year is not None and year != found:
             raise UsageError(f"--year {year}, but the rows give the year {found}")
         return found
+    # no row passed: the year of the rows rejected (read with a pack id's newest version, a batch
+    # of an earlier year lacks the columns that version added); its version reads them again
+    rejected_years = {key[1] for key in intake.validator.years_warned if isinstance(key[1], int)}
+    if year is None and len(rejected_years) == 1:
+        return rejected_years.pop()
     if year is not None:
         return year
     today = dt.date.today()

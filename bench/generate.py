@@ -20,8 +20,9 @@ Types: integers are int, booleans bool, the plant area a Decimal with exactly 2 
 (str() gives "125.00"); a blank optional value is None.
 
 The module also holds two small independent oracles, `qd28_class` and `xlm_score`, written
-from the legal texts (QĐ 28/2025/QĐ-TTg; the xa-lanh-manh points table) with exact Fractions. They are used to steer the generator towards a class mix
-and to check the samples; they are not the engine.
+from the legal texts (QĐ 28/2025/QĐ-TTg; the xa-lanh-manh points table) with exact Fractions.
+They are used to steer the generator towards a class mix and to check the samples; they are not
+the engine.
 """
 from __future__ import annotations
 
@@ -151,6 +152,23 @@ def qd28_tiers(row: dict) -> dict[str, str]:
     }
 
 
+def qd28_literal_bands(row: dict) -> tuple[dict[str, bool], dict[str, bool]]:
+    """The type II criteria a–d and the type III criteria a–c, each read exactly as worded: type II
+    "from 0.1 % to under 0.5 %", "Có 1 điểm", "from 0.05 % to under 0.1 %", "from 500 to under 3,000
+    plants or from 125 m² to under 750 m²"; type III "under 0.1 %", "under 0.05 %", "under 500
+    plants OR under 125 m²" (the text's "hoặc"; a 0 counts as under)."""
+    pop = int(row["population"])
+    ur = Fraction(int(row["users_with_records"]), pop)
+    ar = Fraction(int(row["drug_arrests"]), pop)
+    plants = int(row["drug_plants"])
+    area = _frac(row["drug_plant_area_m2"])
+    ii = {"users": Fraction(1, 1000) <= ur < Fraction(5, 1000), "points": int(row["harbouring_points"]) == 1,
+          "arrests": Fraction(5, 10000) <= ar < Fraction(1, 1000),
+          "plants": 500 <= plants < 3000 or 125 <= area < 750}
+    iii = {"users": ur < Fraction(1, 1000), "arrests": ar < Fraction(5, 10000), "plants": plants < 500 or area < 125}
+    return ii, iii
+
+
 def qd28_drug_free(row: dict) -> bool:
     return (int(row["resident_users_untreated"]) == 0 and int(row["resident_drug_violators"]) == 0
             and int(row["wanted_drug_fugitives"]) == 0 and int(row["harbouring_points"]) == 0)
@@ -178,14 +196,14 @@ def qd28_class(row: dict, reading: str = "cumulative") -> str:
     if reading == "cumulative":
         type_2 = at_ii_or_higher + route
     elif reading == "literal":
-        type_2 = sum(t[a] == "II" for a in aspects) + route
+        type_2 = sum(qd28_literal_bands(row)[0].values()) + route
     else:
         raise ValueError(f"unknown reading {reading!r}")
     if type_2 >= 3:
         return "type_2"
     if reading == "cumulative":
         return "type_3"
-    if any(t[a] == "III" for a in ("users", "arrests", "plants")):
+    if any(qd28_literal_bands(row)[1].values()):
         return "type_3"
     return "unclassified"
 
@@ -387,8 +405,8 @@ def qd28_figures(rng: random.Random, unit_type: str, target: str, setting: Optio
     """Indicator values for one commune whose class (cumulative reading) is `target`.
 
     target: drug_free | type_1 | type_2 | type_3 | fall_through (type_2 cumulatively, unclassified
-    literally, like the fall-through example 0.6 %, 0.2 %, 600 plants) | drug_free_high (drug-free although its rates reach
-    type I: the first match wins).
+    literally, like the fall-through example 0.6 %, 0.2 %, 600 plants on 200 m²) | drug_free_high
+    (drug-free although its rates reach type I: the first match wins).
     setting: mountain | lowland | urban | island (plants only grow in the mountains here).
     """
     if target == "fall_through":

@@ -27,6 +27,7 @@ from lanhmanh.engine.analysis.explain import (
     typed_code,
     unit_document,
 )
+from lanhmanh.engine.model.pack import UNDETERMINED
 from lanhmanh.errors import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
 
 MIN_WIDTH = 60  # narrower terminals get lines of this width rather than unreadable columns
@@ -248,13 +249,22 @@ def _header_lines(doc: dict, level, width: int) -> list[str]:
     para = lambda text, hanging="": out.extend(wrap(text, width, "", hanging))  # noqa: E731
     pk = doc["pack"]
     if doc["level"] == "province":
-        para(f"Province {doc['province_code']}: roll-up of {doc['units']} commune-level unit(s) "
+        official = doc.get("official_units")
+        of = f" of the {official} in the official unit list" if official is not None else \
+            " (no official unit list: shares over the units scored)"
+        para(f"Province {doc['province_code']}: roll-up of {doc['units']} commune-level unit(s){of} "
              f"(per class: {', '.join(f'{k} {v}' for k, v in doc['class_counts'].items())})")
     else:
         para(f"Unit {doc['unit_code']} {doc['unit_name']} ({doc['unit_type']}), province {doc['province_code']}"
              + (f", year {doc['year']}" if doc.get("year") else "") + f" · from {_where(doc['source'])}")
     para(f"Pack: {pk['id']} {pk['version']} ({pk['status']}) · engine {doc['engine']}")
     para(f"Class: {doc['class_label']} ({doc['class']})")
+    also = doc.get("also_meets")
+    if also:
+        para(f"Also meets: {also['label']} ({also['class']}): {also['condition']}; {also['order']}", hanging="  ")
+    if doc.get("undetermined_reason"):
+        para(f"Undetermined: {', '.join(doc['undetermined']) or 'nothing'}: {doc['undetermined_reason']}",
+             hanging="  ")
     if doc["max_total"] is not None:
         vetoes = [v for v in doc["veto_checks"] if v["applies"]]
         shown = ", ".join(f"{v['id']} ({v['title']})" for v in vetoes) or "none"
@@ -290,7 +300,8 @@ def _criteria_table(doc: dict, level, width: int) -> tuple[list[str], list[tuple
         crit = level.criteria.get(c["id"])
         threshold = [f"{b.text} → {b.points}" for b in crit.bands] if crit is not None and crit.scored \
             else [c["threshold"]]
-        row = [[c["id"]], criterion, values, threshold, ["Đạt" if c["met"] else "Không đạt"]]
+        met = "Chưa xác định" if c["met"] is None else "Đạt" if c["met"] else "Không đạt"
+        row = [[c["id"]], criterion, values, threshold, [met]]
         if scored:
             row.append([f"{c['points']}/{c['max_points']}" if c["max_points"] is not None else "—"])
         if cite_column:
@@ -314,14 +325,20 @@ def _where(source: dict) -> str:
 def _why_lines(doc: dict, width: int) -> list[str]:
     out: list[str] = []
     para = lambda text, indent="", hanging="": out.extend(wrap(text, width, indent, hanging))  # noqa: E731
+    also = doc.get("also_meets")
     why = doc["why"]
-    if why is None:
+    if doc["class"] == UNDETERMINED:
+        para(f"The class is undetermined ({doc['class_label']}): {doc.get('undetermined_reason') or ''}")
+    elif why is None:
         para(f"No class was reached: {doc['class_label']} ({doc['class']}), ranked last. "
              "Every class, in the pack's order (first match wins):")
     else:
         cond = why["condition"] or "residual class"
         para(f"Why {why['class']} ({why['label']}): {cond}", hanging="    ")
         para(why["explanation"], indent="  ")
+        if also:
+            para(f"Also {also['class']} ({also['label']}): {also['condition']}", hanging="    ")
+            para(also["explanation"], indent="  ")
         if doc["why_not"]:
             out.append("")
             para("Why not an earlier class (the pack's classes are tried in order; the first that holds wins):")

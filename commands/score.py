@@ -160,7 +160,7 @@ def _summary(batch, json_out, xlsx_out=None) -> None:
         for p in batch.provinces:
             if p.outcome:
                 echo(f"  province {p.province_code}: {pack.province.class_label(p.outcome.class_id)} "
-                     f"({p.outcome.class_id}), {p.n_units} unit(s)")
+                     f"({p.outcome.class_id}), {_province_units(p)}")
 
     for line in summary_lines(batch):
         echo(line)
@@ -171,6 +171,21 @@ def _summary(batch, json_out, xlsx_out=None) -> None:
         echo(f"scorecard written to {xlsx_out}")
     if json_out and json_out != "-":
         echo(f"JSON written to {json_out}")
+
+
+def _province_units(p) -> str:
+    """'130 of 130 official unit(s)'; what the missing ones leave undetermined; the class also met."""
+    if p.n_official is None:
+        text = f"{p.n_units} unit(s) (no official unit list: shares over the units scored)"
+    else:
+        text = f"{p.n_units} of {p.n_official} official unit(s)"
+        if p.n_missing:
+            text += f", {p.n_missing} missing"
+            if p.undetermined:
+                text += f": {', '.join(p.undetermined)} undetermined"
+    if p.also_meets is not None:
+        text += f"; also meets {p.also_meets}"
+    return text
 
 
 def _write_national(bar, batch, out_dir: str, targets):

@@ -1,14 +1,17 @@
 """`lanhmanh template`: the data-entry workbook of a pack."""
 from __future__ import annotations
 
+import datetime as dt
+import warnings
 from pathlib import Path
 
 import click
 
 from lanhmanh import api
 from lanhmanh.commands.common import reports_errors, warnings_printed
-from lanhmanh.engine.model import admin_units
-from lanhmanh.errors import EXIT_OK, EXIT_OUTPUT
+from lanhmanh.engine.model import admin_units, versions
+from lanhmanh.engine.model.pack import Pack
+from lanhmanh.errors import EXIT_OK, EXIT_OUTPUT, LanhmanhWarning
 from lanhmanh.scorecards.outputs.template import write_template
 
 
@@ -16,20 +19,21 @@ from lanhmanh.scorecards.outputs.template import write_template
 @click.option("--rules", "rules", required=True, help="A shipped pack id or a rule file.")
 @click.option("--province", "province", metavar="CODE",
               help="Pre-fill one row per official unit of this province (2-digit code, e.g. 40).")
-@click.option("--year", "year", type=int, help="The batch year written in every row (default: this year).")
+@click.option("--year", "year", type=int,
+              help="The batch year written in every row; a pack id is taken in the version in force for it "
+                   "(default: the assessment year of today, 15 Dec onward counting as the next year).")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The workbook to write (.xlsx).")
 @reports_errors
 def template(rules: str, province: str | None, year: int | None, out: str) -> int:
     """Write the data-entry workbook for a pack: one row per official unit of the province, a
-    column per indicator with its Vietnamese label, Excel data validation, and instructions."""
-    import datetime as dt
-
-
+    column per indicator with its Vietnamese label, Excel data validation, and instructions. A pack
+    named by id is taken in the version that applies to the batch year (in force on 14 Dec of it),
+    as `score` takes it."""
     if Path(out).suffix.lower() != ".xlsx":
         raise click.BadParameter(f"{out}: name the template .xlsx", param_hint="--out")
+    year = year or versions.assessment_year(dt.date.today())
     with warnings_printed():
-        pack = api.load_pack(rules)
-    year = year or dt.date.today().year
+        pack = pack_for_year(rules, year)
     units = []
     if province is not None:
         lst = admin_units.UnitLists().for_year(year)
@@ -51,3 +55,19 @@ def template(rules: str, province: str | None, year: int | None, out: str) -> in
         f"{n} blank row(s) to fill (give --province to pre-fill the official units)"
     click.echo(f"template for {pack.id} {pack.version} written to {out}: {rows}")
     return EXIT_OK
+
+
+def pack_for_year(rules: str, year: int) -> Pack:
+    """A pack id in the version that applies to batch `year` (the nearest one, with a warning, when
+    none does); a rule file as it is, with a warning when it is not in force for `year`."""
+    p = Path(rules)
+    found = [] if p.suffix.lower() in (".yaml", ".yml") or p.exists() else versions.versions_of(rules)
+    chosen = (versions.for_year(found, year) or versions.nearest(found, year)) if found else None
+    pack = api.load_pack(str(chosen.path) if chosen is not None else rules)
+    if not versions.in_force(pack, year):
+        warnings.warn(LanhmanhWarning(
+            f"pack {pack.id} {pack.version} is in force from {pack.effective_from}"
+            + (f" to {pack.effective_to}" if pack.effective_to else "")
+            + f", not on {versions.period_end(year)}: the template for {year} is written with it, and "
+              f"`score` will refuse its rows without --force"))
+    return pack

@@ -57,7 +57,7 @@ TYPE_1 = ["Xã Keng Đu", "Xã Na Ngoi", "Xã Mường Lống", "Xã Nhôn Mai",
 TYPE_2 = ["Xã Mường Xén", "Xã Nậm Cắn", "Xã Huồi Tụ", "Xã Mỹ Lý", "Xã Yên Na", "Xã Hữu Khuông",
           "Xã Thông Thụ", "Xã Châu Khê", "Xã Mường Chọng", "Phường Thành Vinh", "Phường Vinh Hưng",
           "Phường Hoàng Mai"]
-FALL_THROUGH = "Xã Mường Típ"  # 0.6 %, 0.2 %, 600 plants: type II cumulatively, unclassified literally
+FALL_THROUGH = "Xã Mường Típ"  # 0.6 %, 0.2 %, 600 plants on 200 m²: type II cumulatively, unclassified literally
 N_DRUG_FREE = 24
 # Units along the national roads (NH7, NH48, NH1) and the Lao border: likely on a key route.
 ROUTE_CORRIDOR = [
@@ -108,10 +108,11 @@ def qd28_rows(us) -> list[dict]:
         setting = setting_of(code, utype)
         row = identity(u)
         if name == FALL_THROUGH:
-            # user_rate 60/10,000 = 0.6 %, arrest_rate 20/10,000 = 0.2 %, 600 plants on 60 m²,
-            # no harbouring point, not on a route, not drug-free (untreated users, violators).
+            # user_rate 60/10,000 = 0.6 %, arrest_rate 20/10,000 = 0.2 %, 600 plants on 200 m² (neither
+            # under 500 plants nor under 125 m²: III.c not met), no harbouring point, not on a route,
+            # not drug-free (untreated users, violators).
             row.update({"population": 10000, "users_with_records": 60, "harbouring_points": 0,
-                        "drug_arrests": 20, "drug_plants": 600, "drug_plant_area_m2": Decimal("60.00"),
+                        "drug_arrests": 20, "drug_plants": 600, "drug_plant_area_m2": Decimal("200.00"),
                         "on_key_route": False, "resident_users_untreated": 24,
                         "resident_drug_violators": 11, "wanted_drug_fugitives": 0})
         else:
@@ -179,12 +180,14 @@ def bad_rows(us) -> list[dict]:
         good[n] = {k: r[k] for k in XLM_COLUMNS}
     good["Xã Diễn Châu"]["new_drug_addicts_prev"] = None  # optional, blank: still a good row
     rows = [good["Xã Anh Sơn"], good["Xã Diễn Châu"]]
-    r = dict(good["Xã Con Cuông"]); r["new_drug_addicts"] = -2; rows.append(r)           # negative count
-    r = dict(good["Xã Đô Lương"]); r["communication_sessions"] = "mười"; rows.append(r)   # text, not a number
-    r = dict(good["Xã Nam Đàn"]); r["villages_total"] = 12; r["villages_reached"] = 14    # reached > total
-    r["villages_healthy"] = min(r["villages_healthy"], 12); rows.append(r)
-    r = dict(good["Xã Quỳ Hợp"]); r["unit_type"] = "huyện"; rows.append(r)               # not a commune type
-    r = dict(good["Xã Anh Sơn"]); r["communication_sessions"] += 2; rows.append(r)        # duplicate unit_code
+    rows.append({**good["Xã Con Cuông"], "new_drug_addicts": -2})                      # negative count
+    rows.append({**good["Xã Đô Lương"], "communication_sessions": "mười"})             # text, not a number
+    r = {**good["Xã Nam Đàn"], "villages_total": 12, "villages_reached": 14}            # reached > total
+    r["villages_healthy"] = min(r["villages_healthy"], 12)
+    rows.append(r)
+    rows.append({**good["Xã Quỳ Hợp"], "unit_type": "huyện"})                          # not a commune type
+    rows.append({**good["Xã Anh Sơn"],                                                  # duplicate unit_code
+                 "communication_sessions": good["Xã Anh Sơn"]["communication_sessions"] + 2})
     rows.append(good["Xã Yên Thành"])
     return rows
 
@@ -213,11 +216,12 @@ def filled_template(pack_id: str, rows: list[dict], path: Path) -> None:
     (numbers as numbers, booleans as Có / Không), saved as Excel would."""
     import openpyxl
 
+    from lanhmanh.engine.model import versions
     from lanhmanh.engine.model.admin_units import current
     from lanhmanh.engine.model.loader import load_pack
     from lanhmanh.scorecards.outputs.template import DATA_SHEET, FIRST_ROW, ID_ROW, write_template
 
-    pack, _ = load_pack(pack_id)
+    pack, _ = load_pack(versions.for_year(versions.versions_of(pack_id), 2025).path)  # the 2025 version
     write_template(pack, path, units=current().units_of(str(PROVINCE)), province_code=str(PROVINCE), year=2025)
     wb = openpyxl.load_workbook(path)
     ws = wb[DATA_SHEET]

@@ -83,16 +83,28 @@ class Readable:
     test_id: str = ""
 
 
+def pack_for_year(ref: "Path | str", year: "int | None" = 2025):
+    """A pack as `score` takes it for batch `year`: a pack id in the version in force for that year
+    (xa-lanh-manh: 2025.1 for 2025, 2026.1 from 2026); a file as it is; year None: the newest."""
+    from lanhmanh.engine.model import versions
+    from lanhmanh.engine.model.loader import load_pack
+
+    found = versions.versions_of(ref) if isinstance(ref, str) and year is not None else []
+    chosen = versions.for_year(found, year) if found and year is not None else None
+    return load_pack(chosen.path if chosen is not None else ref)[0]
+
+
 def scored_batch(pack_id: str, rows: list[dict]):
     """A BatchResult of `rows` (dicts of raw values, as a CSV gives them) scored with a shipped
-    pack on the Python backend, recorded as read from one input "t.csv"."""
+    pack on the Python backend, recorded as read from one input "t.csv". A pack id is taken in the
+    version in force for the rows' year, as `score` takes it (xa-lanh-manh: 2025.1 for 2025)."""
     import warnings
 
     from lanhmanh.engine.evaluation.scoring import score_units
     from lanhmanh.engine.evaluation.validate import Validator
-    from lanhmanh.engine.model.loader import load_pack
 
-    pack, _ = load_pack(pack_id)
+    year = next((int(r["year"]) for r in rows if r.get("year") not in (None, "")), None)
+    pack = pack_for_year(pack_id, year)
     v = Validator(pack)
     units = [u for i, r in enumerate(rows) if (u := v.row("t.csv", i + 2, r)) is not None]
     with warnings.catch_warnings():

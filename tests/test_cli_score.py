@@ -169,7 +169,7 @@ def test_qd28_json_has_provinces_and_citations(run_cli, files, workdir):
     assert [c["id"] for c in p["criteria"]] == list(pack.province.criteria)
     for c in p["criteria"]:
         assert CRITERION_KEYS <= set(c)
-    pe = next(c for c in p["criteria"] if c["id"] == "P.e")
+    pe = next(c for c in p["criteria"] if c["id"] == "P.6")
     assert pe["met"] is True
 
 
@@ -420,9 +420,10 @@ QD28_TABLE = [  # (code, province, overrides, class) — cumulative reading of Q
     (6, "01", {"users_with_records": 10, "on_key_route": True, "resident_drug_violators": 1}, "type_3"),
     (7, "01", {"users_with_records": 10, "on_key_route": True, "drug_plants": 500,
                "resident_drug_violators": 1}, "type_2"),
-    # the fall-through example: 0.6%, 0.2%, 600 plants, no point, no route → type II when read cumulatively
-    (8, "01", {"users_with_records": 60, "drug_arrests": 20, "drug_plants": 600, "wanted_drug_fugitives": 1},
-     "type_2"),
+    # the fall-through example: 0.6%, 0.2%, 600 plants on 200 m², no point, no route → type II when read
+    # cumulatively (unclassified when read literally)
+    (8, "01", {"users_with_records": 60, "drug_arrests": 20, "drug_plants": 600, "drug_plant_area_m2": "200",
+               "wanted_drug_fugitives": 1}, "type_2"),
     (9, "01", {"users_with_records": 50, "drug_arrests": 10, "drug_plant_area_m2": "750",
                "resident_users_untreated": 1}, "type_1"),
     (10, "01", {"users_with_records": 50, "drug_arrests": 10, "drug_plant_area_m2": "749,99",
@@ -458,8 +459,8 @@ def test_qd28_domain_table(run_cli, files, workdir, ref, engine):
 
 
 def _province_rows():
-    """Province 01: sums reach P.a, P.b, P.c, P.d and the province row gives the route → key area.
-    Provinces 03 and 04: 34 communes, one of type I (1/34 < 3%): P.a, P.b, P.c only → not key,
+    """Province 01: sums reach P.1, P.2, P.3, P.4 and the province row gives the route → key area.
+    Provinces 03 and 04: 34 communes, one of type I (1/34 < 3%): P.1, P.2, P.3 only → not key,
     unless the province row gives the route (04) → 4 of 6 → key area. Province 02: drug-free."""
     rows = [qd28_row(101, "01", users_with_records=20, harbouring_points=3, drug_arrests=5),
             qd28_row(102, "01", users_with_records=20, harbouring_points=2, drug_arrests=5),
@@ -482,15 +483,18 @@ def test_qd28_province_table(run_cli, files, workdir, ref, engine):
     assert result.exit_code == 0, result.output
     doc = read_json(workdir / "o.json")
     got = {p["province_code"]: p["class"] for p in doc["provinces"]}
-    assert got == {"01": "key_area", "02": "not_key_area", "03": "not_key_area", "04": "key_area"}
+    # province 02's only commune is drug-free: the shipped pack's province drug-free class (Điều 7
+    # khoản 2, read as Điều 6 for every commune); the test pack has no such class
+    drug_free = "drug_free" if ref == "qd-28-2025" else "not_key_area"
+    assert got == {"01": "key_area", "02": drug_free, "03": "not_key_area", "04": "key_area"}
     assert len(doc["units"]) == 2 + 1 + 34 + 34
 
 
 def _share_rows():
-    """Province 06: 100 communes, 3 of type I → exactly 3% (P.d met) with P.a, P.b, P.c → key area.
+    """Province 06: 100 communes, 3 of type I → exactly 3% (P.4 met) with P.1, P.2, P.3 → key area.
     Province 07: the same and one more drug-free commune → 3/101 < 3% → 3 of 6 → not a key area.
     Province 08: province 01's communes, but the province row supplies a population of 10,000,000,
-    which replaces the sum: P.a and P.c fail → P.b, P.d, P.e → not a key area."""
+    which replaces the sum: P.1 and P.3 fail → P.2, P.4, P.6 → not a key area."""
     rows = []
     for prov, n in (("06", 100), ("07", 101)):
         base = int(prov) * 1000
@@ -599,15 +603,18 @@ def test_examples_score_the_same_on_both_engines(run_cli, workdir, name, pack):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_qd28_literal_reading_reports_unclassified_communes(run_cli, files, workdir, engine):
-    """The legal text read literally: the example commune (0.6%, 0.2%, 600 plants, no point, no
-    route) reaches no class: it is reported as `unclassified` with a warning and ranked last."""
+    """The legal text read literally: the example commune (0.6%, 0.2%, 600 plants on 200 m², no point,
+    no route) reaches no class: it is reported as `unclassified` with a warning and ranked last. On 0 m²
+    it meets III.c ("dưới 500 cây ... hoặc ... dưới 125 m2": the area is below 125) and is type III."""
     rules = pack_ref("qd-28-2025-literal")
     table = {1: ({}, "drug_free"),
              2: ({"resident_users_untreated": 1}, "type_3"),
              4: ({"users_with_records": 50, "harbouring_points": 2, "drug_arrests": 10}, "type_1"),
              5: ({"users_with_records": 49, "harbouring_points": 1, "drug_arrests": 5}, "type_2"),
-             8: ({"users_with_records": 60, "drug_arrests": 20, "drug_plants": 600, "wanted_drug_fugitives": 1},
-                 "unclassified")}
+             8: ({"users_with_records": 60, "drug_arrests": 20, "drug_plants": 600, "drug_plant_area_m2": "200",
+                  "wanted_drug_fugitives": 1}, "unclassified"),
+             9: ({"users_with_records": 60, "drug_arrests": 20, "drug_plants": 600, "wanted_drug_fugitives": 1},
+                 "type_3")}
     inp = files.csv("lit.csv", [qd28_row(code, **over) for code, (over, _) in table.items()])
     result = score(run_cli, str(inp), "--rules", rules, "--json", "o.json", engine=engine)
     assert result.exit_code == 0, result.output

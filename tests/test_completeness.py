@@ -93,13 +93,13 @@ def test_literal_reading_is_caught_with_a_counterexample_that_score_confirms(run
 
 
 def test_the_domain_example_is_among_what_the_search_finds(run_cli):
-    """The domain's example (0.6%, 0.2%, 600 plants, no point, no route, not drug-free) falls in a
-    truth vector the exhaustive search covers: the search's representative of that vector falls
-    through too."""
+    """The domain's example (0.6%, 0.2%, 600 plants on 200 m², no point, no route, not drug-free) falls
+    in a truth vector the exhaustive search covers: the search's representative of that vector falls
+    through too. (On 0 m² it would meet III.c, "dưới 500 cây ... hoặc ... dưới 125 m2", and be type III.)"""
     pack, _ = load_pack(shipped_or_skip("qd-28-2025-literal"))
     s = completeness.LevelSearch(pack, pack.commune)
     example = {"population": 10000, "users_with_records": 60, "harbouring_points": 0, "drug_arrests": 20,
-               "drug_plants": 600, "drug_plant_area_m2": Decimal(0), "on_key_route": False,
+               "drug_plants": 600, "drug_plant_area_m2": Decimal(200), "on_key_route": False,
                "resident_users_untreated": 1, "resident_drug_violators": 0, "wanted_drug_fugitives": 0}
     ev = completeness._Evaluator(s)
     assert ev(example).class_id == "unclassified"
@@ -124,7 +124,7 @@ def test_packs_with_a_residual_class_pass(run_cli, ref):
     assert line, result.output
     assert [x.split()[0] for x in line.group(1).split(", ")] == [c.id for c in pack.commune.classes]
     if pack.province is not None:
-        assert "province level (2 classes, residual class not_key_area): no province can fall through" \
+        assert "province level (3 classes, residual class not_key_area): no province can fall through" \
             in result.output
 
 

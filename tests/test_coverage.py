@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lmtest import QD28_TEST, XLM_TEST, qd28_row, xlm_row
+from lmtest import QD28_TEST, XLM_TEST, pack_for_year, qd28_row, xlm_row
 
 from lanhmanh.engine.analysis import coverage
 from lanhmanh.engine.evaluation.scoring import score_units
@@ -71,16 +71,16 @@ def test_items_of_the_province_level_are_listed_after_the_communes():
     pack = load_pack("qd-28-2025")[0]
     items = coverage.pack_items(pack)
     province = [i for i in items if i.level == "province"]
-    assert [i.describe() for i in province][:2] == ["province criterion P.a met", "province criterion P.a not met"]
-    assert [i.id for i in province if i.kind == coverage.CLASS] == ["key_area", "not_key_area"]
-    assert province[0].line == line_of(pack.path, "    P.a:")
+    assert [i.describe() for i in province][:2] == ["province criterion P.1 met", "province criterion P.1 not met"]
+    assert [i.id for i in province if i.kind == coverage.CLASS] == ["drug_free", "key_area", "not_key_area"]
+    assert province[0].line == line_of(pack.path, "    P.1:")
     assert items.index(province[0]) == len(items) - len(province)
-    # 16 commune criteria, 4 commune classes; 6 province criteria, 2 province classes; no vetoes
-    assert len(items) == 16 * 2 + 4 + 6 * 2 + 2
+    # 16 commune criteria, 4 commune classes; 6 province criteria, 3 province classes; no vetoes
+    assert len(items) == 16 * 2 + 4 + 6 * 2 + 3
 
 
 def test_band_labels_are_shown():
-    pack = load_pack("xa-lanh-manh")[0]
+    pack = pack_for_year("xa-lanh-manh")
     b1 = [i.name for i in coverage.pack_items(pack) if i.id == "B1"]
     assert b1 == ['band 1 "Từ 12 buổi trở lên" (10 points)', 'band 2 "Từ 6 đến 11 buổi" (5 points)',
                   "no band (0 points)"]
@@ -114,8 +114,9 @@ def test_hand_made_cases_leave_exactly_one_band_unreached():
 
 
 def test_a_shipped_pack_without_its_middle_band_cases():
-    """xa-lanh-manh without the cases of 6 to 11 sessions: B1's middle band, and only it, is unreached."""
-    pack = load_pack("xa-lanh-manh")[0]
+    """xa-lanh-manh (2025.1) without the cases of 6 to 11 sessions: B1's middle band, and only it, is
+    unreached."""
+    pack = pack_for_year("xa-lanh-manh")
     keep = [c for c in pack.cases
             if not (c.level == "commune" and 6 <= c.given.get("communication_sessions", 12) <= 11)]
     assert 0 < len(keep) < len(pack.cases)
@@ -376,7 +377,7 @@ def test_cli_score_coverage_on_the_samples(run_cli, workdir, sample, rules):
     doc = json.loads((workdir / "out.json").read_text(encoding="utf-8"))
     counts = _expected_from_json(doc)
     n = len(doc["units"])
-    pack = load_pack(rules)[0]
+    pack = pack_for_year(rules)  # the samples are 2025 batches
     out = result.stdout.splitlines()
     reached = 0
     for item in coverage.pack_items(pack):

@@ -20,6 +20,7 @@ from lanhmanh.engine.model.loader import RULES_DIR, load_pack
 REPO = Path(__file__).resolve().parent.parent
 MA_TUY = REPO / "examples" / "nghe-an-2025-ma-tuy.csv"
 LANH_MANH = REPO / "examples" / "nghe-an-2025-lanh-manh.csv"
+XLM_2025 = str(RULES_DIR / "xa-lanh-manh.yaml")  # version 2025.1, the one pack_copy copies (diff takes an id's newest)
 
 
 # ---- helpers ----------------------------------------------------------------------------------------
@@ -180,7 +181,7 @@ def test_spelling_of_a_condition_is_not_a_change(run_cli, tmp_path):
     copy = pack_copy(tmp_path, "respelled.yaml", "xa-lanh-manh",
                      ("when: managed_share >= 90%", 'when: "managed_share>=0.9"'),
                      ("when: total >= 90 and not vetoed", "when: (total >= 90)   and  not vetoed"))
-    doc = diff_json(run_cli, "xa-lanh-manh", copy)
+    doc = diff_json(run_cli, XLM_2025, copy)
     assert doc["rules"]["changes"] == []
 
 
@@ -204,7 +205,7 @@ def test_added_removed_and_changed_items(tmp_path):
         ("  - id: supported_le_known\n",
          ("  - id: hotspots_small\n    rule: prostitution_hotspots <= 10\n    message: quá nhiều\n"
           "  - id: supported_le_known\n")))
-    old, _ = load_pack("xa-lanh-manh")
+    old, _ = load_pack(XLM_2025)
     new, _ = load_pack(copy)
     got = {(c.op, c.kind, c.id, c.field, c.old, c.new) for c in diff_packs(old, new) if c.effect}
     assert got == {
@@ -309,11 +310,11 @@ def test_all_lists_rank_only_changes(run_cli, readings_doc):
 def test_a_threshold_moved_changes_exactly_the_units_it_should(run_cli, workdir, tmp_path):
     copy = pack_copy(tmp_path, "healthy-95.yaml", "xa-lanh-manh",
                      ("when: total >= 90 and not vetoed", "when: total >= 95 and not vetoed"))
-    doc = diff_json(run_cli, "xa-lanh-manh", copy, LANH_MANH)
+    doc = diff_json(run_cli, XLM_2025, copy, LANH_MANH)
     assert doc["rules"]["changes"] == [{
         "op": "~", "level": "commune", "kind": "class", "id": "healthy", "field": "condition",
         "old": "(total >= 90) and (not vetoed)", "new": "(total >= 95) and (not vetoed)", "effect": True}]
-    old = score_json(run_cli, workdir, "xa-lanh-manh", [LANH_MANH], "old")
+    old = score_json(run_cli, workdir, XLM_2025, [LANH_MANH], "old")
     new = score_json(run_cli, workdir, copy, [LANH_MANH], "new")
     check_against_scores(doc, old, new)
     moved = [u for u in doc["units"] if u["change"] == "class"]
@@ -323,7 +324,7 @@ def test_a_threshold_moved_changes_exactly_the_units_it_should(run_cli, workdir,
     for u in moved:
         assert (u["old"]["class"], u["new"]["class"]) == ("healthy", "substantially_reduced")
         assert 90 <= u["old"]["total"] < 95 and u["criteria"] == []
-    table = run_cli("diff", "xa-lanh-manh", copy, LANH_MANH).output
+    table = run_cli("diff", XLM_2025, copy, LANH_MANH).output
     assert f"Class changes ({len(moved)}, by old national rank):" in table
     assert "(every criterion as before: the class conditions changed)" in table
 
@@ -333,7 +334,7 @@ def test_province_level_change(run_cli, workdir, tmp_path):
                      ("when: share(type_1, type_2) >= 3%", "when: share(type_1, type_2) >= 15%"))
     doc = diff_json(run_cli, "qd-28-2025", copy, MA_TUY)
     assert [(c["level"], c["kind"], c["id"], c["field"], c["new"]) for c in doc["rules"]["changes"]] == [
-        ("province", "criterion", "P.d", "condition", "share(type_1, type_2) >= 15%")]
+        ("province", "criterion", "P.4", "condition", "share(type_1, type_2) >= 15%")]
     old = score_json(run_cli, workdir, "qd-28-2025", [MA_TUY], "old")
     new = score_json(run_cli, workdir, copy, [MA_TUY], "new")
     check_against_scores(doc, old, new)
@@ -343,11 +344,11 @@ def test_province_level_change(run_cli, workdir, tmp_path):
     assert (p["old"]["class"], p["new"]["class"]) == (po["class"], pn["class"])
     flipped = {c["id"] for c in po["criteria"]} - {
         (c["id"]) for c, d in zip(po["criteria"], pn["criteria"]) if (c["met"], c["points"]) == (d["met"], d["points"])}
-    assert {c["id"] for c in p["criteria"]} == flipped == {"P.d"}
+    assert {c["id"] for c in p["criteria"]} == flipped == {"P.4"}
     assert p["changed"] is (po["class"] != pn["class"] or bool(flipped))
     table = run_cli("diff", "qd-28-2025", copy, MA_TUY).output
-    assert "~ province criterion P.d  condition: share(type_1, type_2) >= 3% → share(type_1, type_2) >= 15%" in table
-    assert "      P.d: met → not met" in table
+    assert "~ province criterion P.4  condition: share(type_1, type_2) >= 3% → share(type_1, type_2) >= 15%" in table
+    assert "      P.4: met → not met" in table
 
 
 def test_a_row_rejected_by_one_pack_only(run_cli, files, workdir, tmp_path):
@@ -359,15 +360,15 @@ def test_a_row_rejected_by_one_pack_only(run_cli, files, workdir, tmp_path):
     rows = [xlm_row(1), xlm_row(2, communication_sessions=25), xlm_row(3, communication_sessions=6),
             xlm_row(4, prostitution_hotspots=2)]
     inp = files.csv("in.csv", rows)
-    doc = diff_json(run_cli, "xa-lanh-manh", copy, inp, "--unit-list", "none", exit_code=1)
-    old = score_json(run_cli, workdir, "xa-lanh-manh", [inp], "old", "--unit-list", "none")
+    doc = diff_json(run_cli, XLM_2025, copy, inp, "--unit-list", "none", exit_code=1)
+    old = score_json(run_cli, workdir, XLM_2025, [inp], "old", "--unit-list", "none")
     new = score_json(run_cli, workdir, copy, [inp], "new", "--unit-list", "none", exit_code=1)
     check_against_scores(doc, old, new)
     [only] = doc["only_old"]
     assert only["unit_code"] == "00002" and "communication_sessions" in only["reasons"][0]
     assert doc["only_new"] == [] and doc["summary"]["compared"] == 3
     assert doc["matrix"]["counts"][by_code(old)["00002"]["class"]][REJECTED] == 1
-    result = run_cli("diff", "xa-lanh-manh", copy, inp, "--unit-list", "none")
+    result = run_cli("diff", XLM_2025, copy, inp, "--unit-list", "none")
     assert result.exit_code == 1
     assert "Scored by the old (xa-lanh-manh) pack only, rejected by the new (xa-lanh-manh) (1):" in result.stdout
     assert "(rejected)" in result.stdout

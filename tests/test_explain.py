@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lmtest import identity, xlm_row
+from lmtest import identity, pack_for_year, xlm_row
 
 from lanhmanh.commands.explain import column_widths, table, width_of
 from lanhmanh.engine.analysis import explain
@@ -26,7 +26,7 @@ MA_TUY_CSV = EXAMPLES / "nghe-an-2025-ma-tuy.csv"
 MA_TUY_XLSX = EXAMPLES / "nghe-an-2025-ma-tuy.xlsx"
 LANH_MANH_CSV = EXAMPLES / "nghe-an-2025-lanh-manh.csv"
 BAD_ROWS = EXAMPLES / "bad-rows.csv"
-MUONG_TIP = "16858"  # the fall-through example: 0.6 %, 0.2 %, 600 plants, no point, no route
+MUONG_TIP = "16858"  # the fall-through example: 0.6 %, 0.2 %, 600 plants on 200 m², no point, no route
 
 
 @pytest.fixture(autouse=True)
@@ -101,7 +101,7 @@ def test_type_2_commune_says_why_not_drug_free_and_why_not_type_1(run_cli):
     assert "type_3" not in out.split("Why type_2")[1]  # classes after the one reached are not explained
     # interpretation notes are numbered under the table, not in a column
     notes = out.split("Interpretation notes:")[1]
-    assert re.search(r"^\[1\] DF\.1: Số liệu nhập đã loại trừ", notes, re.M)
+    assert re.search(r"^\[1\] DF\.1: Số liệu nhập \(resident_users_untreated\) đã không tính", notes, re.M)
     assert "[1]" in out.split("Interpretation notes:")[0]
 
 
@@ -193,10 +193,10 @@ def test_unit_given_in_a_workbook(run_cli):
     assert from_xlsx["source"]["sheet"] == "Số liệu" and from_xlsx["source"]["path"].endswith(".xlsx")
     for key in ("class", "why", "why_not", "rank_national", "rank_province", "veto_checks"):
         assert from_xlsx[key] == from_csv[key], key
-    # the same values, each as its file wrote it (a decimal cell 60 in the workbook, "60.00" in the CSV)
+    # the same values, each as its file wrote it (a decimal cell 200 in the workbook, "200.00" in the CSV)
     assert [{**c, "inputs": exact(c["inputs"])} for c in from_xlsx["criteria"]] == \
         [{**c, "inputs": exact(c["inputs"])} for c in from_csv["criteria"]]
-    assert from_xlsx["criteria"][6]["inputs"]["drug_plant_area_m2"] == "60"
+    assert from_xlsx["criteria"][6]["inputs"]["drug_plant_area_m2"] == "200"
     text = run_cli("explain", MUONG_TIP, MA_TUY_XLSX, "--rules", "qd-28-2025").stdout
     assert "sheet 'Số liệu', row" in flat(text)
 
@@ -319,7 +319,7 @@ def test_both_engines_give_the_same_explanation(run_cli, pack, inp, code):
 def _batch(pack_id: str, path: Path, engine: str):
     from lanhmanh.scorecards.inputs.readers import read
 
-    pack, _ = load_pack(pack_id)
+    pack = pack_for_year(pack_id)  # the samples are 2025 batches
     v = Validator(pack, None)
     f = read(path)
     cols = v.header_map(f.path, f.headers)
@@ -376,7 +376,7 @@ def test_province_roll_up(run_cli, workdir):
         assert {k: v for k, v in mine.items() if k not in ("title", "note")} == theirs
     met = [c["id"] for c in prov["criteria"] if c["met"]]
     assert doc["why"]["met"] == met
-    assert doc["why"]["explanation"] == f"needs at least 4 of P.a, P.b, P.c, P.d, P.e, P.f; met {len(met)}: " \
+    assert doc["why"]["explanation"] == f"needs at least 4 of P.1, P.2, P.3, P.4, P.5, P.6; met {len(met)}: " \
                                         + ", ".join(met)
     assert doc["province_row"]["path"].endswith(".xlsx")
     text = run_cli("explain", "40", MA_TUY_XLSX, "--rules", "qd-28-2025").stdout
@@ -391,7 +391,7 @@ def test_province_roll_up(run_cli, workdir):
 def test_regression_province_share_value_is_read_in_the_evidence(run_cli):
     """The share(...) of a province was first shown as blank: it must be the roll-up's n/d."""
     doc = explain_json(run_cli, "40", MA_TUY_CSV, "--rules", "qd-28-2025")
-    p_d = next(c for c in doc["criteria"] if c["id"] == "P.d")
+    p_d = next(c for c in doc["criteria"] if c["id"] == "P.4")
     assert re.fullmatch(r"\d+/130", p_d["inputs"]["share(type_1, type_2)"])
 
 

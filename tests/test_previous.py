@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lmtest import identity, qd28_values, scored_batch, xlm_row, xlm_values
+from lmtest import identity, pack_for_year, qd28_values, scored_batch, xlm_row, xlm_values
 from test_libreoffice_recalc import soffice  # noqa: F401  (the fixture: LibreOffice, or skip)
 
 from lanhmanh.engine.batch.previous import (
@@ -64,7 +64,7 @@ def crosswalk_file(tmp_path: Path, pairs: list[tuple[str, str]]) -> Path:
 def this_year(pack_id: str, rows: list[dict], prev_path: Path, crosswalk: Path | None = None):
     """Validate `rows`, fill from last year, score, and compare with last year: what `score
     --previous` does."""
-    pack, _ = load_pack(pack_id)
+    pack = pack_for_year(pack_id, 2025)
     v = Validator(pack)
     units = [u for i, r in enumerate(rows) if (u := v.row("t.csv", i + 2, r)) is not None]
     assert not v.rejected, v.rejected
@@ -176,7 +176,7 @@ def test_a_crosswalk_without_its_headings_is_refused(tmp_path):
     prev = previous_file(tmp_path, "xa-lanh-manh", [xlm(1, 2024)])
     bad = tmp_path / "x.csv"
     bad.write_text("00011,00001\n", encoding="utf-8")
-    pack, _ = load_pack("xa-lanh-manh")
+    pack = pack_for_year("xa-lanh-manh")
     with pytest.raises(PreviousError, match="the first row must be the headings old_code,new_code") as e:
         load_previous(str(prev), pack, 2025, str(bad))
     assert e.value.exit_code == 4
@@ -226,7 +226,7 @@ def test_a_pack_without_the_indicator_fills_nothing(tmp_path):
 
 def test_results_of_another_pack_are_refused(tmp_path):
     prev = previous_file(tmp_path, "qd-28-2025", [qd(1, 2024)])
-    pack, _ = load_pack("xa-lanh-manh")
+    pack = pack_for_year("xa-lanh-manh")
     with pytest.raises(PreviousError, match="made with the pack 'qd-28-2025', this batch is scored with "
                                             "'xa-lanh-manh'") as e:
         load_previous(str(prev), pack, 2025)
@@ -235,7 +235,7 @@ def test_results_of_another_pack_are_refused(tmp_path):
 
 def test_results_of_another_year_are_refused(tmp_path):
     prev = previous_file(tmp_path, "xa-lanh-manh", [xlm(1, 2023)])
-    pack, _ = load_pack("xa-lanh-manh")
+    pack = pack_for_year("xa-lanh-manh")
     with pytest.raises(PreviousError, match="its results are for 2023, but this batch is 2025: give the "
                                             "results of 2024"):
         load_previous(str(prev), pack, 2025)
@@ -246,7 +246,7 @@ def test_results_of_another_year_are_refused(tmp_path):
 def test_an_unusable_previous_file_is_refused_with_exit_4(tmp_path, content, reason):
     p = tmp_path / "prev.json"
     p.write_text(content, encoding="utf-8")
-    pack, _ = load_pack("xa-lanh-manh")
+    pack = pack_for_year("xa-lanh-manh")
     with pytest.raises(PreviousError, match=reason) as e:
         load_previous(str(p), pack, 2025)
     assert e.value.exit_code == 4

@@ -16,19 +16,19 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from lmtest import XLM_INDICATORS, XLM_TEST, xlm_values
+from lmtest import XLM_INDICATORS, XLM_TEST, pack_for_year, xlm_values
 from openpyxl import load_workbook
 
 from lanhmanh.engine.evaluation.validate import IDENTITY_LABELS, Validator
 from lanhmanh.engine.language import parser
 from lanhmanh.engine.model import admin_units
 from lanhmanh.engine.model.admin_units import AdminUnit
-from lanhmanh.engine.model.loader import load_pack
 from lanhmanh.scorecards.outputs.template import (
     BLANK_ROWS,
     DATA_SHEET,
     HELP_SHEET,
     IDENTITY_COLUMNS,
+    constraint_formula,
     excel_condition,
     write_template,
 )
@@ -39,7 +39,8 @@ NGHE_AN = admin_units.current().units_of("40")
 
 
 def pack(ref):
-    return load_pack(str(ref))[0]
+    """As `template --year 2025` takes it: a pack id in its version in force for 2025."""
+    return pack_for_year(str(ref) if isinstance(ref, str) else ref)
 
 
 def make(run_cli, rules: str = "xa-lanh-manh", *extra: str, out: str = "t.xlsx"):
@@ -469,3 +470,17 @@ def test_bundled_samples_are_what_make_samples_makes():
     proc = subprocess.run([sys.executable, str(EXAMPLES / "make_samples.py"), "--check"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_rate_in_a_constraint_is_its_cells_divided(files):
+    """A plausibility check on a rate (`user_rate <= 5%`) reads the rate's cells, holding while the
+    denominator's cell is blank; a sum in a rate is grouped."""
+    text = XLM_TEST.read_text(encoding="utf-8").replace(
+        "\nderived:", "\n  - {id: rate_ok, rule: managed_share <= 100%, message: m, severity: warning}\nderived:", 1)
+    p = pack(files.rules("p.yaml", text))
+    [c] = p.commune.soft_constraints
+    d = p.commune.derived["managed_share"]
+    refs = {k: f"{chr(ord('A') + i)}5" for i, k in enumerate(p.commune.indicators)}
+    num, den = refs[d.num[0]], refs[d.den[0]]
+    assert c.first == d.num[0]
+    assert constraint_formula(c, refs, p.commune) == f"OR(ISBLANK({den}),({num}/{den})<=1)"

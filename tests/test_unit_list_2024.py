@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from lmtest import XLM_TEST, identity, xlm_row, xlm_values
+from lmtest import XLM_TEST, identity, pack_for_year, xlm_row, xlm_values
 
 from lanhmanh.engine.evaluation.validate import Validator
 from lanhmanh.engine.model import admin_units
@@ -295,7 +295,7 @@ def test_a_list_given_as_csv_may_carry_districts(run_cli, files, workdir):
 
 
 def test_rows_without_a_year_take_the_batch_year_given_to_the_lists():
-    pack, _ = load_pack("xa-lanh-manh")
+    pack = pack_for_year("xa-lanh-manh", 2024)
     row = {**row_2024("17332", "Xã Thọ Sơn"), "year": ""}
     v = Validator(pack, admin_units.UnitLists(year=2024))
     u = v.row("a.csv", 2, row)

@@ -330,3 +330,32 @@ def test_province_indicator_on_a_commune_row_warns(qd28):
     u = v.row("a.csv", 2, {**qd28_row(), "on_interprovincial_route": "có"})
     assert u is not None
     assert any(w.column == "on_interprovincial_route" for w in v.warnings)
+
+
+# ---- plausibility checks (constraints with severity: warning); more in test_plausibility.py ------
+
+def test_a_soft_check_warns_once_the_row_is_accepted_and_never_for_a_rejected_row(qd28):
+    v = Validator(qd28)
+    assert v.row("a.csv", 2, qd28_row(1, users_with_records=600)) is not None
+    assert [(w.row, w.column, w.value, w.check) for w in v.warnings] == [
+        (2, "users_with_records", 600, "user_rate_plausible")]
+    # the same figures, but the row is rejected for another reason (a duplicate code): no warning
+    assert v.row("a.csv", 3, qd28_row(1, users_with_records=600)) is None
+    assert len(v.warnings) == 1
+
+
+def test_a_rate_check_is_skipped_when_its_rate_cannot_be_computed(files):
+    text = QD28_TEST.read_text(encoding="utf-8").replace(
+        "expr: users_with_records / population\n    zero_denominator: reject",
+        "expr: users_with_records / population\n    zero_denominator: unknown", 1).replace(
+        "expr: drug_arrests / population\n    zero_denominator: reject",
+        "expr: drug_arrests / population\n    zero_denominator: unknown", 1).replace(
+        "population: {label: \"Số nhân khẩu hiện đang cư trú\", type: integer, min: 1}",
+        "population: {label: \"Số nhân khẩu hiện đang cư trú\", type: integer, min: 0}", 1).replace(
+        "rule: users_with_records <= population,", "rule: users_with_records <= population + 1000,", 1)
+    pack, _ = load_pack(files.rules("p.yaml", text))
+    v = Validator(pack)
+    # user_rate 5/0 is unknown: `user_rate <= 5%` cannot be compared, so it neither warns nor rejects
+    u = v.row("a.csv", 2, qd28_row(1, population=0, users_with_records=5, drug_arrests=0))
+    assert u is not None, v.rejected
+    assert [w.check for w in v.warnings if w.check] == []

@@ -417,27 +417,37 @@ class LevelSearch:
                 g.why = "a rate whose numerator is not one indicator"
                 return
             nums.add(d.num[0])
-        if set(g.names) != nums | {den}:
-            g.why = "an indicator outside the rates"
-            return
-        if any(a.rate is None for a in g.atoms):
+        # a capped count (R2): outside the rates, compared with constants only, and `x <= den`
+        extra = set(g.names) - nums - {den}
+        own = [a for a in g.atoms if a.rate is None and a.lin is not None and set(a.reads) <= extra
+               and len(a.reads) == 1]
+        if any(a.rate is None and a not in own for a in g.atoms):
             g.why = "a numerator or denominator also compared on its own"
             return
+        capped = set()
         for c in g.constraints:
             lin = _linear_of(c.cond, level)
             ok = lin is not None and len(lin[0]) == 2 and lin[1] == 0 and den in lin[0] and \
-                any(k in nums for k in lin[0]) and _is_cap(lin, den)
-            if not ok:
+                any(k in nums | extra for k in lin[0]) and _is_cap(lin, den)
+            if not ok or lin is None:
                 g.why = f"a constraint other than numerator <= {den}"
                 return
-        for n in nums:
+            capped |= set(lin[0]) - {den}
+        if extra - capped:
+            g.why = "an indicator outside the rates"
+            return
+        for n in nums | extra:
             lo, _, hi_given = _bounds(level.indicators[n])
             if lo != 0 or hi_given:
                 g.why = f"{n} has a minimum other than 0 or a maximum"
                 return
         lo = _bounds(level.indicators[den])[0]
-        if lo < 0 or self._dstar(g) is None:
+        dstar = self._dstar(g)
+        if lo < 0 or dstar is None:
             g.why = f"{den} cannot take a round multiple of the thresholds' denominators"
+            return
+        if any(-lin[1] / c >= dstar for lin in (a.lin for a in own) if lin is not None for c in lin[0].values()):
+            g.why = f"a threshold of a count capped by {den} is not below {dstar}"
             return
         g.regular = True
 

@@ -18,7 +18,7 @@ from ruamel.yaml.error import YAMLError
 
 from lanhmanh.engine.analysis.scenarios import run_case
 from lanhmanh.engine.evaluation.outcome import Outcome
-from lanhmanh.engine.model.pack import UNCLASSIFIED, Case, Criterion, Level, Pack
+from lanhmanh.engine.model.pack import UNCLASSIFIED, UNDETERMINED, Case, Criterion, Level, Pack
 
 CRITERION, VETO, CLASS = "criterion", "veto", "class"
 
@@ -128,10 +128,12 @@ def pack_items(pack: Pack) -> list[Item]:
 def reached_keys(level_name: str, level: Level, out: Outcome) -> list[tuple]:
     keys = []
     for cid, (met, _pts, band) in zip(level.criteria, out.outcomes):
+        if met is None:  # undetermined (a province with communes of the official list missing): neither
+            continue
         keys.append((level_name, CRITERION, cid, (band if band is not None else 0) if met else None))
     applied = set(out.vetoes)
     keys += [(level_name, VETO, vid, vid in applied) for vid in level.vetoes]
-    if out.class_id != UNCLASSIFIED:
+    if out.class_id not in (UNCLASSIFIED, UNDETERMINED):
         keys.append((level_name, CLASS, out.class_id, None))
     return keys
 
@@ -157,12 +159,14 @@ def admitted_slots(c: Criterion, expect: dict) -> Optional[set]:
 def asserted_keys(level_name: str, level: Level, out: Outcome, expect: dict) -> list[tuple]:
     keys = []
     for c, (met, _pts, band) in zip(level.criteria.values(), out.outcomes):
+        if met is None:
+            continue
         slot = (band if band is not None else 0) if met else None
         if admitted_slots(c, expect) == {slot}:
             keys.append((level_name, CRITERION, c.id, slot))
     if expect.get("vetoes") is not None and sorted(expect["vetoes"]) == sorted(out.vetoes):
         keys += [(level_name, VETO, vid, vid in out.vetoes) for vid in level.vetoes]
-    if expect.get("class") is not None and expect["class"] == out.class_id != UNCLASSIFIED:
+    if expect.get("class") is not None and expect["class"] == out.class_id not in (UNCLASSIFIED, UNDETERMINED):
         keys.append((level_name, CLASS, out.class_id, None))
     return keys
 

@@ -141,6 +141,8 @@ _META = [
     _attr("id", effect=False), _attr("version", effect=False), _attr("status", effect=False),
     _attr("effective_from"), _attr("effective_to"), _attr("engine_min"),
     _attr("title", effect=False), _attr("reading", effect=False),
+    _Field("advisories", lambda p: p.advisories, lambda p: "; ".join(
+        f"{a.from_year}–{a.to_year or ''}: {a.text}" for a in p.advisories) or "(none)", effect=False),
     _Field("sources", lambda p: p.sources, lambda p: "; ".join(
         f"{k}: " + ", ".join(str(x) for x in v.values()) for k, v in p.sources.items()), effect=False),
     _Field("tiers", lambda p: p.tiers, lambda p: ", ".join(p.tiers) or "(none)"),
@@ -179,6 +181,7 @@ _DERIVED = [
 _CONSTRAINT = [
     _Field("rule", lambda c: shape(c.cond), lambda c: c.text),
     _attr("message", effect=False),
+    _attr("severity"),
 ]
 
 _VETO = [
@@ -278,8 +281,8 @@ def diff_level(name: str, old: Level, new: Level) -> list[RuleChange]:
     return [
         *_keyed(name, "indicator", _own_indicators(old), _own_indicators(new), _INDICATOR, _indicator_summary),
         *_keyed(name, "derived", old.derived, new.derived, _DERIVED, lambda d: f"{d.text} ({d.label})"),
-        *_keyed(name, "constraint", {c.id: c for c in old.constraints}, {c.id: c for c in new.constraints},
-                _CONSTRAINT, lambda c: c.text),
+        *_keyed(name, "constraint", {c.id: c for c in old.constraints + old.soft_constraints},
+                {c.id: c for c in new.constraints + new.soft_constraints}, _CONSTRAINT, lambda c: c.text),
         *_criteria(name, old.criteria, new.criteria),
         *_keyed(name, "veto", old.vetoes, new.vetoes, _VETO, lambda v: v.text),
         *_classes(name, old, new),

@@ -13,12 +13,20 @@ from typing import Any, Optional
 
 from lanhmanh.engine.evaluation.evidence import catalogue, criteria_evidence, value_for_output
 from lanhmanh.engine.evaluation.outcome import Outcome
-from lanhmanh.engine.evaluation.python_backend import Compiler, prepare
-from lanhmanh.engine.evaluation.scoring import BatchResult, ProvinceResult, UnitResult
+from lanhmanh.engine.evaluation.python_backend import Compiler
+from lanhmanh.engine.evaluation.scoring import BatchResult, ProvinceResult, UnitResult, condition_env
 from lanhmanh.engine.language import nodes
 from lanhmanh.engine.language.problems import _fold
 from lanhmanh.engine.language.visitor import Visitor
-from lanhmanh.engine.model.pack import UNCLASSIFIED, UNCLASSIFIED_LABEL, ClassDef, Level, Pack, higher_than
+from lanhmanh.engine.model.pack import (
+    UNCLASSIFIED,
+    UNCLASSIFIED_LABEL,
+    UNDETERMINED,
+    ClassDef,
+    Level,
+    Pack,
+    higher_than,
+)
 
 
 class ExplanationMismatch(RuntimeError):
@@ -148,19 +156,6 @@ class NodeExplanation:
         return d
 
 
-def condition_env(level: Level, values: dict, out: Outcome, extra_ratios: Optional[dict] = None) -> dict:
-    """What a class condition reads, from one unit's outcome: its values with every rate as an
-    exact (num, den) pair, each criterion met or not, each veto, `vetoed` and `total`."""
-    env = prepare(level, values, extra_ratios)
-    for i, cid in enumerate(level.criteria):
-        env[cid] = bool(out.outcomes[i][0])
-    for vid in level.vetoes:
-        env[vid] = vid in out.vetoes
-    env["vetoed"] = bool(out.vetoes)
-    env["total"] = out.total if out.total is not None else sum(o[1] for o in out.outcomes)
-    return env
-
-
 class _Explainer(Visitor[NodeExplanation]):
     """Explains each node of a condition over one unit's `env` (see `condition_env`); whether a
     node holds is always the Python backend's answer."""
@@ -271,8 +266,13 @@ class _Explainer(Visitor[NodeExplanation]):
         holds = self.truth(node)
         values: dict[str, Any] = {}
         shown: list[str] = []
+        # the class ids inside share(...) are not values: the share itself is shown
+        class_args = {id(a) for x in nodes.walk(node) if isinstance(x, nodes.Call) and x.fn == "share"
+                      for a in x.args}
         for x in nodes.walk(node):
             key = None
+            if id(x) in class_args:
+                continue
             if isinstance(x, nodes.Name) and x.id not in values:
                 key = x.id
             elif isinstance(x, nodes.Call) and x.fn == "share":
@@ -433,12 +433,29 @@ def unit_document(batch: BatchResult, r: UnitResult) -> dict:
         "rank_national": r.rank_national, "units_in_batch": len(batch.units),
         "criteria": criteria_rows(level, u.values, out),
         **_classes_part(level, env, out.class_id),
+        **_also_part(level, env, out.class_id, r.also_meets),
     }
 
 
+def _also_part(level: Level, env: dict, class_id: str, also: Optional[str]) -> dict:
+    """`also_meets`: the later class of the pack's `also_report` whose condition also holds, with
+    its condition explained over the same outcome (the order of classes hid it)."""
+    if also is None:
+        return {"also_meets": None}
+    cls = next(c for c in level.classes if c.id == also)
+    assert cls.cond is not None  # the loader refuses a residual class in also_report
+    node = explain_condition(level, cls.cond, env)
+    return {"also_meets": {"class": also, "label": cls.label, "cite": cls.cite, "condition": cls.text,
+                           "explanation": node.explanation,
+                           "order": f"the conditions of {class_id} and {also} both hold; {class_id} comes "
+                                    f"first in the pack's order of classes, so the class is {class_id}"}}
+
+
 def province_shares(level: Level, p: ProvinceResult) -> dict:
-    """The share(...) values of a province, as the roll-up computed them: (count, units)."""
-    return {key: (sum(p.class_counts.get(c, 0) for c in ids), p.n_units) for key, ids in level.shares.items()}
+    """The share(...) values of a province, as the roll-up computed them: (count, denominator),
+    the denominator being the province's communes in the official list (or those scored)."""
+    return dict(p.shares) if p.shares else {
+        key: (sum(p.class_counts.get(c, 0) for c in ids), p.denominator) for key, ids in level.shares.items()}
 
 
 def province_document(batch: BatchResult, p: ProvinceResult) -> dict:
@@ -448,7 +465,7 @@ def province_document(batch: BatchResult, p: ProvinceResult) -> dict:
     if level is None or out is None:
         raise ValueError(f"province {p.province_code} was not scored: the pack has no province level")
     shares = province_shares(level, p)
-    env = condition_env(level, p.values, out, shares)
+    env = condition_env(level, p.values, p.evaluated or out, shares)
     commune = pack.commune
     return {
         "level": "province",
@@ -465,8 +482,13 @@ def province_document(batch: BatchResult, p: ProvinceResult) -> dict:
         "own": [k for k in level.indicators if k not in level.summed],
         "province_row": ({"path": p.row.path, "row": p.row.row, **({"sheet": p.row.sheet} if p.row.sheet else {})}
                          if p.row is not None else None),
+        "official_units": p.n_official, "missing_units": p.n_missing,
+        "undetermined": list(p.undetermined), "undetermined_reason": p.reason,
         "criteria": criteria_rows(level, p.values, out),
-        **_classes_part(level, env, out.class_id),
+        **(_classes_part(level, env, out.class_id) if out.class_id != UNDETERMINED else
+           {"why": None, "why_not": []}),
+        **(_also_part(level, env, out.class_id, p.also_meets) if out.class_id != UNDETERMINED else
+           {"also_meets": None}),
     }
 
 

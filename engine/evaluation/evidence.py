@@ -5,10 +5,34 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Optional
 
 from lanhmanh.engine.evaluation.outcome import Outcome
 from lanhmanh.engine.model.pack import Criterion, Derived, Level, ratio_of
+
+ZERO_SHOWN = "mẫu số bằng 0"  # how a zero denominator is shown when the pack does not say
+
+
+class ZeroRatio(str):
+    """The exact text of a rate whose denominator is 0 ("0/0"), as the JSON writes it, carrying
+    what the pack makes of it: `shown` ("không phát sinh") and `counted_as` (the value compared:
+    a Fraction, or None for `zero_denominator: unknown`). Never a silent 100 %: the workbooks
+    show both (presentation.value_text), the JSON row lists it under `zero_denominator`."""
+
+    shown: str
+    counted_as: Optional[Fraction]
+
+    def __new__(cls, text: str, shown: str, counted_as: Optional[Fraction]) -> "ZeroRatio":
+        obj = super().__new__(cls, text)
+        obj.shown, obj.counted_as = shown, counted_as
+        return obj
+
+    def __reduce__(self):  # pickled and copied whole (a worker process, deepcopy)
+        return (ZeroRatio, (str(self), self.shown, self.counted_as))
+
+    def as_dict(self) -> dict:
+        counted = None if self.counted_as is None else value_for_output(self.counted_as)
+        return {"shown": self.shown, "counted_as": counted}
 
 
 def value_for_output(v: Any) -> Any:
@@ -60,6 +84,7 @@ class EvidenceBuilder:
         for i, (c, names, base) in enumerate(self.static):
             met, pts, band = out.outcomes[i]
             inputs = {}
+            zero = {}
             for name, kind, payload in names:
                 if name not in cache:
                     if kind == "ratio":
@@ -67,17 +92,27 @@ class EvidenceBuilder:
                     else:
                         cache[name] = value_for_output(values.get(payload))
                 inputs[name] = cache[name]
-            rows.append({
+                if kind == "ratio" and isinstance(cache[name], ZeroRatio):
+                    zero[name] = cache[name].as_dict()
+            row = {
                 "id": base["id"], "met": met,
                 "points": pts if base["scored"] else None, "max_points": base["max_points"],
                 "band": band, "inputs": inputs, "threshold": base["threshold"], "cite": base["cite"],
-            })
+            }
+            if zero:  # the rates read whose denominator is 0: how shown, what counted as
+                row["zero_denominator"] = zero
+            rows.append(row)
         return rows
 
 
 def _ratio_text(values: dict, d: Derived) -> Any:
     r = ratio_of(values, d.num, d.den)
-    return None if r is None else f"{value_for_output(r[0])}/{value_for_output(r[1])}"
+    if r is None:
+        return None
+    text = f"{value_for_output(r[0])}/{value_for_output(r[1])}"
+    if r[1] == 0 and d.zero != "reject":
+        return ZeroRatio(text, d.zero_shown or ZERO_SHOWN, d.zero if isinstance(d.zero, Fraction) else None)
+    return text
 
 
 _BUILDERS: dict[int, EvidenceBuilder] = {}

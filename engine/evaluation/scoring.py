@@ -1,18 +1,20 @@
 """A batch end to end: validated units → backend → ranking → province roll-up → BatchResult."""
 from __future__ import annotations
 
+import itertools
 import math
 import warnings as _warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Iterable, Optional, Protocol
+from typing import Any, Callable, Iterable, Mapping, Optional, Protocol
 
 from lanhmanh.engine.evaluation.outcome import EngineRefused, Outcome
-from lanhmanh.engine.evaluation.python_backend import PythonBackend
+from lanhmanh.engine.evaluation.python_backend import Compiler, PythonBackend, prepare
 from lanhmanh.engine.evaluation.validate import Rejection, RowWarning, Unit
-from lanhmanh.engine.model.pack import UNCLASSIFIED, Level, Pack, ratio_of
+from lanhmanh.engine.language import nodes
+from lanhmanh.engine.model.pack import UNCLASSIFIED, UNDETERMINED, Level, Pack, ratio_of
 
 ENGINES = ("durable", "python")
 
@@ -55,17 +57,39 @@ class UnitResult:
     change: Optional[str] = None  # improved | same | worsened (None: no result last year)
     transformed: Optional[bool] = None  # chuyển hóa: a key area last year, a better class now
     filled_prev: Optional[int] = None  # new_drug_addicts_prev filled from last year's results
+    # a later class of the pack's `also_report` whose condition also holds (first match wins hid it)
+    also_meets: Optional[str] = None
 
 
 @dataclass
 class ProvinceResult:
     province_code: str
-    n_units: int
+    n_units: int  # communes scored
     values: dict[str, Any]  # province values read by the province criteria
     supplied: list[str]  # indicators taken from the province row rather than summed
     class_counts: dict[str, int]
-    outcome: Optional[Outcome] = None
+    outcome: Optional[Outcome] = None  # class UNDETERMINED and met None where the missing communes decide
     row: Optional[Unit] = None
+    # communes of the province in the official unit list of the batch year; None without a list
+    # (--unit-list none): share(...) is then over the communes scored
+    n_official: Optional[int] = None
+    shares: dict[str, tuple[int, int]] = field(default_factory=dict)  # share key → (count, denominator)
+    undetermined: list[str] = field(default_factory=list)  # criteria the missing communes could change
+    reason: Optional[str] = None  # why criteria (or the class) are undetermined
+    also_meets: Optional[str] = None
+    # the evaluation with the missing communes in none of the classes (shares as in `shares`):
+    # what `explain` walks when something is undetermined; the outcome itself otherwise
+    evaluated: Optional[Outcome] = None
+
+    @property
+    def n_missing(self) -> int:
+        """Communes of the official list that were not scored (absent, or their rows rejected)."""
+        return max(0, self.n_official - self.n_units) if self.n_official is not None else 0
+
+    @property
+    def denominator(self) -> int:
+        """What share(...) divides by: the official communes, else the communes scored."""
+        return self.n_official if self.n_official is not None else self.n_units
 
 
 @dataclass
@@ -147,9 +171,129 @@ def rank(level: Level, results: list[UnitResult]) -> list[UnitResult]:
     return ordered
 
 
+# ---- classes a unit also meets (`also_report`) ----------------------------------------------------
+
+def condition_env(level: Level, values: dict, out: Outcome, extra_ratios: Optional[dict] = None) -> dict:
+    """What a class condition reads, from one unit's outcome: its values with every rate as an
+    exact (num, den) pair, each criterion met or not, each veto, `vetoed` and `total`."""
+    env = prepare(level, values, extra_ratios)
+    for i, cid in enumerate(level.criteria):
+        env[cid] = bool(out.outcomes[i][0])
+    for vid in level.vetoes:
+        env[vid] = vid in out.vetoes
+    env["vetoed"] = bool(out.vetoes)
+    env["total"] = out.total if out.total is not None else sum(o[1] for o in out.outcomes)
+    return env
+
+
+_ALSO: dict[int, tuple[Level, dict[str, list[tuple[str, Callable]]]]] = {}
+
+
+def _also_tests(level: Level) -> dict[str, list[tuple[str, Callable]]]:
+    """Per class with `also_report`: its listed classes in the pack's order, each compiled."""
+    cached = _ALSO.get(id(level))
+    if cached is not None and cached[0] is level:
+        return cached[1]
+    compiler = Compiler(level)
+    tests: dict[str, list[tuple[str, Callable]]] = {}
+    for c in level.classes:
+        if c.also_report:
+            tests[c.id] = [(o.id, compiler.condition(o.cond)) for o in level.classes
+                           if o.id in c.also_report and o.cond is not None]
+    _ALSO[id(level)] = (level, tests)
+    return tests
+
+
+def also_meets(level: Level, values: dict, out: Outcome, extra_ratios: Optional[dict] = None) -> Optional[str]:
+    """The first class of the unit's class's `also_report` whose condition holds on the same
+    outcome (the same criteria met, vetoes and total): the class the pack's order hid. Computed
+    from the Outcome, so both backends agree."""
+    tests = _also_tests(level).get(out.class_id)
+    if not tests:
+        return None
+    env = condition_env(level, values, out, extra_ratios)
+    return next((cid for cid, test in tests if test(env)), None)
+
+
+def also_meets_warning(level: Level, what: str, class_id: str, also: str) -> str:
+    return (f"{what}: {level.class_label(class_id)} ({class_id}), and it also meets the condition of "
+            f"{level.class_label(also)} ({also}); the pack's order of classes gives it {class_id}")
+
+
+# ---- the province: share(...) over the official list, missing communes at both extremes -----------
+
+_SHARE_CONSTANTS: dict[int, tuple[Level, dict[str, set[Fraction]]]] = {}
+
+
+def _share_constants(level: Level) -> dict[str, set[Fraction]]:
+    """Per share(...) key, the constants it is compared with anywhere in the level."""
+    cached = _SHARE_CONSTANTS.get(id(level))
+    if cached is not None and cached[0] is level:
+        return cached[1]
+    found: dict[str, set[Fraction]] = defaultdict(set)
+    conds = [b.cond for c in level.criteria.values() for b in c.bands] + [v.cond for v in level.vetoes.values()] \
+        + [c.cond for c in level.classes if c.cond is not None]
+    for cond in conds:
+        for x in nodes.walk(cond):
+            if not isinstance(x, nodes.Compare):
+                continue
+            for a, b in ((x.left, x.right), (x.right, x.left)):
+                if isinstance(a, nodes.Call) and a.fn == "share" and isinstance(b, nodes.Num):
+                    found[nodes.to_text(a)].add(Fraction(b.value))
+    _SHARE_CONSTANTS[id(level)] = (level, dict(found))
+    return dict(found)
+
+
+def share_candidates(level: Level, key: str, count: int, missing: int, denominator: int) -> list[int]:
+    """The counts of share `key` worth trying when `missing` communes of the list were not scored:
+    none of them in its classes, all of them, and the counts on either side of every threshold it
+    is compared with (so that `==` and a threshold between the extremes are seen too)."""
+    low, high = count, count + missing
+    out = {low, high}
+    for constant in _share_constants(level).get(key, ()):
+        edge = constant * denominator
+        for x in (math.floor(edge) - 1, math.floor(edge), math.ceil(edge), math.ceil(edge) + 1):
+            if low <= x <= high:
+                out.add(x)
+    return sorted(out)
+
+
+def evaluate_province(level: Level, backend: Backend, values: dict, counts: dict[str, int], denominator: int,
+                      missing: int) -> tuple[Outcome, Outcome, list[str], list[str], list[Optional[str]]]:
+    """The province's outcome with share(...) over `denominator` communes of which `missing` were
+    not scored: (outcome, the evaluation with the missing communes in no class, undetermined
+    criteria, the classes possible, also_meets of each try).
+    Every combination of share counts from `share_candidates` is evaluated; a criterion whose
+    result differs between them is undetermined (met None in the outcome), and so is the class
+    when it differs (class UNDETERMINED). With nothing missing there is one evaluation."""
+    keys = list(counts)
+    base = {k: (counts[k], denominator) for k in keys}
+    first = backend.evaluate(values, base)
+    tries = [(first, base)]
+    if missing and keys:
+        grids = [share_candidates(level, k, counts[k], missing, denominator) for k in keys]
+        for combo in itertools.product(*grids):
+            if all(n == counts[k] for k, n in zip(keys, combo)):
+                continue
+            shares = {k: (n, denominator) for k, n in zip(keys, combo)}
+            tries.append((backend.evaluate(values, shares), shares))
+    ids = list(level.criteria)
+    undetermined = [cid for i, cid in enumerate(ids) if len({o.outcomes[i] for o, _ in tries}) > 1]
+    classes = list(dict.fromkeys(o.class_id for o, _ in tries))
+    alsos = [also_meets(level, values, o, shares) for o, shares in tries]
+    if not undetermined and len(classes) == 1:
+        return first, first, [], classes, alsos
+    outcomes = [(None, 0, None) if cid in undetermined else first.outcomes[i] for i, cid in enumerate(ids)]
+    class_id = first.class_id if len(classes) == 1 else UNDETERMINED
+    return Outcome(class_id, first.total, list(first.vetoes), outcomes), first, undetermined, classes, alsos
+
+
 def roll_up(pack: Pack, results: list[UnitResult], province_rows: list[Unit], engine: str,
-            warnings: list[RowWarning]) -> list[ProvinceResult]:
-    """Province values = sums of their communes unless the province row supplies them."""
+            warnings: list[RowWarning], official: Optional[Mapping[str, int]] = None) -> list[ProvinceResult]:
+    """Province values = sums of their communes unless the province row supplies them. share(...)
+    divides by the province's communes in the official list (`official`: province code → count;
+    None: by the communes scored); communes of the list that were not scored are tried at both
+    extremes (`evaluate_province`)."""
     by_prov: dict[str, list[UnitResult]] = defaultdict(list)
     for r in results:
         by_prov[r.unit.province_code].append(r)
@@ -166,7 +310,8 @@ def roll_up(pack: Pack, results: list[UnitResult], province_rows: list[Unit], en
         counts: dict[str, int] = defaultdict(int)
         for r in group:
             counts[r.outcome.class_id] += 1
-        pr = ProvinceResult(code, len(group), {}, [], dict(counts), row=rows.get(code))
+        pr = ProvinceResult(code, len(group), {}, [], dict(counts), row=rows.get(code),
+                            n_official=official.get(code) if official is not None else None)
         if level is not None and backend is not None:
             values: dict[str, Any] = {}
             for k in level.summed:
@@ -184,16 +329,44 @@ def roll_up(pack: Pack, results: list[UnitResult], province_rows: list[Unit], en
             if row is None and own:
                 warnings.append(RowWarning("", None, own[0], f"province {code}: no province row, so "
                                              f"{', '.join(own)} is not given"))
-            shares = {key: (sum(counts.get(c, 0) for c in ids), len(group)) for key, ids in level.shares.items()}
-            pr.values = {**values, **{k: f"{n}/{d}" for k, (n, d) in shares.items()}}
-            pr.outcome = backend.evaluate(values, shares)
+            in_share = {key: sum(counts.get(c, 0) for c in ids) for key, ids in level.shares.items()}
+            pr.shares = {key: (n, pr.denominator) for key, n in in_share.items()}
+            pr.values = {**values, **{k: f"{n}/{d}" for k, (n, d) in pr.shares.items()}}
+            pr.outcome, pr.evaluated, pr.undetermined, classes, alsos = evaluate_province(
+                level, backend, values, in_share, pr.denominator, pr.n_missing)
+            _province_notes(level, pr, classes, alsos, warnings)
         out.append(pr)
     return out
 
 
+def _province_notes(level: Level, pr: ProvinceResult, classes: list[str], alsos: list[Optional[str]],
+                    warnings: list[RowWarning]) -> None:
+    """The province's also_meets, the reason for what is undetermined, and their warnings."""
+    code, out = pr.province_code, pr.outcome
+    assert out is not None
+    if pr.n_missing:
+        scored = f"{pr.n_units} of the {pr.n_official} communes of the official list were scored"
+        if out.class_id == UNDETERMINED:
+            pr.reason = (f"{scored}; with the {pr.n_missing} missing ones {', '.join(pr.undetermined)} could be "
+                         f"met or not, and the class could be {' or '.join(classes)}")
+        elif pr.undetermined:
+            pr.reason = (f"{scored}; {', '.join(pr.undetermined)} depend(s) on the {pr.n_missing} missing ones, "
+                         f"but the class is {out.class_id} whatever they are")
+        else:
+            pr.reason = f"{scored}; the {pr.n_missing} missing ones cannot change the class"
+        warnings.append(RowWarning("", None, "province_code", f"province {code}: {pr.reason}"))
+    if out.class_id != UNDETERMINED and len(set(alsos)) == 1 and alsos[0] is not None:
+        pr.also_meets = alsos[0]
+        warnings.append(RowWarning("", None, "province_code",
+                                   also_meets_warning(level, f"province {code}", out.class_id, alsos[0])))
+
+
 def score_units(pack: Pack, units: Iterable[Unit], engine: str = "durable",
                 rejected: Optional[list[Rejection]] = None,
-                warnings: Optional[list[RowWarning]] = None) -> BatchResult:
+                warnings: Optional[list[RowWarning]] = None,
+                official: Optional[Mapping[str, int]] = None) -> BatchResult:
+    """Score, rank and roll up. `official`: per province code, its communes in the official unit
+    list of the batch year (share(...) divides by it); None when there is no list."""
     warnings = list(warnings or [])
     rejected = list(rejected or [])
     backend = make_backend(engine, pack.commune)
@@ -213,11 +386,15 @@ def score_units(pack: Pack, units: Iterable[Unit], engine: str = "durable",
         if out.class_id == UNCLASSIFIED:
             warnings.append(RowWarning(u.path, u.row, None, f"unit {u.code} ({u.name}) reaches no class: "
                                                           "reported as 'unclassified' and ranked last"))
-        results.append(UnitResult(u, out))
+        also = also_meets(pack.commune, u.values, out)
+        if also is not None:
+            text = also_meets_warning(pack.commune, f"unit {u.code} ({u.name})", out.class_id, also)
+            warnings.append(RowWarning(u.path, u.row, None, text))
+        results.append(UnitResult(u, out, also_meets=also))
     ordered = rank(pack.commune, results)
     if pack.province is None:
         for u in province_rows:
             warnings.append(RowWarning(u.path, u.row, "unit_type", "this pack has no province level; "
                                                                  "the province row is ignored"))
-    provinces = roll_up(pack, ordered, province_rows, engine, warnings)
+    provinces = roll_up(pack, ordered, province_rows, engine, warnings, official)
     return BatchResult(pack, getattr(backend, "name", engine), ordered, provinces, rejected, warnings)

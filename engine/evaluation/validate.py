@@ -18,7 +18,7 @@ from lanhmanh.engine.evaluation.python_backend import eval_bool
 from lanhmanh.engine.language.nodes import names_in
 from lanhmanh.engine.language.problems import did_you_mean
 from lanhmanh.engine.model.admin_units import current
-from lanhmanh.engine.model.pack import Indicator, Level, Pack, ratio_of
+from lanhmanh.engine.model.pack import Constraint, Indicator, Level, Pack, ratio_of
 
 IDENTITY = ("unit_code", "unit_name", "unit_type", "province_code", "district_code", "year")
 # the Vietnamese headings of the identity columns, as templates and scorecards write them
@@ -64,11 +64,15 @@ class RowWarning:
     message: str
     sheet: Optional[str] = None
     cell: Optional[str] = None
+    value: Any = None  # a plausibility warning: the value of the cell it names
+    check: Optional[str] = None  # and the id of the `severity: warning` constraint the row breaks
 
     def as_dict(self) -> dict:
         d = {"path": self.path, "row": self.row, "column": self.column, "message": self.message}
         if self.sheet is not None:
             d["sheet"], d["cell"] = self.sheet, self.cell
+        if self.check is not None:
+            d["check"], d["value"] = self.check, _jsonable(self.value)
         return d
 
 
@@ -289,8 +293,8 @@ class Validator:
         def reject(col: str, value: Any, reason: str) -> None:
             bad.append(Rejection(path, rowno, col, value, reason, sheet, cell(col)))
 
-        def warn(col: Optional[str], message: str) -> None:
-            self.warnings.append(RowWarning(path, rowno, col, message, sheet, cell(col)))
+        def warn(col: Optional[str], message: str, value: Any = None, check: Optional[str] = None) -> None:
+            self.warnings.append(RowWarning(path, rowno, col, message, sheet, cell(col), value, check))
 
         utype_raw = record.get("unit_type")
         utype = nfc(str(utype_raw)).strip().lower() if not _blank(utype_raw) else ""
@@ -372,8 +376,9 @@ class Validator:
                     reject(ind.id, None, "column missing (required)")
                 else:
                     values[ind.id] = None if ind.type != "boolean" or not ind.required else False
-        if not bad and not is_province:
-            self._cross_checks(values, reject)
+        soft: list[tuple[str, str, Any, str]] = []  # plausibility warnings, given once the row is accepted
+        if not bad:
+            soft = self._cross_checks(values, reject, is_province)
         if code and not bad:
             seen = self.province_seen if is_province else self.seen
             if code in seen:
@@ -394,6 +399,8 @@ class Validator:
                 if code:
                     (self.province_seen if is_province else self.seen).pop(code, None)
                 return None
+        for col, message, value, check in soft:
+            warn(col, message, value, check)
         return unit
 
     def _reject_row(self, bad: list[Rejection], code: Optional[str]) -> None:
@@ -460,24 +467,61 @@ class Validator:
             warn("district_code", f"{unit_list.title} has no districts{why}: the district_code column is "
                                   "neither checked nor used; it is kept with the results")
 
-    def _cross_checks(self, values: dict, reject) -> None:
-        for c in self.level.constraints:
-            reads = {n for n in _names(c.cond)}
-            if any(values.get(n) is None for n in reads):
+    def _cross_checks(self, values: dict, reject, is_province: bool = False) -> list[tuple[str, str, Any, str]]:
+        """The pack's constraints over one row: a broken `severity: error` rejects the row; a
+        broken `severity: warning` (plausibility) gives a warning naming the cell of the
+        constraint's first indicator with its value: returned as (column, message, value, id), to be
+        given when the row is accepted. A constraint reading a value the row does not give (a blank
+        optional indicator; on a province row, a figure left to the communes' sum) is skipped."""
+        soft = []
+        for c in self.level.constraints + self.level.soft_constraints:
+            reads = self._reads(c, values)
+            if reads is None or eval_bool(c.cond, values, self.level):
                 continue
-            if not eval_bool(c.cond, values, self.level):
-                first = c.first
+            first = c.first
+            if c.severity == "error":
                 reject(first, values.get(first), f"{c.message} ({c.text})")
-        for d in self.level.derived.values():
-            if d.zero == "reject":
+            else:
+                figures = ", ".join(f"{n} = {_shown(values[n])}" for n in reads)
+                soft.append((first, f"column {first}, value {_shown(values.get(first))}: {c.message} "
+                                    f"({c.text}; {figures}; plausibility check {c.id}: the row is scored "
+                                    "as given)", values.get(first), c.id))
+        if not is_province:
+            for d in self.level.derived.values():
+                if d.zero == "reject":
+                    r = ratio_of(values, d.num, d.den)
+                    if r is not None and r[1] == 0:
+                        col = d.den[0]
+                        reject(col, values.get(col), f"{d.id} = {d.text} has a zero denominator")
+        return soft
+
+
+    def _reads(self, c: Constraint, values: dict) -> Optional[list[str]]:
+        """The indicators a constraint reads (a derived value: those of its rate), or None when one
+        is not given, or a rate it reads has a zero denominator that is not a number (a `reject`
+        rate is rejected by its own check; an `unknown` one cannot be compared)."""
+        out: dict[str, None] = {}
+        for name in _names(c.cond):
+            d = self.level.derived.get(name)
+            if d is not None:
                 r = ratio_of(values, d.num, d.den)
-                if r is not None and r[1] == 0:
-                    col = d.den[0]
-                    reject(col, values.get(col), f"{d.id} = {d.text} has a zero denominator")
+                if r is None or (r[1] == 0 and isinstance(d.zero, str)):
+                    return None
+                out.update(dict.fromkeys(d.reads))
+            elif values.get(name) is None:
+                return None
+            else:
+                out[name] = None
+        return list(out)
 
 
 def _names(node):
     return [n.id for n in names_in(node)]
+
+
+def _shown(v: Any) -> str:
+    """A value in a message: numbers as written, without quotes."""
+    return str(v) if isinstance(v, (int, Decimal)) and not isinstance(v, bool) else repr(v)
 
 
 def _code(raw: Any, width: int) -> Optional[str]:

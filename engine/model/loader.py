@@ -32,6 +32,9 @@ from lanhmanh.engine.language.problems import Problem, RuleFileError, did_you_me
 from lanhmanh.engine.language.typecheck import SPECIALS, Checker, Vocabulary
 from lanhmanh.engine.model import schema, variants, versions
 from lanhmanh.engine.model.pack import (
+    UNCLASSIFIED,
+    UNDETERMINED,
+    Advisory,
     Band,
     Case,
     ClassDef,
@@ -298,6 +301,10 @@ class _Loader:
                      f"this pack needs lanhmanh {meta.engine_min} or newer (this is {__version__})")
         if meta.effective_to and meta.effective_to < meta.effective_from:
             self.err(*self.pos(raw["pack"], "effective_to"), "effective_to is before effective_from")
+        for i, adv in enumerate(meta.advisories):
+            if adv.to_year is not None and adv.to_year < adv.from_year:
+                self.err(*self.pos(raw["pack"]["advisories"][i], "to_year"),
+                         f"advisory to_year {adv.to_year} is before its from_year {adv.from_year}")
         self.official = meta.status == "official"
         self.sources = {k: v.model_dump(exclude_none=True) for k, v in meta.sources.items()}
         self.tiers = list(spec.tiers)
@@ -317,6 +324,7 @@ class _Loader:
             groups={k: v.model_dump(exclude_none=True) for k, v in spec.groups.items()},
             cases=[],
             carry_over=dict(spec.carry_over),
+            advisories=[Advisory(a.from_year, a.to_year, a.text.strip()) for a in meta.advisories],
         )
         if self.base is not None:
             b = self.base
@@ -378,10 +386,21 @@ class _Loader:
                 continue
             num = self._sum_terms(node.left, d.expr, src, indicators)
             den = self._sum_terms(node.right, d.expr, src, indicators)
-            zero = self._zero_policy(d.zero_denominator, rawd)
+            spec = d.zero_denominator
+            shown = spec.shown if isinstance(spec, schema.ZeroDenominatorSpec) else None
+            if isinstance(spec, schema.ZeroDenominatorSpec):
+                zero = self._zero_policy(spec.value, rawd.get("zero_denominator"), "value")
+                if zero == "reject":  # a rejected row is never shown
+                    self.err(*self.pos(rawd["zero_denominator"], "value"),
+                             "zero_denominator: {value: ..., shown: ...} takes a number or unknown; "
+                             "write `zero_denominator: reject` for rows to be rejected")
+                    zero = None
+            else:
+                zero = self._zero_policy(spec, rawd)
             if num is None or den is None or zero is None:
                 continue
-            out[name] = Derived(name, d.label, tuple(num), tuple(den), zero, nodes.to_text(node))
+            out[name] = Derived(name, d.label, tuple(num), tuple(den), zero, nodes.to_text(node),
+                                zero_shown=shown.strip() or None if shown else None)
         return out
 
     def _sum_terms(self, node: nodes.Node, text: str, src: _Src, indicators: dict) -> Optional[list[str]]:
@@ -407,7 +426,7 @@ class _Loader:
         self._at(src, text, node.pos, "a rate's numerator and denominator must be indicators joined by '+'")
         return None
 
-    def _zero_policy(self, value: Any, rawd: Any):
+    def _zero_policy(self, value: Any, rawd: Any, key: str = "zero_denominator"):
         if isinstance(value, str) and value in ("reject", "unknown"):
             return value
         try:
@@ -416,7 +435,7 @@ class _Loader:
                 return Fraction(toks[0].value)
         except parser.ExprSyntaxError:
             pass
-        self.err(*self.pos(rawd, "zero_denominator"),
+        self.err(*self.pos(rawd, key),
                  f"zero_denominator must be reject, unknown or a number such as 100%, not {value!r}")
         return None
 
@@ -484,7 +503,9 @@ class _Loader:
         level.vetoes = self._vetoes(spec.vetoes, raw.get("vetoes"), checker)
         checker.vocabulary.vetoes = level.vetoes  # from here on: classes may name them
         self._cycles(level, raw)
-        level.constraints = self._constraints(spec.constraints, raw.get("constraints"), checker)
+        checks = self._constraints(spec.constraints, raw.get("constraints"), checker, derived)
+        level.constraints = [c for c in checks if c.severity == "error"]
+        level.soft_constraints = [c for c in checks if c.severity == "warning"]
         level.classes = self._classes(spec.classes, raw["classes"], checker)
         self._ranking(spec.ranking, raw.get("ranking"), level)
         return level
@@ -566,14 +587,24 @@ class _Loader:
                 out[vid] = Veto(vid, v.title, node, nodes.to_text(node), cite, v.note, tuple(reads))
         return out
 
-    def _constraints(self, specs: list, raw: Any, checker: Checker) -> list[Constraint]:
+    def _constraints(self, specs: list, raw: Any, checker: Checker, derived: dict[str, Derived]) -> list[Constraint]:
+        """Cross-field rules (`severity: error`, the row is rejected) and plausibility checks
+        (`severity: warning`, the row is scored and warned). A rule may read indicators and derived
+        values; the column it names is its first indicator (a rate's: its numerator's first)."""
         out = []
+        seen: set[str] = set()
         for i, c in enumerate(specs):
+            if c.id in seen:
+                self.err(*self.pos(raw[i], "id"), f"duplicate constraint id {c.id!r}")
+            seen.add(c.id)
             node = self._condition(checker, c.rule, self.src(raw[i], "rule"), None, {}, indicators_only=True)
             if node is None:
                 continue
-            names = [n.id for n in nodes.names_in(node)]
-            out.append(Constraint(c.id, node, nodes.to_text(node), c.message, names[0] if names else ""))
+            columns: list[str] = []
+            for n in nodes.names_in(node):
+                columns += list(derived[n.id].num + derived[n.id].den) if n.id in derived else [n.id]
+            out.append(Constraint(c.id, node, nodes.to_text(node), c.message, columns[0] if columns else "",
+                                  c.severity, c.note))
         return out
 
     def _cycles(self, level: Level, raw: Any) -> None:
@@ -610,9 +641,10 @@ class _Loader:
         for i, c in enumerate(specs):
             rawc = raw[i]
             line, col = self.pos(raw, i)
-            if c.id in seen or c.id == "unclassified":
+            if c.id in seen or c.id in (UNCLASSIFIED, UNDETERMINED):
                 self.err(line, col, f"duplicate class id {c.id!r}" if c.id in seen else
-                         "'unclassified' is reserved for units that reach no class")
+                         f"{c.id!r} is reserved (units that reach no class; provinces whose class "
+                         "depends on communes not scored)")
             seen[c.id] = i
             if always is not None:
                 self.err(line, col, f"class {c.id!r} can never be reached: class {always!r} before it "
@@ -644,7 +676,34 @@ class _Loader:
             out.append(ClassDef(c.id, c.label, node, False, text, cite, c.note))
         if not out:
             self.err(*self.keypos(self.raw, "classes"), "no classes")
+        self._also_report(specs, raw, out)
         return out
+
+    def _also_report(self, specs: list, raw: Any, classes: list[ClassDef]) -> None:
+        """`also_report: [class ids]`: classes after this one, each with a condition of its own (a
+        residual class has none to test)."""
+        order = [c.id for c in specs]
+        by_id = {c.id: c for c in classes}
+        for i, c in enumerate(specs):
+            if not c.also_report or c.id not in by_id:
+                continue
+            where = self.pos(raw[i], "also_report")
+            ok = True
+            for other in c.also_report:
+                if other not in order:
+                    self.err(*where, f"class {c.id!r}: also_report names unknown class {other!r}"
+                                     f"{did_you_mean(other, order)}")
+                elif order.index(other) <= i:
+                    self.err(*where, f"class {c.id!r}: also_report names {other!r}, which is not after it "
+                                     "(a class tried earlier never holds for a unit of this class)")
+                elif other in by_id and by_id[other].residual:
+                    self.err(*where, f"class {c.id!r}: also_report names the residual class {other!r}, "
+                                     "which has no condition of its own to test")
+                else:
+                    continue
+                ok = False
+            if ok:
+                by_id[c.id].also_report = tuple(dict.fromkeys(c.also_report))
 
     def _ranking(self, spec: schema.RankingSpec, raw: Any, level: Level) -> None:
         ids = [c.id for c in level.classes]
@@ -686,10 +745,22 @@ class _Loader:
             for vid in exp.vetoes or []:
                 if vid not in level.vetoes:
                     self.err(line, 1, f"case {c.name!r} expects unknown veto {vid!r}{did_you_mean(vid, level.vetoes)}")
-            ids = [k.id for k in level.classes] + ["unclassified"]
+            soft = [k.id for k in pack.commune.soft_constraints]
+            for wid in exp.warnings or []:
+                if wid not in soft:
+                    self.err(line, 1, f"case {c.name!r} expects a warning from {wid!r}, which is not a "
+                                      f"`severity: warning` constraint{did_you_mean(wid, soft)}")
+            ids = [k.id for k in level.classes] + [UNCLASSIFIED] + ([UNDETERMINED] if c.level == "province" else [])
             if exp.class_ is not None and exp.class_ not in ids:
                 self.err(line, 1, f"case {c.name!r} expects unknown class {exp.class_!r}"
                                   f"{did_you_mean(exp.class_, ids)}")
+            if exp.also_meets is not None and exp.also_meets != "none" and exp.also_meets not in ids:
+                self.err(line, 1, f"case {c.name!r} expects also_meets unknown class {exp.also_meets!r}"
+                                  f"{did_you_mean(exp.also_meets, ids)}")
+            for cid in exp.undetermined:
+                if c.level != "province" or cid not in level.criteria:
+                    self.err(line, 1, f"case {c.name!r} expects undetermined {cid!r}: only a province "
+                                      "criterion can be undetermined")
             if c.level == "commune":
                 given = {**spec.case_defaults, **c.given}
                 for k in given:
@@ -699,8 +770,15 @@ class _Loader:
             else:
                 given = c.given
                 communes = given.get("communes", [])
+                official = given.get("official_units")
                 given = {"province": given.get("province", {}),
                          "communes": [{**spec.case_defaults, **x} for x in communes]}
+                if official is not None:
+                    if isinstance(official, bool) or not isinstance(official, int) or official < len(communes):
+                        self.err(line, 1, f"case {c.name!r}: official_units must be a whole number at least "
+                                          f"the number of communes given ({len(communes)}), not {official!r}")
+                    else:
+                        given["official_units"] = official
                 for k in given["province"]:
                     if k not in level.indicators:
                         self.err(line, 1, f"case {c.name!r} gives unknown province indicator {k!r}"

@@ -14,6 +14,10 @@ from lanhmanh.engine.language import nodes
 
 UNCLASSIFIED = "unclassified"
 UNCLASSIFIED_LABEL = "Không xếp được loại"
+# a province whose class depends on communes of the official list that were not scored (ranked
+# like `unclassified`); see engine/evaluation/scoring.py, roll_up
+UNDETERMINED = "undetermined"
+UNDETERMINED_LABEL = "Chưa xác định"
 
 
 @dataclass
@@ -42,6 +46,9 @@ class Derived:
     den: tuple[str, ...]
     zero: Union[str, Fraction]  # "reject" | "unknown" | the value to use
     text: str = ""
+    # how the evidence shows a zero denominator (`zero_denominator: {value: 100%, shown: không
+    # phát sinh}`); None: the default wording (evidence.ZERO_SHOWN)
+    zero_shown: Optional[str] = None
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -100,6 +107,9 @@ class ClassDef:
     text: str
     cite: Optional[str] = None
     note: Optional[str] = None
+    # classes after this one that a unit of this class may also meet (first match wins hides
+    # them): the first whose condition holds is reported as the unit's `also_meets`
+    also_report: tuple[str, ...] = ()
 
 
 @dataclass
@@ -108,7 +118,9 @@ class Constraint:
     cond: nodes.Node
     text: str
     message: str
-    first: str  # the indicator named in a rejection
+    first: str  # the indicator named in a rejection (or warning); a rate's numerator for a derived value
+    severity: str = "error"  # error: the row is rejected; warning: scored, with a warning naming the cell
+    note: Optional[str] = None
 
 
 @dataclass
@@ -126,7 +138,9 @@ class Level:
     criteria: dict[str, Criterion]
     vetoes: dict[str, Veto]
     classes: list[ClassDef]
-    constraints: list[Constraint] = field(default_factory=list)
+    constraints: list[Constraint] = field(default_factory=list)  # severity error: a row breaking one is rejected
+    # severity warning (plausibility): a row breaking one is scored as it is, with a warning naming the cell
+    soft_constraints: list[Constraint] = field(default_factory=list)
     best_first: list[str] = field(default_factory=list)
     then: list[RankKey] = field(default_factory=list)
     tiers: list[str] = field(default_factory=list)  # most severe first, for or_higher()
@@ -152,7 +166,7 @@ class Level:
         for c in self.classes:
             if c.id == class_id:
                 return c.label
-        return UNCLASSIFIED_LABEL
+        return UNDETERMINED_LABEL if class_id == UNDETERMINED else UNCLASSIFIED_LABEL
 
     def class_rank(self, class_id: str) -> int:
         order = self.best_first or [c.id for c in self.classes]
@@ -167,6 +181,17 @@ class Case:
     expect: dict
     line: int
     path: Optional[str] = None  # the file the case is written in (a variant may inherit its base's)
+
+
+@dataclass(frozen=True)
+class Advisory:
+    """A note for the batches of the years from_year..to_year (no to_year: every later year)."""
+    from_year: int
+    to_year: Optional[int]
+    text: str
+
+    def applies(self, year: int) -> bool:
+        return self.from_year <= year and (self.to_year is None or year <= self.to_year)
 
 
 @dataclass
@@ -192,6 +217,11 @@ class Pack:
     base: Optional["Pack"] = field(default=None, repr=False, compare=False)
     # this year's commune indicator → last year's indicator that fills it when left blank
     carry_over: dict[str, str] = field(default_factory=dict)
+    advisories: list[Advisory] = field(default_factory=list)  # pack.advisories
+
+    def advisories_for(self, year: Optional[int]) -> list[str]:
+        """The texts of the pack's advisories that apply to a batch of `year` (none without a year)."""
+        return [] if year is None else [a.text for a in self.advisories if a.applies(year)]
 
     def meta(self) -> dict:
         return {

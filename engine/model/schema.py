@@ -36,6 +36,16 @@ class CiteSpec(_Model):
 Cite = Union[str, CiteSpec]
 
 
+class AdvisorySpec(_Model):
+    """`advisories: [{from_year: 2026, text: ...}]` in `pack:`: a note that every batch of those
+    years (from_year to to_year, both included; no to_year: every later year) scored with the pack
+    carries: in the JSON `notes`, on the scorecard, and printed by `score`. Data, not code: e.g.
+    the legal basis of the criteria changes from a given year."""
+    from_year: int = Field(ge=1900, le=9999)
+    to_year: Optional[int] = Field(default=None, ge=1900, le=9999)
+    text: str = Field(min_length=1)
+
+
 class PackMeta(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
@@ -46,6 +56,7 @@ class PackMeta(_Model):
     engine_min: str = "0.1"
     sources: dict[str, SourceDoc] = {}
     reading: Optional[str] = None
+    advisories: list[AdvisorySpec] = []  # notes for the batches of given years (see AdvisorySpec)
     # a provincial variant: the base pack (an id, or a path relative to this file) whose whole
     # content it takes, changed only by its `overrides:`; see VariantFile
     extends: Optional[str] = None
@@ -64,15 +75,26 @@ class IndicatorSpec(_Model):
 
 
 class ConstraintSpec(_Model):
-    id: str
+    id: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")
     rule: str
     message: str
+    # error: a row that breaks it is rejected; warning: a plausibility check, the row is scored and
+    # a warning names the cell (docs/rule-language.md, "Constraints")
+    severity: Literal["error", "warning"] = "error"
+    note: Optional[str] = None  # why the check (and its bound) is there, for auditors and the template
+
+
+class ZeroDenominatorSpec(_Model):
+    """`zero_denominator: {value: 100%, shown: không phát sinh}`: what a rate is worth when its
+    denominator is 0 (a number, or `unknown`) and how the evidence shows it."""
+    value: Union[int, float, str]
+    shown: Optional[str] = None
 
 
 class DerivedSpec(_Model):
     label: str
     expr: str
-    zero_denominator: Union[int, float, str] = "reject"
+    zero_denominator: Union[ZeroDenominatorSpec, int, float, str] = "reject"
     unit: Optional[str] = None
 
 
@@ -108,6 +130,9 @@ class ClassSpec(_Model):
     residual: bool = False
     cite: Optional[Cite] = None
     note: Optional[str] = None
+    # later classes this class may shadow (first match wins): the first of them whose condition
+    # also holds is reported as the unit's `also_meets`, with a warning
+    also_report: list[str] = []
 
 
 class GroupSpec(_Model):
@@ -140,6 +165,9 @@ class ExpectSpec(_Model):
     not_met: list[str] = []
     points: dict[str, int] = {}
     rejected: Optional[bool] = None
+    warnings: Optional[list[str]] = None  # the ids of the `severity: warning` constraints the row breaks
+    also_meets: Optional[str] = None  # the class also met (`also_report`); "none" for no class
+    undetermined: list[str] = []  # province criteria the missing communes leave undetermined
 
 
 class CaseSpec(_Model):

@@ -221,7 +221,7 @@ def _apply_items(loader: _Loader, base: Any, ov: CommentedMap, kind: str, apply)
 
 def _pack_block(loader: _Loader, tree: CommentedMap, raw: CommentedMap) -> None:
     """The variant's own `pack:` block, with the base's sources it does not redefine and the base's
-    `reading` when it has none."""
+    `reading` and `advisories` when it has none."""
     mine, theirs = raw["pack"], tree["pack"]
     if isinstance(theirs.get("sources"), CommentedMap):
         if not isinstance(mine.get("sources"), CommentedMap):
@@ -230,8 +230,9 @@ def _pack_block(loader: _Loader, tree: CommentedMap, raw: CommentedMap) -> None:
             for k in theirs["sources"]:
                 if k not in mine["sources"]:
                     _graft(loader, mine["sources"], k, theirs["sources"])
-    if "reading" not in mine and "reading" in theirs:
-        _graft(loader, mine, "reading", theirs)
+    for key in ("reading", "advisories"):
+        if key not in mine and key in theirs:
+            _graft(loader, mine, key, theirs)
     _graft(loader, tree, "pack", raw)
 
 

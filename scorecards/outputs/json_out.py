@@ -28,6 +28,8 @@ def result_dict(batch: BatchResult) -> dict:
             "year": u.year,
             "class": out.class_id,
             "class_label": lv.class_label(out.class_id),
+            # the later class of the pack's `also_report` whose condition also holds (null: none)
+            "also_meets": r.also_meets,
             "total": out.total,
             "vetoes": list(out.vetoes),
             # with --previous: maintained, previous {class, class_label, total, unit_codes}, change,
@@ -45,6 +47,11 @@ def result_dict(batch: BatchResult) -> dict:
         entry: dict[str, Any] = {
             "province_code": p.province_code,
             "units": p.n_units,
+            # the province's communes in the official unit list of the batch year (null with
+            # --unit-list none: share(...) is then over the units scored) and how many were not scored
+            "official_units": p.n_official,
+            "missing_units": p.n_missing,
+            "share_denominator": "official_units" if p.n_official is not None else "units",
             "class_counts": p.class_counts,
             "class": None,
             "class_label": None,
@@ -60,7 +67,10 @@ def result_dict(batch: BatchResult) -> dict:
             entry["class_label"] = pack.province.class_label(p.outcome.class_id)
             entry["values"] = {k: value_for_output(v) for k, v in p.values.items()}
             entry["supplied"] = p.supplied
-            entry["criteria"] = criteria_evidence(pack.province, p.values, p.outcome)
+            entry["criteria"] = criteria_evidence(pack.province, p.values, p.outcome)  # met null: undetermined
+            entry["also_meets"] = p.also_meets
+            entry["undetermined"] = list(p.undetermined)
+            entry["undetermined_reason"] = p.reason
         provinces.append(entry)
     return {
         "pack": {**pack.meta(), "criteria": catalogue(lv),

@@ -8,7 +8,7 @@ import math
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
-from lanhmanh.engine.evaluation.evidence import value_for_output
+from lanhmanh.engine.evaluation.evidence import ZeroRatio, value_for_output
 from lanhmanh.engine.model.admin_units import UnitLists
 from lanhmanh.engine.model.pack import UNCLASSIFIED, Level
 
@@ -103,9 +103,19 @@ def value_text(value: Any) -> str:
         return "không"
     if value is None:
         return "(trống)"
+    if isinstance(value, ZeroRatio):  # never a silent 100 %: "0/0 (không phát sinh, tính là 100%)"
+        return f"{value} ({zero_text(value)})"
     if type(value) is int or type(value) is str:
         return str(value)
     return str(value_for_output(value))
+
+
+def zero_text(value: ZeroRatio) -> str:
+    """What a rate with a zero denominator is taken as: "không phát sinh, tính là 100%"."""
+    if value.counted_as is None:
+        return f"{value.shown}, không xác định"
+    percent = Decimal(value.counted_as.numerator * 100) / value.counted_as.denominator
+    return f"{value.shown}, tính là {vn_number(percent)}%"
 
 
 def inputs_text(inputs: dict) -> str:

@@ -40,6 +40,7 @@ TEXT_LIMIT = 255  # Excel's limit on a validation's message and formula
 TITLE_LIMIT = 32  # and on its titles
 
 INPUT_BG, CLOSED_BG, ID_GREY = "#FFF2CC", "#D9D9D9", "#808080"
+WARN_BG, WARN_FONT = "#F8CBAD", "#833C0B"  # a figure breaking a plausibility check
 IDENTITY_HELP = {
     "unit_code": ("Văn bản (5 chữ số)", "Mã đơn vị hành chính cấp xã theo danh mục chính thức, 5 chữ số, giữ "
                                          "các số 0 ở đầu. Dòng của tỉnh: bỏ trống."),
@@ -123,14 +124,33 @@ def excel_condition(node: nodes.Node, refs: dict[str, str]) -> Optional[str]:
 
 def constraint_formula(c: Constraint, refs: dict[str, str], level: Level) -> Optional[str]:
     """The constraint checked on its first indicator's cell; it holds while another cell it reads
-    is blank, as the validator skips a constraint with a value not given."""
-    if any(not level.indicators[n.id].numeric for n in nodes.names_in(c.cond)):
+    is blank, as the validator skips a constraint with a value not given. A rate (a derived value)
+    is its cells divided, `(G5/F5)`; the validator skips a zero denominator, and Excel's #DIV/0!
+    fails the check (a rejecting rate's zero denominator is rejected anyway)."""
+    reads: list[str] = []
+    rates: dict[str, str] = {}
+    for name in dict.fromkeys(n.id for n in nodes.names_in(c.cond)):
+        d = level.derived.get(name)
+        if d is not None:
+            reads += [*d.num, *d.den]
+            if any(x not in refs for x in d.reads):
+                return None
+            num, den = ("+".join(refs[x] for x in part) for part in (d.num, d.den))
+            rates[name] = f"({_grouped(num)}/{_grouped(den)})"
+        else:
+            reads.append(name)
+    if any(not level.indicators[n].numeric for n in reads):
         return None
-    cond = excel_condition(c.cond, refs)
+    cond = excel_condition(c.cond, {**refs, **rates})
     if cond is None:
         return None
-    others = [refs[n] for n in dict.fromkeys(x.id for x in nodes.names_in(c.cond)) if n != c.first]
+    others = [refs[n] for n in dict.fromkeys(reads) if n != c.first]
     return f"OR({','.join(f'ISBLANK({r})' for r in others)},{cond})" if others else cond
+
+
+def _grouped(terms: str) -> str:
+    """A sum of cells as one operand: `F5`, `(F5+G5)`."""
+    return f"({terms})" if "+" in terms else terms
 
 
 # ---- the workbook --------------------------------------------------------------------------------
@@ -148,6 +168,7 @@ class Template:
         self.first_commune = FIRST_ROW + (1 if self.with_province_row else 0)
         self.last_row = self.first_commune + (len(units) if province_code else BLANK_ROWS) - 1
         self.checks, self.unchecked = self.plan_constraints()
+        self.warns, self.flags = self.plan_soft_constraints()
         def fmt(**properties):
             return house_format(wb, **properties)
 
@@ -191,6 +212,27 @@ class Template:
             else:
                 own.append((c, f))
         return checks, unchecked
+
+    def plan_soft_constraints(self) -> tuple[dict[str, list[tuple[Constraint, str]]], dict[str, str]]:
+        """The plausibility checks (`severity: warning`): as a "warning" validation on their first
+        indicator's cells when that column carries no rejecting constraint (a cell holds one
+        validation, of one kind, and the rejecting kind wins); and, for every one Excel can say, its
+        formula to colour the cell orange while it is broken (by check id)."""
+        level = self.pack.commune
+        refs = {c.id: f"{c.letter}{self.first_commune}" for c in self.cols if c.level == "commune"}
+        warns: dict[str, list[tuple[Constraint, str]]] = {}
+        flags: dict[str, str] = {}
+        for c in level.soft_constraints:
+            f = constraint_formula(c, refs, level)
+            if f is None:
+                continue
+            flags[c.id] = f
+            if self.checks.get(c.first):
+                continue
+            own = warns.setdefault(c.first, [])
+            if len(typed_formula(level.indicators[c.first], refs[c.first], [x for _, x in own] + [f])) <= TEXT_LIMIT:
+                own.append((c, f))
+        return warns, flags
 
     # ---- "Số liệu" ----
 
@@ -277,9 +319,27 @@ class Template:
             if last < first:
                 continue
             cell = f"{c.letter}{first}"
+            commune = c.level == "commune"
             opts = identity_validation(self.pack, c) if c.level == "identity" else \
-                indicator_validation(c, cell, self.checks.get(c.id, []) if c.level == "commune" else [])
+                indicator_validation(c, cell, self.checks.get(c.id, []) if commune else [],
+                                     self.warns.get(c.id, []) if commune else [])
             ws.data_validation(f"{cell}:{c.letter}{last}", opts)
+        self.flag_implausible(ws)
+
+    def flag_implausible(self, ws) -> None:
+        """Cells breaking a plausibility check turn orange as soon as the figures are typed, in
+        whatever order (a validation only looks at the cell being typed)."""
+        first, last = self.first_commune, self.last_row
+        if last < first:
+            return
+        orange = house_format(self.wb, bg_color=WARN_BG, font_color=WARN_FONT)
+        for c in self.pack.commune.soft_constraints:
+            f = self.flags.get(c.id)
+            if f is None:
+                continue
+            letter = self.by_id[c.first].letter
+            ws.conditional_format(f"{letter}{first}:{letter}{last}", {
+                "type": "formula", "criteria": f"=AND(NOT(ISBLANK({letter}{first})),NOT({f}))", "format": orange})
 
     # ---- "Hướng dẫn" ----
 
@@ -328,25 +388,37 @@ class Template:
             self.line(ws, r, widths, [(n, n, v, self.f_cell) for n, v in enumerate(facts_of_column)])
             r += 1
 
-        constraints = self.pack.commune.constraints
+        constraints = self.pack.commune.constraints + self.pack.commune.soft_constraints
         if constraints:
             r += 1
-            ws.write_string(r, 0, "Ràng buộc giữa các cột (mỗi dòng đơn vị phải thỏa mãn)", self.f_bold)
+            ws.write_string(r, 0, "Ràng buộc giữa các cột và kiểm tra tính hợp lý của số liệu", self.f_bold)
             r += 1
             spans = ((0, 0), (1, 1), (2, 4), (5, 6))
             constraint_heads = ("STT", "Ràng buộc", "Biểu thức", "Kiểm tra khi nhập")
             self.line(ws, r, widths, [(a, b, h, self.f_head) for (a, b), h in zip(spans, constraint_heads)])
             r += 1
             for n, constraint in enumerate(constraints, start=1):
-                how = (f"Excel kiểm tra khi nhập cột {self.by_id[constraint.first].letter}"
-                       if constraint not in self.unchecked
-                       else "Excel không kiểm tra được; phần mềm kiểm tra khi chấm điểm và loại dòng vi phạm")
-                row_texts = (str(n), constraint.message, constraint.text, how)
+                how = self.how_checked(constraint)
+                message = constraint.message + (f"\n{constraint.note}" if constraint.note else "")
+                row_texts = (str(n), message, constraint.text, how)
                 self.line(ws, r, widths, [(a, b, v, self.f_cell) for (a, b), v in zip(spans, row_texts)])
                 r += 1
         ws.set_landscape()
         ws.set_paper(A4)
         ws.fit_to_pages(1, 0)
+
+    def how_checked(self, c: Constraint) -> str:
+        """The instructions' "Kiểm tra khi nhập" of a constraint or plausibility check."""
+        letter = self.by_id[c.first].letter
+        if c.severity == "error":
+            return (f"Excel kiểm tra khi nhập cột {letter}" if c not in self.unchecked
+                    else "Excel không kiểm tra được; phần mềm kiểm tra khi chấm điểm và loại dòng vi phạm")
+        how = "Chỉ cảnh báo (dòng vẫn được chấm điểm, không đổi kết quả): "
+        if any(c is w for w, _ in self.warns.get(c.first, [])):
+            how += f"Excel cảnh báo khi nhập cột {letter} và tô màu cam ô vượt ngưỡng; "
+        elif c.id in self.flags:
+            how += f"Excel tô màu cam ô cột {letter} vượt ngưỡng; "
+        return how + "phần mềm cảnh báo khi chấm điểm, nêu rõ ô"
 
     @staticmethod
     def line(ws, r: int, widths: Sequence[float], cells: list[tuple[int, int, str, object]]) -> None:
@@ -463,8 +535,11 @@ def typed_formula(ind: Indicator, cell: str, constraints: list[str]) -> str:
     return f"AND({','.join(parts + constraints)})"
 
 
-def indicator_validation(c: Column, cell: str, checks: list[tuple[Constraint, str]]) -> dict:
-    """XlsxWriter data-validation options for an indicator column whose first cell is `cell`."""
+def indicator_validation(c: Column, cell: str, checks: list[tuple[Constraint, str]],
+                         warns: Sequence[tuple[Constraint, str]] = ()) -> dict:
+    """XlsxWriter data-validation options for an indicator column whose first cell is `cell`.
+    `checks` are rejecting constraints ("stop"); `warns`, plausibility checks, make the cell's
+    validation a "warning" (given only for a column without rejecting constraints)."""
     ind = c.ind
     assert ind is not None  # an indicator column
     what = allowed(ind)
@@ -473,6 +548,12 @@ def indicator_validation(c: Column, cell: str, checks: list[tuple[Constraint, st
             "error_type": "stop", "ignore_blank": True}
     if not ind.numeric:
         opts.update(validate="list", source=[YES, NO], error_message=f"Chọn «{YES}» hoặc «{NO}».")
+    elif warns and not checks:
+        messages = " ".join(con.message.rstrip(".") + "." for con, _ in warns)
+        opts.update(validate="custom", value=typed_formula(ind, cell, [f for _, f in warns]),
+                    error_type="warning", error_title="Số liệu bất thường",
+                    error_message=f"{messages} Giá trị cho phép: {what}; giá trị sai kiểu hoặc ngoài giới hạn "
+                                  "bị loại khi chấm điểm.")
     elif checks:
         messages = " ".join(con.message.rstrip(".") + "." for con, _ in checks)
         opts.update(validate="custom", value=typed_formula(ind, cell, [f for _, f in checks]),

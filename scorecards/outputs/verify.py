@@ -35,7 +35,14 @@ from lanhmanh.scorecards.outputs.presentation import (
     province_name,
     quote_sheet,
 )
-from lanhmanh.scorecards.outputs.scorecard.book import HEADINGS
+from lanhmanh.scorecards.outputs.scorecard.book import (
+    HEADINGS,
+    also_evidence_notes,
+    class_cell_text,
+    province_note,
+    result_text,
+)
+from lanhmanh.scorecards.outputs.scorecard.provinces import OFFICIAL_UNITS, PROVINCE_NOTE
 from lanhmanh.scorecards.outputs.scorecard.workbook import UNIT_SHEETS_MAX
 
 DIGEST_PROPERTY = "lanhmanh.results_digest"
@@ -612,7 +619,7 @@ class Comparison:
         code = u.code
         want_text = {"code": u.code, "name": u.name, "type": u.type, "province_code": u.province_code,
                      "province": province_name(u.province_code, batch_year(self.batch)),
-                     "class": self.level.class_label(out.class_id),
+                     "class": class_cell_text(self.level, out.class_id, r.also_meets),
                      "class_id": out.class_id, "vetoes": ", ".join(out.vetoes)}
         words = {"rank_province": "rank in the province", "rank_national": "national rank", "code": "code",
                  "name": "name", "type": "unit type", "province_code": "province code", "province": "province",
@@ -724,15 +731,25 @@ class Comparison:
         if c is None:
             self.diff(PROVINCES, "column 'Xếp loại tỉnh' is missing")
         else:
-            self.text_cell(g, row, c, plevel.class_label(p.outcome.class_id),
+            self.text_cell(g, row, c, class_cell_text(plevel, p.outcome.class_id, p.also_meets),
                            f"class of province {p.province_code}")
         for crit, (met, _pts, _band) in zip(plevel.criteria.values(), p.outcome.outcomes):
             c = heads.get(crit.id)
             if c is not None:
-                self.text_cell(g, row, c, met_text(met),
+                self.text_cell(g, row, c, result_text(met),
                                f"result of province {p.province_code} for criterion {crit.id}")
             else:
                 self.diff(PROVINCES, f"the column of province criterion {crit.id} is missing")
+        c = heads.get(OFFICIAL_UNITS)
+        if c is None:
+            self.diff(PROVINCES, f"column {OFFICIAL_UNITS!r} is missing")
+        elif p.n_official is not None:
+            self.int_cell(g, row, c, p.n_official, f"communes of province {p.province_code} in the official list")
+        else:
+            self.text_cell(g, row, c, DASH, f"communes of province {p.province_code} in the official list")
+        c = heads.get(PROVINCE_NOTE)
+        if c is not None:
+            self.text_cell(g, row, c, province_note(plevel, p), f"note on province {p.province_code}")
 
     # ---- Chứng cứ ---------------------------------------------------------------------------------
 
@@ -762,13 +779,16 @@ class Comparison:
             code, cid = g.text(row, c_code).strip(), g.text(row, c_crit).strip()
             if code or cid:
                 rows[(code, cid)].append(row)
+        if "Ghi chú" in heads:
+            cols["note"] = heads["Ghi chú"]
         words = {"name": "name", "values": "values read", "threshold": "threshold", "met": "result",
-                 "points": "points", "cite": "citation"}
+                 "points": "points", "cite": "citation", "note": "note"}
         expected_keys = set()
         n = 0
         for r in self.batch.units:
             u = r.unit
             missing = []
+            notes = also_evidence_notes(self.level, r)
             for c, ev in zip(self.criteria, criteria_evidence(self.level, u.values, r.outcome)):
                 expected_keys.add((u.code, c.id))
                 at = rows.get((u.code, c.id))
@@ -777,7 +797,7 @@ class Comparison:
                     continue
                 n += 1
                 want = {"name": u.name, "values": inputs_text(ev["inputs"]), "threshold": c.threshold,
-                        "met": met_text(ev["met"]), "cite": c.cite or ""}
+                        "met": met_text(ev["met"]), "cite": c.cite or "", "note": notes.get(c.id, "")}
                 for key, col in cols.items():
                     what = f"{words[key]} of {u.code} {u.name} for criterion {c.id}"
                     if key == "points":
@@ -874,7 +894,8 @@ class Comparison:
                                       f"total of {who}", code)
         row = at("Xếp loại")
         if row is not None:
-            self.text_cell(g, row, 3, self.level.class_label(out.class_id), f"class of {who}", code)
+            self.text_cell(g, row, 3, class_cell_text(self.level, out.class_id, r.also_meets), f"class of {who}",
+                           code)
         if self.level.vetoes:
             row = at("Điểm liệt")
             if row is not None:

@@ -12,7 +12,7 @@ from xlsxwriter.utility import xl_col_to_name  # type: ignore[import-untyped]
 from lanhmanh.engine.batch.previous import key_area_classes
 from lanhmanh.engine.evaluation.scoring import BatchResult
 from lanhmanh.engine.model.admin_units import UnitLists
-from lanhmanh.engine.model.pack import Criterion, Level, Pack
+from lanhmanh.engine.model.pack import UNDETERMINED, Criterion, Level, Pack, references
 from lanhmanh.scorecards.outputs.digest import results_digest
 from lanhmanh.scorecards.outputs.presentation import (
     A4,
@@ -26,6 +26,7 @@ from lanhmanh.scorecards.outputs.presentation import (
     class_order,
     header_text,
     house_format,
+    met_text,
     province_name,
     quote_sheet,
     status_text,
@@ -145,9 +146,68 @@ class Formats:
     def class_fill(self, class_id: str):
         return self.fills.get(class_id, self.wrap)
 
-    def result(self, met: bool):
-        """Đạt in green, Không đạt in red."""
-        return self.met if met else self.not_met
+    def result(self, met: Optional[bool]):
+        """Đạt in green, Không đạt in red, Chưa xác định (a province criterion the missing communes
+        could change) in the plain centred format."""
+        return self.center if met is None else self.met if met else self.not_met
+
+
+UNDETERMINED_TEXT = "Chưa xác định"
+
+
+def result_text(met: Optional[bool]) -> str:
+    """Đạt / Không đạt, or Chưa xác định for a province criterion that communes of the official
+    list not scored could change."""
+    return UNDETERMINED_TEXT if met is None else met_text(met)
+
+
+def also_evidence_notes(level: Level, r: Any) -> dict[str, str]:
+    """For a unit with `also_meets`: the note on the "Chứng cứ" rows of the criteria met that the
+    also-met class's condition reads (criterion id → note); {} otherwise."""
+    also = getattr(r, "also_meets", None)
+    if also is None:
+        return {}
+    cls = next((c for c in level.classes if c.id == also), None)
+    if cls is None or cls.cond is None:
+        return {}
+    note = (f"Cũng đạt điều kiện của {level.class_label(also)} ({also}); xếp loại "
+            f"{level.class_label(r.outcome.class_id)} theo thứ tự xét của bộ tiêu chí")
+    ids = list(level.criteria)
+    return {cid: note for cid in references(cls.cond, level)
+            if cid in level.criteria and r.outcome.outcomes[ids.index(cid)][0]}
+
+
+def province_note(level: Level, p: Any) -> str:
+    """What the "Tỉnh" sheet says of a province's roll-up: how many of the official list's
+    communes were scored, what the missing ones leave undetermined, the class also met."""
+    parts = []
+    if p.n_official is None:
+        parts.append(f"Không có danh mục đơn vị hành chính (--unit-list none): tỷ lệ tính trên {p.n_units} "
+                     "đơn vị đã chấm")
+    elif p.n_missing:
+        parts.append(f"Đã chấm {p.n_units}/{p.n_official} đơn vị cấp xã trong danh mục, thiếu {p.n_missing}")
+        if p.undetermined:
+            parts.append(f"chưa xác định: {', '.join(p.undetermined)}")
+        if p.outcome is not None and p.outcome.class_id == UNDETERMINED:
+            parts.append("xếp loại tỉnh phụ thuộc vào các xã thiếu")
+    if p.also_meets is not None:
+        parts.append(f"cũng đạt điều kiện của {level.class_label(p.also_meets)}; xếp loại "
+                     f"{level.class_label(p.outcome.class_id)} theo thứ tự xét của bộ tiêu chí")
+    return "; ".join(parts)
+
+
+def class_cell_text(level: Level, class_id: str, also: Optional[str] = None) -> str:
+    """A class as its cell shows it: the label, and the later class it also meets when its
+    condition holds too ("Địa bàn không ma túy (cũng đạt: … loại I)")."""
+    label = level.class_label(class_id)
+    return label if also is None else f"{label} (cũng đạt: {level.class_label(also)})"
+
+
+def also_text(level: Level, also: Optional[str]) -> str:
+    """'Cũng đạt điều kiện của …' for a unit whose class hid a later class it also meets."""
+    if also is None:
+        return ""
+    return f"Cũng đạt điều kiện của {level.class_label(also)} ({also}); theo thứ tự xét của bộ tiêu chí, xếp loại trên"
 
 
 class SummaryLayout:

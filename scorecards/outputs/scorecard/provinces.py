@@ -14,10 +14,21 @@ from lanhmanh.scorecards.outputs.presentation import (
     fit_row,
     inputs_text,
     merge_or_write,
-    met_text,
     text_width,
 )
-from lanhmanh.scorecards.outputs.scorecard.book import HEADINGS, MARK, PREVIOUS_GROUP, Book, criterion_note
+from lanhmanh.scorecards.outputs.scorecard.book import (
+    HEADINGS,
+    MARK,
+    PREVIOUS_GROUP,
+    Book,
+    class_cell_text,
+    criterion_note,
+    province_note,
+    result_text,
+)
+
+OFFICIAL_UNITS = "Số đơn vị cấp xã trong danh mục"  # the province's communes in the official list
+PROVINCE_NOTE = "Ghi chú cấp tỉnh"
 
 
 def province_sheet(bk: Book) -> None:
@@ -33,6 +44,7 @@ def province_sheet(bk: Book) -> None:
     c_pclass = c_classes + len(classes)
     c_pcriteria = c_pclass + 1
     c_supplied = c_pcriteria + len(pcriteria)
+    c_official, c_pnote = c_supplied + 1, c_supplied + 2
     # headings
     ws.write_string(1, 0, "Mã tỉnh", f.head)
     ws.write_string(1, 1, "Tỉnh, thành phố", f.head)
@@ -42,12 +54,14 @@ def province_sheet(bk: Book) -> None:
     for k, cid in enumerate(classes):
         ws.write_string(1, c_classes + k, bk.level.class_label(cid), f.head)
     if with_level:
-        merge_or_write(ws, 0, c_pclass, 0, c_supplied, "Xếp loại cấp tỉnh", f.group)
+        merge_or_write(ws, 0, c_pclass, 0, c_pnote, "Xếp loại cấp tỉnh", f.group)
         ws.write_string(1, c_pclass, "Xếp loại tỉnh", f.head)
         for k, criterion in enumerate(pcriteria):
             ws.write_string(1, c_pcriteria + k, criterion.id, f.head)
             ws.write_comment(1, c_pcriteria + k, criterion_note(criterion), {"x_scale": 2.5, "y_scale": 2})
         ws.write_string(1, c_supplied, "Số liệu tỉnh nhập trực tiếp", f.head)
+        ws.write_string(1, c_official, OFFICIAL_UNITS, f.head)
+        ws.write_string(1, c_pnote, PROVINCE_NOTE, f.head)
     ws.set_row(1, 62)
     # one row per province: formulas with the engine's figures as cached values
     prov_range, class_range = lay.column_range("province_code"), lay.column_range("class_id")
@@ -61,10 +75,15 @@ def province_sheet(bk: Book) -> None:
             ws.write_formula(row, c_classes + k, f"=COUNTIFS({prov_range},{ref},{class_range},{excel_text(cid)})",
                              f.int, p.class_counts.get(cid, 0))
         if with_level and plevel is not None and p.outcome is not None:
-            ws.write_string(row, c_pclass, plevel.class_label(p.outcome.class_id), f.text)
+            ws.write_string(row, c_pclass, class_cell_text(plevel, p.outcome.class_id, p.also_meets), f.text)
             for k, (met, _points, _band) in enumerate(p.outcome.outcomes):
-                ws.write_string(row, c_pcriteria + k, met_text(met), f.result(met))
+                ws.write_string(row, c_pcriteria + k, result_text(met), f.result(met))
             ws.write_string(row, c_supplied, ", ".join(p.supplied) or DASH, f.center)
+            if p.n_official is not None:
+                ws.write_number(row, c_official, p.n_official, f.int)
+            else:
+                ws.write_string(row, c_official, DASH, f.center)
+            ws.write_string(row, c_pnote, province_note(plevel, p), f.wrap)
         row += 1
     # totals over the provinces
     ws.write_string(row, 0, "", f.label)
@@ -73,7 +92,7 @@ def province_sheet(bk: Book) -> None:
         letter = xl_col_to_name(c)
         value = len(bk.batch.units) if c == c_units else bk.class_counts.get(classes[c - c_classes], 0)
         ws.write_formula(row, c, f"=SUM({letter}3:{letter}{row})", f.total, value)
-    previous_counts(bk, ws, (c_supplied + 1) if with_level else c_pclass, row)
+    previous_counts(bk, ws, (c_pnote + 1) if with_level else c_pclass, row)
     ws.set_column(0, 0, 7)
     ws.set_column(1, 1, text_width(bk.province_names.values(), 14, 26))
     ws.set_column(2, 2, 9)
@@ -82,6 +101,8 @@ def province_sheet(bk: Book) -> None:
         ws.set_column(c_pclass, c_pclass, text_width([c.label for c in plevel.classes], 16, 64))
         ws.set_column(c_pcriteria, c_supplied - 1, 9)
         ws.set_column(c_supplied, c_supplied, 16)
+        ws.set_column(c_official, c_official, 12)
+        ws.set_column(c_pnote, c_pnote, 40)
     ws.freeze_panes(2, 2)
     bk.print_setup(ws, "Tổng hợp theo tỉnh", landscape=True, title_rows=(0, 1))
 
@@ -134,7 +155,7 @@ def province_criteria_sheet(bk: Book) -> None:
             ws.write_string(row, 3, criterion.title, f.wrap)
             ws.write_string(row, 4, values, f.wrap)
             ws.write_string(row, 5, ev["threshold"], f.wrap)
-            ws.write_string(row, 6, met_text(ev["met"]), f.result(ev["met"]))
+            ws.write_string(row, 6, result_text(ev["met"]), f.result(ev["met"]))
             ws.write_string(row, 7, ev["cite"] or "", f.wrap)
             fit_row(ws, row, [(criterion.title, widths[3]), (values, widths[4]), (ev["threshold"], widths[5]),
                               (ev["cite"] or "", widths[7])])

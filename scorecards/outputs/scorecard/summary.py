@@ -27,6 +27,7 @@ from lanhmanh.scorecards.outputs.scorecard.book import (
     NO_PREVIOUS,
     PREVIOUS_GROUP,
     Book,
+    class_cell_text,
     criterion_note,
 )
 
@@ -125,7 +126,9 @@ def unit_rows(bk: Book, ws) -> None:
             write_text(row, col["district_code"], unit.district_code or "", f_center)
             write_text(row, col["district"], bk.district_names.get(unit.district_code or "", ""), f_text)
         cid = outcome.class_id
-        write_text(row, col["class"], labels.get(cid) or bk.level.class_label(cid), f.class_fill(cid))
+        text = (labels.get(cid) or bk.level.class_label(cid)) if r.also_meets is None else \
+            class_cell_text(bk.level, cid, r.also_meets)
+        write_text(row, col["class"], text, f.class_fill(cid))
         write_text(row, col["class_id"], cid, f_text)
         if c_total is not None:
             write_formula(row, c_total, f"=SUM({first_letter}{row + 1}:{last_letter}{row + 1})", f_total,

@@ -13,7 +13,7 @@ from lanhmanh.scorecards.outputs.presentation import (
     status_text,
     text_lines,
 )
-from lanhmanh.scorecards.outputs.scorecard.book import Book, max_total
+from lanhmanh.scorecards.outputs.scorecard.book import Book, also_text, class_cell_text, max_total
 
 SIGNATURES = [("NGƯỜI LẬP BIỂU", "(Ký, ghi rõ họ tên)"),
               ("CHỦ TỊCH UBND XÃ/PHƯỜNG", "(Ký tên, đóng dấu)"),
@@ -79,13 +79,17 @@ def unit_sheet(bk: Book, r: UnitResult) -> None:
         ws.write_formula(row, 6, f"=SUM(G{first + 1}:G{end + 1})", f.total, max_total(level))
         row += 1
     vetoes = "; ".join(f"{v} – {level.vetoes[v].title}" if v in level.vetoes else v for v in outcome.vetoes)
-    results = [("Xếp loại", level.class_label(outcome.class_id), f.class_fill(outcome.class_id))]
+    results = [("Xếp loại", class_cell_text(level, outcome.class_id, r.also_meets), f.class_fill(outcome.class_id))]
+    if r.also_meets is not None:  # the pack's order of classes hid a class whose condition holds too
+        results.append(("Cũng đạt", also_text(level, r.also_meets), f.value))
     if bk.has_vetoes:
         results.append(("Điểm liệt", vetoes or "Không có", f.value))
     results.append(("Thứ hạng", f"{r.rank_province} trong tỉnh, {r.rank_national} trong toàn bộ danh sách", f.value))
     for label, value, fmt in results:
         merge_or_write(ws, row, 0, row, 1, label, f.label)
         merge_or_write(ws, row, 2, row, last, value, fmt)
+        if len(value) > 60:  # a merged cell does not grow by itself: room for the wrapped lines
+            ws.set_row(row, 15 * text_lines(value, sum(widths[2:])))
         row += 1
     signatures(bk, ws, row + 1, last)
     bk.print_setup(ws, f"{unit.code} {unit.name}", landscape=False, one_page=True)
