@@ -26,6 +26,7 @@ from lanhmanh.engine.model.pack import UNCLASSIFIED
 from lanhmanh.errors import EXIT_OK, EXIT_OUTPUT, EXIT_REJECTED, OutputError
 from lanhmanh.scorecards.outputs.json_out import dumps, result_dict, write_json_atomic
 from lanhmanh.scorecards.outputs.national import SUMMARY_FILE, write_national
+from lanhmanh.scorecards.outputs.paths import refuse_outputs_over_inputs
 from lanhmanh.scorecards.outputs.scorecard.workbook import write_scorecard
 
 
@@ -72,6 +73,9 @@ def score(inputs: tuple[str, ...], rules: str, out: str | None, out_dir: str | N
         raise click.BadParameter(f"{out}: the scorecard is an Excel workbook; name it .xlsx", param_hint="--out")
     if targets_file and not out_dir:
         raise click.UsageError("--targets is shown in the national summary: give --out-dir too")
+    refuse_outputs_over_inputs(inputs, [(option, path) for option, path in
+                                        (("--out", out), ("--out-dir", out_dir), ("--json", json_out))
+                                        if path and path != "-"])
 
     bar = progress.for_stderr()
     try:
