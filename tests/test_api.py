@@ -50,6 +50,7 @@ def matches(expected: str, printed: str) -> bool:
         re.fullmatch(".*".join(re.escape(part) for part in w.split("…")), g) for w, g in zip(want, got))
 
 
+@pytest.mark.slow
 def test_the_examples_of_the_api_page_run_and_print_what_it_says(tmp_path, monkeypatch):
     examples = documented_examples()
     assert len(examples) >= 6 and sum(1 for _, shown in examples if shown) >= 5

@@ -128,6 +128,7 @@ def test_packs_with_a_residual_class_pass(run_cli, ref):
             in result.output
 
 
+@pytest.mark.slow
 def test_two_runs_give_the_same_output(run_cli):
     shipped_or_skip("qd-28-2025-literal")
     a = run_cli("check", "qd-28-2025-literal", "xa-lanh-manh", "--completeness")

@@ -76,6 +76,7 @@ def _generate():
     return mod
 
 
+@pytest.mark.slow
 def test_hoac_in_iii_c_changes_no_class_of_the_cumulative_pack(run_cli, tmp_path):
     """III.c read "và" (as before) against "hoặc" (as written) on generated communes, every figure
     near a threshold: criteria change, classes never (type III is the residual class, and

@@ -205,6 +205,7 @@ def test_inherit_cases_runs_the_bases_cases_and_a_same_name_case_replaces_one(ru
     assert "PASS xlm-variant [python] đủ 100 điểm" in r.output
 
 
+@pytest.mark.slow
 def test_every_shipped_pack_still_checks_and_tests(run_cli):
     assert any(p.stem == "xa-lanh-manh-nghe-an" for p in shipped_packs())
     r = run_cli("test", "-q", "--engine", "python")

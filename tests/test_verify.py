@@ -90,6 +90,7 @@ def differences(output: str) -> list[str]:
 
 # ---- intact --------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["lm", "qd"])
 def test_an_untouched_scorecard_is_intact(request, run_cli, workdir, which):
     made: Made = request.getfixturevalue(which)
