@@ -186,33 +186,41 @@ def condition_env(level: Level, values: dict, out: Outcome, extra_ratios: Option
     return env
 
 
-_ALSO: dict[int, tuple[Level, dict[str, list[tuple[str, Callable]]]]] = {}
+class ClassChecks:
+    """What scoring works out once per level and batch besides the backend: the classes of each
+    class's `also_report`, compiled, and the constants every share(...) is compared with."""
 
+    def __init__(self, level: Level):
+        self.level = level
+        compiler = Compiler(level)
+        self.also: dict[str, list[tuple[str, Callable]]] = {
+            c.id: [(o.id, compiler.condition(o.cond)) for o in level.classes
+                   if o.id in c.also_report and o.cond is not None]
+            for c in level.classes if c.also_report}
+        self.share_constants = _share_constants(level)
 
-def _also_tests(level: Level) -> dict[str, list[tuple[str, Callable]]]:
-    """Per class with `also_report`: its listed classes in the pack's order, each compiled."""
-    cached = _ALSO.get(id(level))
-    if cached is not None and cached[0] is level:
-        return cached[1]
-    compiler = Compiler(level)
-    tests: dict[str, list[tuple[str, Callable]]] = {}
-    for c in level.classes:
-        if c.also_report:
-            tests[c.id] = [(o.id, compiler.condition(o.cond)) for o in level.classes
-                           if o.id in c.also_report and o.cond is not None]
-    _ALSO[id(level)] = (level, tests)
-    return tests
+    def also_meets(self, values: dict, out: Outcome, extra_ratios: Optional[dict] = None) -> Optional[str]:
+        """The first class of the unit's class's `also_report` whose condition holds on the same
+        outcome (the same criteria met, vetoes and total): the class the pack's order hid. Computed
+        from the Outcome, so both backends agree."""
+        tests = self.also.get(out.class_id)
+        if not tests:
+            return None
+        env = condition_env(self.level, values, out, extra_ratios)
+        return next((cid for cid, test in tests if test(env)), None)
 
-
-def also_meets(level: Level, values: dict, out: Outcome, extra_ratios: Optional[dict] = None) -> Optional[str]:
-    """The first class of the unit's class's `also_report` whose condition holds on the same
-    outcome (the same criteria met, vetoes and total): the class the pack's order hid. Computed
-    from the Outcome, so both backends agree."""
-    tests = _also_tests(level).get(out.class_id)
-    if not tests:
-        return None
-    env = condition_env(level, values, out, extra_ratios)
-    return next((cid for cid, test in tests if test(env)), None)
+    def share_candidates(self, key: str, count: int, missing: int, denominator: int) -> list[int]:
+        """The counts of share `key` worth trying when `missing` communes of the list were not
+        scored: none of them in its classes, all of them, and the counts on either side of every
+        threshold it is compared with (so that `==` and a threshold between the extremes are seen)."""
+        low, high = count, count + missing
+        out = {low, high}
+        for constant in self.share_constants.get(key, ()):
+            edge = constant * denominator
+            for x in (math.floor(edge) - 1, math.floor(edge), math.ceil(edge), math.ceil(edge) + 1):
+                if low <= x <= high:
+                    out.add(x)
+        return sorted(out)
 
 
 def also_meets_warning(level: Level, what: str, class_id: str, also: str) -> str:
@@ -222,14 +230,8 @@ def also_meets_warning(level: Level, what: str, class_id: str, also: str) -> str
 
 # ---- the province: share(...) over the official list, missing communes at both extremes -----------
 
-_SHARE_CONSTANTS: dict[int, tuple[Level, dict[str, set[Fraction]]]] = {}
-
-
 def _share_constants(level: Level) -> dict[str, set[Fraction]]:
     """Per share(...) key, the constants it is compared with anywhere in the level."""
-    cached = _SHARE_CONSTANTS.get(id(level))
-    if cached is not None and cached[0] is level:
-        return cached[1]
     found: dict[str, set[Fraction]] = defaultdict(set)
     conds = [b.cond for c in level.criteria.values() for b in c.bands] + [v.cond for v in level.vetoes.values()] \
         + [c.cond for c in level.classes if c.cond is not None]
@@ -240,30 +242,15 @@ def _share_constants(level: Level) -> dict[str, set[Fraction]]:
             for a, b in ((x.left, x.right), (x.right, x.left)):
                 if isinstance(a, nodes.Call) and a.fn == "share" and isinstance(b, nodes.Num):
                     found[nodes.to_text(a)].add(Fraction(b.value))
-    _SHARE_CONSTANTS[id(level)] = (level, dict(found))
     return dict(found)
 
 
-def share_candidates(level: Level, key: str, count: int, missing: int, denominator: int) -> list[int]:
-    """The counts of share `key` worth trying when `missing` communes of the list were not scored:
-    none of them in its classes, all of them, and the counts on either side of every threshold it
-    is compared with (so that `==` and a threshold between the extremes are seen too)."""
-    low, high = count, count + missing
-    out = {low, high}
-    for constant in _share_constants(level).get(key, ()):
-        edge = constant * denominator
-        for x in (math.floor(edge) - 1, math.floor(edge), math.ceil(edge), math.ceil(edge) + 1):
-            if low <= x <= high:
-                out.add(x)
-    return sorted(out)
-
-
-def evaluate_province(level: Level, backend: Backend, values: dict, counts: dict[str, int], denominator: int,
+def evaluate_province(checks: ClassChecks, backend: Backend, values: dict, counts: dict[str, int], denominator: int,
                       missing: int) -> tuple[Outcome, Outcome, list[str], list[str], list[Optional[str]]]:
     """The province's outcome with share(...) over `denominator` communes of which `missing` were
     not scored: (outcome, the evaluation with the missing communes in no class, undetermined
     criteria, the classes possible, also_meets of each try).
-    Every combination of share counts from `share_candidates` is evaluated; a criterion whose
+    Every combination of share counts from `checks.share_candidates` is evaluated; a criterion whose
     result differs between them is undetermined (met None in the outcome), and so is the class
     when it differs (class UNDETERMINED). With nothing missing there is one evaluation."""
     keys = list(counts)
@@ -271,16 +258,16 @@ def evaluate_province(level: Level, backend: Backend, values: dict, counts: dict
     first = backend.evaluate(values, base)
     tries = [(first, base)]
     if missing and keys:
-        grids = [share_candidates(level, k, counts[k], missing, denominator) for k in keys]
+        grids = [checks.share_candidates(k, counts[k], missing, denominator) for k in keys]
         for combo in itertools.product(*grids):
             if all(n == counts[k] for k, n in zip(keys, combo)):
                 continue
             shares = {k: (n, denominator) for k, n in zip(keys, combo)}
             tries.append((backend.evaluate(values, shares), shares))
-    ids = list(level.criteria)
+    ids = list(checks.level.criteria)
     undetermined = [cid for i, cid in enumerate(ids) if len({o.outcomes[i] for o, _ in tries}) > 1]
     classes = list(dict.fromkeys(o.class_id for o, _ in tries))
-    alsos = [also_meets(level, values, o, shares) for o, shares in tries]
+    alsos = [checks.also_meets(values, o, shares) for o, shares in tries]
     if not undetermined and len(classes) == 1:
         return first, first, [], classes, alsos
     outcomes = [(None, 0, None) if cid in undetermined else first.outcomes[i] for i, cid in enumerate(ids)]
@@ -304,6 +291,7 @@ def roll_up(pack: Pack, results: list[UnitResult], province_rows: list[Unit], en
                                      f"province row {code} has no commune in this batch; ignored"))
     level = pack.province
     backend = make_backend(engine, level) if level is not None else None
+    checks = ClassChecks(level) if level is not None else None
     out = []
     for code in sorted(by_prov):
         group = by_prov[code]
@@ -312,7 +300,7 @@ def roll_up(pack: Pack, results: list[UnitResult], province_rows: list[Unit], en
             counts[r.outcome.class_id] += 1
         pr = ProvinceResult(code, len(group), {}, [], dict(counts), row=rows.get(code),
                             n_official=official.get(code) if official is not None else None)
-        if level is not None and backend is not None:
+        if level is not None and backend is not None and checks is not None:
             values: dict[str, Any] = {}
             for k in level.summed:
                 vals = [r.unit.values.get(k) for r in group]
@@ -333,7 +321,7 @@ def roll_up(pack: Pack, results: list[UnitResult], province_rows: list[Unit], en
             pr.shares = {key: (n, pr.denominator) for key, n in in_share.items()}
             pr.values = {**values, **{k: f"{n}/{d}" for k, (n, d) in pr.shares.items()}}
             pr.outcome, pr.evaluated, pr.undetermined, classes, alsos = evaluate_province(
-                level, backend, values, in_share, pr.denominator, pr.n_missing)
+                checks, backend, values, in_share, pr.denominator, pr.n_missing)
             _province_notes(level, pr, classes, alsos, warnings)
         out.append(pr)
     return out
@@ -370,6 +358,7 @@ def score_units(pack: Pack, units: Iterable[Unit], engine: str = "durable",
     warnings = list(warnings or [])
     rejected = list(rejected or [])
     backend = make_backend(engine, pack.commune)
+    commune_checks = ClassChecks(pack.commune)
     results: list[UnitResult] = []
     province_rows: list[Unit] = []
     for u in units:
@@ -386,7 +375,7 @@ def score_units(pack: Pack, units: Iterable[Unit], engine: str = "durable",
         if out.class_id == UNCLASSIFIED:
             warnings.append(RowWarning(u.path, u.row, None, f"unit {u.code} ({u.name}) reaches no class: "
                                                           "reported as 'unclassified' and ranked last"))
-        also = also_meets(pack.commune, u.values, out)
+        also = commune_checks.also_meets(u.values, out)
         if also is not None:
             text = also_meets_warning(pack.commune, f"unit {u.code} ({u.name})", out.class_id, also)
             warnings.append(RowWarning(u.path, u.row, None, text))
