@@ -294,9 +294,10 @@ def year_of_batch(intake: Intake, year: Optional[int]) -> int:
         return found
     # no row passed: the year of the rows rejected (read with a pack id's newest version, a batch
     # of an earlier year lacks the columns that version added); its version reads them again
-    rejected_years = {key[1] for key in intake.validator.years_warned if isinstance(key[1], int)}
+    rejected_years = intake.validator.years_read
     if year is None and len(rejected_years) == 1:
-        return rejected_years.pop()
+        (found,) = rejected_years
+        return found
     if year is not None:
         return year
     today = dt.date.today()

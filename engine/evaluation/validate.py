@@ -234,6 +234,7 @@ class Validator:
         self.rejected: list[Rejection] = []
         self.warnings: list[RowWarning] = []
         self.years_warned: set = set()
+        self.years_read: set[int] = set()  # the valid years of every row read, rejected rows included
 
     def knows(self, header: Any) -> bool:
         """Whether a header cell names a column of this pack (id, identity column or label)."""
@@ -330,6 +331,8 @@ class Validator:
             if district is None:
                 reject("district_code", record.get("district_code"),
                        "district_code must be a district code of 1–3 digits (or blank)")
+        if year is not None:
+            self.years_read.add(year)
         if year is not None and (path, year) not in self.years_warned:
             self.years_warned.add((path, year))
             end = period_end(year)
