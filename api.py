@@ -15,6 +15,7 @@ describes it for users.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,9 +145,6 @@ def record(batch: BatchResult, db: PathLike) -> Optional[int]:
     """Record a scored batch as a new run in the history database `db` and return the run's id;
     None when no unit was scored. Rejected rows do not stop the recording (the run keeps their
     count). Raises OutputError when the database cannot be written; it is then left as it was."""
-    import sqlite3
-
-
     if not batch.units:
         return None
     try:

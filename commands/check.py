@@ -45,10 +45,10 @@ def check(rules: tuple[str, ...], completeness: bool, budget: int | None) -> Non
             continue
         for w in warns:
             click.echo(str(w))
-        lv = pack.commune
+        level = pack.commune
         extra = f", province level with {len(pack.province.criteria)} criteria" if pack.province else ""
-        click.echo(f"{pack.path}: ok: {pack.id} {pack.version} ({pack.status}), {len(lv.indicators)} indicators, "
-                   f"{len(lv.criteria)} criteria, {len(lv.vetoes)} vetoes, {len(lv.classes)} classes{extra}, "
+        click.echo(f"{pack.path}: ok: {pack.id} {pack.version} ({pack.status}), {len(level.indicators)} indicators, "
+                   f"{len(level.criteria)} criteria, {len(level.vetoes)} vetoes, {len(level.classes)} classes{extra}, "
                    f"{len(pack.cases)} cases")
         for line in describe_overrides(pack):
             click.echo(line)

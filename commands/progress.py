@@ -14,6 +14,7 @@ cleared at the end. Not click.progressbar: it has no delayed first draw and no c
 """
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -133,6 +134,4 @@ class Progress:
 
 def for_stderr(delay: float = 1.5) -> Progress:
     """The progress line of a command: on stderr, silent when stderr is not a terminal."""
-    import sys
-
     return Progress(sys.stderr, delay=delay)

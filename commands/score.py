@@ -1,9 +1,11 @@
 """`lanhmanh score`: read, validate, score and rank a batch; write the scorecard and the JSON."""
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Optional
 
@@ -205,8 +207,6 @@ def _write_national(bar, batch, out_dir: str, targets):
 def _writers(batch) -> int:
     """Processes writing the province workbooks: two for a large batch over several provinces
     (a 10,000-unit batch takes about half the time), else one (no process start-up cost)."""
-    import os
-
     return min(2, os.cpu_count() or 1) if len(batch.units) >= 2000 and len(batch.provinces) >= 4 else 1
 
 
@@ -225,7 +225,5 @@ def _national_summary(nat, out_dir: str, json_out) -> None:
 
 def _pct(f) -> str:
     """A share as a percentage for messages (two decimals, rounded for display only)."""
-    from decimal import ROUND_HALF_UP, Decimal
-
     q = (Decimal(f.numerator) * 100 / Decimal(f.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP)
     return f"{q.normalize():f}%"

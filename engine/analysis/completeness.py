@@ -13,6 +13,7 @@ import itertools
 import math
 import random
 import time
+import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -912,8 +913,6 @@ def shrink(search: LevelSearch, evaluate, values: dict) -> dict:
 
 
 def _counterexample(search: LevelSearch, values: dict) -> Counterexample:
-    import warnings
-
 
     unit, reasons = search.validate(values)
     if unit is None:

@@ -45,6 +45,7 @@ Reading:
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import os
 import sqlite3
@@ -375,8 +376,6 @@ def unit_history(db_path: str | Path, unit_code: str, pack_id: str | None = None
 def closest_codes(db_path: str | Path, unit_code: str, n: int = 5) -> list[str]:
     """The recorded unit codes nearest to `unit_code`: by numeric distance for digit codes of the
     same length, else by spelling."""
-    import difflib
-
     with closing(open_existing(db_path)) as conn:
         codes = [c for (c,) in conn.execute("SELECT DISTINCT unit_code FROM unit_results")]
     if unit_code.isdigit():

@@ -15,7 +15,7 @@ from lanhmanh.version import __version__
 
 def result_dict(batch: BatchResult) -> dict:
     pack = batch.pack
-    lv = pack.commune
+    level = pack.commune
     units = []
     for r in batch.units:
         u, out = r.unit, r.outcome
@@ -27,7 +27,7 @@ def result_dict(batch: BatchResult) -> dict:
             "district_code": u.district_code,
             "year": u.year,
             "class": out.class_id,
-            "class_label": lv.class_label(out.class_id),
+            "class_label": level.class_label(out.class_id),
             # the later class of the pack's `also_report` whose condition also holds (null: none)
             "also_meets": r.also_meets,
             "total": out.total,
@@ -38,7 +38,7 @@ def result_dict(batch: BatchResult) -> dict:
             "rank_province": r.rank_province,
             "rank_national": r.rank_national,
             **({"rank_district": r.rank_district} if r.rank_district is not None else {}),
-            "criteria": criteria_evidence(lv, u.values, out),
+            "criteria": criteria_evidence(level, u.values, out),
             "source": {"path": u.path, "row": u.row, **({"sheet": u.sheet} if u.sheet is not None else {})},
             **({"extra": {k: value_for_output(v) for k, v in u.extra.items()}} if u.extra else {}),
         })
@@ -73,7 +73,7 @@ def result_dict(batch: BatchResult) -> dict:
             entry["undetermined_reason"] = p.reason
         provinces.append(entry)
     return {
-        "pack": {**pack.meta(), "criteria": catalogue(lv),
+        "pack": {**pack.meta(), "criteria": catalogue(level),
                  "province_criteria": catalogue(pack.province) if pack.province else []},
         "inputs": batch.inputs,
         "engine": {"name": batch.engine, "version": __version__},

@@ -10,6 +10,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -176,8 +177,6 @@ def write_provinces(nat: National, folder: Path, now: dt.datetime, step, workers
     for view, ln in views:
         ln.digest = results_digest(view)
     if workers > 1 and len(views) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
         with ProcessPoolExecutor(workers) as pool:
             futures = [pool.submit(write_scorecard, view, folder / ln.file, now, unit_sheets) for view, ln in views]
             for fut in futures:
