@@ -17,6 +17,7 @@ from lanhmanh.engine.batch.previous import PreviousError
 from lanhmanh.engine.evaluation.scoring import ENGINES
 from lanhmanh.engine.language.problems import RuleFileError
 from lanhmanh.errors import InputError, LanhmanhError, RuleWarning, UnreadableInputs, UsageError
+from lanhmanh.scorecards.outputs.profile import CouncilProfile, load_profile, parse_signer
 
 RULES_HELP = "A shipped pack id (qd-28-2025, xa-lanh-manh) or a rule file."
 ENGINE_HELP = "durable: the Rete engine durable-rules; python: the pure-Python backend (identical results)."
@@ -55,6 +56,48 @@ def batch_options(command: Callable) -> Callable:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+PROFILE_HELP = ("The council profile (YAML): issuing body and its superior, place, document number and symbol, "
+                "date, signatories by role, recipients. Printed in the heading and signature blocks; "
+                "blank fields print as dotted lines to fill in by hand.")
+
+
+def profile_options(command: Callable) -> Callable:
+    """--profile FILE and a flag for each of its fields (a flag wins over the file): the council
+    that issues the printed documents (`score --out/--out-dir/--pdf`, `report`). The command gets
+    `profile` (a CouncilProfile)."""
+    options = [
+        click.option("--profile", "profile_file", type=click.Path(dir_okay=False, exists=True),
+                     metavar="FILE.yaml", help=PROFILE_HELP),
+        click.option("--issuing-body", "issuing_body", metavar="TEXT",
+                     help="The issuing body (cơ quan ban hành), e.g. 'CÔNG AN TỈNH NGHỆ AN'."),
+        click.option("--superior-body", "superior_body", metavar="TEXT",
+                     help="Its superior body (cơ quan chủ quản), e.g. 'UBND TỈNH NGHỆ AN'."),
+        click.option("--place", "place", metavar="TEXT", help="The place name before the date (địa danh)."),
+        click.option("--doc-number", "number", metavar="TEXT", help="The document number (số)."),
+        click.option("--doc-symbol", "symbol", metavar="TEXT", help="The document symbol (ký hiệu), e.g. BC-CAT."),
+        click.option("--doc-date", "doc_date", type=click.DateTime(["%Y-%m-%d", "%d/%m/%Y"]), metavar="DATE",
+                     help="The document date (default: today)."),
+        click.option("--signer", "signers", multiple=True, metavar="ROLE=NAME",
+                     help="A signatory by the pack's role id: ROLE=NAME or 'ROLE=TITLE|NAME' (repeatable)."),
+    ]
+
+    @functools.wraps(command)
+    def run(*args: Any, profile_file: Optional[str] = None, issuing_body: Optional[str] = None,
+            superior_body: Optional[str] = None, place: Optional[str] = None, number: Optional[str] = None,
+            symbol: Optional[str] = None, doc_date: Any = None, signers: tuple[str, ...] = (),
+            **kwargs: Any) -> Any:
+        prof = load_profile(Path(profile_file)) if profile_file else CouncilProfile()
+        prof = prof.with_fields(issuing_body=issuing_body, superior_body=superior_body, place=place,
+                                number=number, symbol=symbol, date=doc_date.date() if doc_date else None)
+        if signers:
+            prof = prof.with_fields(signatories={**prof.signatories, **dict(parse_signer(s) for s in signers)})
+        return command(*args, profile=prof, **kwargs)
+
+    for option in reversed(options):
+        run = option(run)
+    return run
 
 
 def db_path(option: Optional[str]) -> Path:

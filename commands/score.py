@@ -18,6 +18,7 @@ from lanhmanh.commands.common import (
     db_path,
     print_rejects,
     print_warnings,
+    profile_options,
     reports_errors,
     warnings_printed,
 )
@@ -29,6 +30,8 @@ from lanhmanh.errors import EXIT_OK, EXIT_OUTPUT, EXIT_REJECTED, OutputError
 from lanhmanh.scorecards.outputs.json_out import dumps, result_dict, write_json_atomic
 from lanhmanh.scorecards.outputs.national import SUMMARY_FILE, write_national
 from lanhmanh.scorecards.outputs.paths import refuse_outputs_over_inputs
+from lanhmanh.scorecards.outputs.pdf import scorecard_pdf
+from lanhmanh.scorecards.outputs.profile import CouncilProfile
 from lanhmanh.scorecards.outputs.scorecard.workbook import write_scorecard
 
 
@@ -42,6 +45,8 @@ class Outputs:
     coverage: bool
     db: Optional[str]
     record: bool  # False with --no-db
+    pdf: Optional[str] = None
+    profile: CouncilProfile = CouncilProfile()
 
 
 @click.command()
@@ -56,6 +61,9 @@ class Outputs:
                    "batch): the national summary shows each province's share against its target.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write the full result (ranked units with evidence) as JSON; '-' for standard output.")
+@click.option("--pdf", "pdf_out", type=click.Path(dir_okay=False),
+              help="Also write the scorecard as a print-ready PDF (every sheet meant for print, in order), "
+                   "made with LibreOffice (soffice), which must be installed.")
 @click.option("--strict", is_flag=True, help="Any rejected row aborts before anything is written.")
 @batch_options
 @click.option("--no-db", "no_db", is_flag=True, help="Do not record this run in the history database.")
@@ -63,9 +71,11 @@ class Outputs:
               help="After scoring, list how many units reached each outcome of the pack (criterion met / not "
                    "met, each band, veto applied / not applied, each class) and every outcome no unit reached.")
 @reports_errors
+@profile_options
 def score(inputs: tuple[str, ...], rules: str, out: str | None, out_dir: str | None, targets_file: str | None,
-          json_out: str | None, engine: str, unit_list: str, strict: bool, year: int | None, force: bool,
-          previous: str | None, crosswalk: str | None, db: str | None, no_db: bool, coverage: bool) -> int:
+          json_out: str | None, pdf_out: str | None, engine: str, unit_list: str, strict: bool, year: int | None,
+          force: bool, previous: str | None, crosswalk: str | None, db: str | None, no_db: bool, coverage: bool,
+          profile: CouncilProfile) -> int:
     """Score every unit in INPUT files (Excel workbooks, CSV or JSON, or folders of them) against a
     rule pack; rank them; write the scorecard workbook (--out) and the JSON (--json).
 
@@ -73,10 +83,13 @@ def score(inputs: tuple[str, ...], rules: str, out: str | None, out_dir: str | N
     year); a pack not in force for it is refused unless --force is given."""
     if out and Path(out).suffix.lower() != ".xlsx":
         raise click.BadParameter(f"{out}: the scorecard is an Excel workbook; name it .xlsx", param_hint="--out")
+    if pdf_out and Path(pdf_out).suffix.lower() != ".pdf":
+        raise click.BadParameter(f"{pdf_out}: name the PDF .pdf", param_hint="--pdf")
     if targets_file and not out_dir:
         raise click.UsageError("--targets is shown in the national summary: give --out-dir too")
     refuse_outputs_over_inputs(inputs, [(option, path) for option, path in
-                                        (("--out", out), ("--out-dir", out_dir), ("--json", json_out))
+                                        (("--out", out), ("--out-dir", out_dir), ("--json", json_out),
+                                                          ("--pdf", pdf_out))
                                         if path and path != "-"])
 
     bar = progress.for_stderr()
@@ -84,7 +97,8 @@ def score(inputs: tuple[str, ...], rules: str, out: str | None, out_dir: str | N
         with bar.phase("reading"), warnings_printed():
             pack, intake = api.prepare(inputs, rules, year=year, previous=previous, crosswalk=crosswalk,
                                        unit_list=unit_list, force=force, db=db)
-        outputs = Outputs(out, out_dir, json_out, _read_targets(targets_file, pack), coverage, db, not no_db)
+        outputs = Outputs(out, out_dir, json_out, _read_targets(targets_file, pack), coverage, db, not no_db,
+                          pdf_out, profile)
         return _score_and_write(bar, pack, intake, engine, strict, outputs)
     finally:
         bar.close()
@@ -112,10 +126,13 @@ def _score_and_write(bar, pack, intake: api.Intake, engine: str, strict: bool, o
     written = None
     try:
         if out_dir:
-            written = _write_national(bar, batch, out_dir, o.targets)
+            written = _write_national(bar, batch, out_dir, o.targets, o.profile)
         if out:
             with bar.phase("writing the scorecard"):
-                write_scorecard(batch, Path(out))
+                write_scorecard(batch, Path(out), profile=o.profile)
+        if o.pdf:
+            with bar.phase("writing the PDF"):
+                scorecard_pdf(batch, Path(o.pdf), Path(out) if out else None, o.profile)
         if json_out:
             with bar.phase("making the JSON"):
                 doc = result_dict(batch)
@@ -194,14 +211,14 @@ def _province_units(p) -> str:
     return text
 
 
-def _write_national(bar, batch, out_dir: str, targets):
+def _write_national(bar, batch, out_dir: str, targets, profile: CouncilProfile):
     """The per-province workbooks and the national summary (progress: one step per workbook)."""
     checks = None
     if targets:
         counts = {p.province_code: p.class_counts for p in batch.provinces}
         checks = check_targets(targets, counts, {p.province_code: p.n_units for p in batch.provinces})
     with bar.phase("writing", len(batch.provinces) + 1):
-        return write_national(batch, Path(out_dir), checks, step=bar.step, workers=_writers(batch))
+        return write_national(batch, Path(out_dir), checks, step=bar.step, workers=_writers(batch), profile=profile)
 
 
 def _writers(batch) -> int:

@@ -38,6 +38,7 @@ from lanhmanh.scorecards.outputs.presentation import (
     province_name,
     status_text,
 )
+from lanhmanh.scorecards.outputs.profile import CouncilProfile
 from lanhmanh.scorecards.outputs.scorecard.workbook import write_scorecard
 
 SUMMARY_FILE = "toan-quoc.xlsx"
@@ -140,7 +141,7 @@ def national_figures(batch: BatchResult, checks: Optional[list] = None) -> Natio
 
 def write_national(batch: BatchResult, out_dir: Path, checks: Optional[list] = None,
                    step: Optional[Callable[[], None]] = None, now: Optional[dt.datetime] = None,
-                   workers: int = 1) -> National:
+                   workers: int = 1, profile: Optional[CouncilProfile] = None) -> National:
     """Write every province workbook and the summary into `out_dir` (see the module docstring for
     how a failure is left). `step()` is called after each workbook. Raises OSError when the folder
     cannot be written; nothing looking complete is left behind then."""
@@ -153,8 +154,9 @@ def write_national(batch: BatchResult, out_dir: Path, checks: Optional[list] = N
     stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
     try:
         os.chmod(stage, 0o777 & ~_umask())
-        write_provinces(nat, stage, now, step, workers)
-        write_summary(nat, stage / SUMMARY_FILE, now)
+        profile = profile or CouncilProfile()
+        write_provinces(nat, stage, now, step, workers, profile)
+        write_summary(nat, stage / SUMMARY_FILE, now, profile)
         if step:
             step()
         publish(stage, out_dir, [ln.file for ln in nat.lines])
@@ -170,7 +172,8 @@ def write_national(batch: BatchResult, out_dir: Path, checks: Optional[list] = N
 UNIT_SHEETS_BATCH_MAX = 2000
 
 
-def write_provinces(nat: National, folder: Path, now: dt.datetime, step, workers: int) -> None:
+def write_provinces(nat: National, folder: Path, now: dt.datetime, step, workers: int,
+                    profile: CouncilProfile) -> None:
     n_rejected = len({(r.path, r.row, r.sheet) for r in nat.batch.rejected})
     unit_sheets = None if len(nat.batch.units) <= UNIT_SHEETS_BATCH_MAX else False
     views = [(province_batch(nat.batch, ln.code, n_rejected), ln) for ln in nat.lines]
@@ -178,14 +181,15 @@ def write_provinces(nat: National, folder: Path, now: dt.datetime, step, workers
         ln.digest = results_digest(view)
     if workers > 1 and len(views) > 1:
         with ProcessPoolExecutor(workers) as pool:
-            futures = [pool.submit(write_scorecard, view, folder / ln.file, now, unit_sheets) for view, ln in views]
+            futures = [pool.submit(write_scorecard, view, folder / ln.file, now, unit_sheets, profile)
+                       for view, ln in views]
             for fut in futures:
                 fut.result()
                 if step:
                     step()
         return
     for view, ln in views:
-        write_scorecard(view, folder / ln.file, now, unit_sheets)
+        write_scorecard(view, folder / ln.file, now, unit_sheets, profile)
         if step:
             step()
 
@@ -215,8 +219,8 @@ def _umask() -> int:
 
 # ---- the summary workbook --------------------------------------------------------------------------
 
-def write_summary(nat: National, out: Path, now: dt.datetime) -> None:
-    write_workbook(out, WORKBOOK_OPTIONS, lambda wb: build_summary(wb, nat, now))
+def write_summary(nat: National, out: Path, now: dt.datetime, profile: Optional[CouncilProfile] = None) -> None:
+    write_workbook(out, WORKBOOK_OPTIONS, lambda wb: build_summary(wb, nat, now, profile or CouncilProfile()))
 
 
 class Formats:
@@ -243,7 +247,7 @@ class Formats:
         self.strong = {c: class_colours(classes, c)[1] for c in classes}
 
 
-def build_summary(wb, nat: National, now: dt.datetime) -> None:
+def build_summary(wb, nat: National, now: dt.datetime, profile: Optional[CouncilProfile] = None) -> None:
     pack = nat.batch.pack
     fmt = Formats(wb, nat.classes)
     national_sheet(wb, nat, fmt)

@@ -31,6 +31,7 @@ from lanhmanh.scorecards.outputs.presentation import (
     quote_sheet,
     status_text,
 )
+from lanhmanh.scorecards.outputs.profile import CouncilProfile
 
 # the summary's column headings by key (`verify` finds the columns by them)
 HEADINGS = {"rank_province": "Hạng trong tỉnh", "rank_national": "Hạng toàn quốc", "code": "Mã đơn vị",
@@ -48,8 +49,10 @@ NO_PREVIOUS = "Không có số liệu năm trước"
 class Book:
     """The workbook being written: the batch, formats made once, sheet names, the summary layout."""
 
-    def __init__(self, wb, batch: BatchResult, now: dt.datetime, unit_sheets: bool = False):
+    def __init__(self, wb, batch: BatchResult, now: dt.datetime, unit_sheets: bool = False,
+                 profile: Optional[CouncilProfile] = None):
         self.wb = wb
+        self.profile = profile or CouncilProfile()  # who issues and signs the printed sheets
         self.batch = batch
         self.unit_sheets = unit_sheets
         self.pack: Pack = batch.pack

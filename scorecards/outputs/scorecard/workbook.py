@@ -11,6 +11,7 @@ from lanhmanh.engine.evaluation.scoring import BatchResult
 from lanhmanh.scorecards.outputs.atomic import write_workbook
 from lanhmanh.scorecards.outputs.digest import DIGEST_FORMAT
 from lanhmanh.scorecards.outputs.presentation import WORKBOOK_OPTIONS
+from lanhmanh.scorecards.outputs.profile import CouncilProfile
 from lanhmanh.scorecards.outputs.scorecard.book import Book
 from lanhmanh.scorecards.outputs.scorecard.charts import charts_sheet
 from lanhmanh.scorecards.outputs.scorecard.evidence import evidence_sheet
@@ -26,18 +27,20 @@ UNIT_SHEETS_MAX = 200  # one printable form per unit up to this many units
 
 
 def write_scorecard(batch: BatchResult, out: Path, now: Optional[dt.datetime] = None,
-                    unit_sheets: Optional[bool] = None) -> None:
+                    unit_sheets: Optional[bool] = None, profile: Optional[CouncilProfile] = None) -> None:
     """Write the scorecard workbook for a scored batch to `out` (atomically). `unit_sheets`: one
     printable sheet per unit; by default when the batch has up to UNIT_SHEETS_MAX units."""
     if unit_sheets is None:
         unit_sheets = len(batch.units) <= UNIT_SHEETS_MAX
     when = now or dt.datetime.now(dt.timezone.utc)
-    write_workbook(out, WORKBOOK_OPTIONS, lambda wb: build(wb, batch, when, bool(unit_sheets)))
+    write_workbook(out, WORKBOOK_OPTIONS,
+                   lambda wb: build(wb, batch, when, bool(unit_sheets), profile or CouncilProfile()))
 
 
-def build(wb, batch: BatchResult, now: dt.datetime, unit_sheets: bool) -> None:
+def build(wb, batch: BatchResult, now: dt.datetime, unit_sheets: bool,
+          profile: Optional[CouncilProfile] = None) -> None:
     """Every sheet of the scorecard, in tab order."""
-    bk = Book(wb, batch, now, unit_sheets)
+    bk = Book(wb, batch, now, unit_sheets, profile or CouncilProfile())
     summary_sheet(bk)
     if bk.has_province_sheet:
         province_sheet(bk)
