@@ -152,11 +152,11 @@ def test_a_failure_half_way_leaves_no_folder_and_no_partial(run_cli, files, work
     calls = []
     real = national.write_scorecard
 
-    def fail_second(batch, out, now=None, unit_sheets=None):
+    def fail_second(batch, out, now=None, unit_sheets=None, profile=None):
         calls.append(out)
         if len(calls) == 2:
             raise OSError(28, "No space left on device", str(out))
-        real(batch, out, now, unit_sheets)
+        real(batch, out, now, unit_sheets, profile)
 
     monkeypatch.setattr(national, "write_scorecard", fail_second)
     res = run_national(run_cli, files)

@@ -41,10 +41,12 @@ from lanhmanh.engine.model.pack import (
     Constraint,
     Criterion,
     Derived,
+    Document,
     Indicator,
     Level,
     Pack,
     RankKey,
+    Role,
     Veto,
     references,
 )
@@ -293,6 +295,19 @@ class _Loader:
                     self._unknown_keys(a, value, severity)
 
     # ---- building the pack ---------------------------------------------------------------------
+    def _documents(self, meta: schema.PackMeta, raw: Any) -> tuple[dict[str, Role], dict[str, Document]]:
+        """pack.roles and pack.documents; a document's signature naming no role is an error."""
+        roles = {rid: Role(rid, r.title.strip(), r.level, r.note) for rid, r in meta.roles.items()}
+        documents = {}
+        for name, doc in meta.documents.items():
+            for i, rid in enumerate(doc.signatures):
+                if rid not in roles:
+                    where = raw["documents"][name]["signatures"]
+                    self.err(*self.pos(where, i), f"documents.{name}: no role {rid!r} in pack.roles"
+                                                       f"{did_you_mean(rid, roles)}")
+            documents[name] = Document(doc.kind, tuple(roles[r] for r in doc.signatures if r in roles))
+        return roles, documents
+
     def _build(self, spec: schema.PackFile) -> Optional[Pack]:
         raw = self.raw
         meta = spec.pack
@@ -308,6 +323,9 @@ class _Loader:
         self.official = meta.status == "official"
         self.sources = {k: v.model_dump(exclude_none=True) for k, v in meta.sources.items()}
         self.tiers = list(spec.tiers)
+        roles, documents = self._documents(meta, raw["pack"])
+        if self.base is not None and not meta.roles and not meta.documents:  # a variant signs as its base
+            roles, documents = self.base.roles, self.base.documents
         commune = self._level("commune", spec, raw)
         self._carry_over(spec.carry_over, raw.get("carry_over"), commune)
         province = None
@@ -325,6 +343,7 @@ class _Loader:
             cases=[],
             carry_over=dict(spec.carry_over),
             advisories=[Advisory(a.from_year, a.to_year, a.text.strip()) for a in meta.advisories],
+            roles=roles, documents=documents,
         )
         if self.base is not None:
             b = self.base

@@ -194,6 +194,26 @@ class Advisory:
         return self.from_year <= year and (self.to_year is None or year <= self.to_year)
 
 
+@dataclass(frozen=True)
+class Role:
+    """A signatory of the printed documents (pack.roles): `title` may hold {unit_type} and {province}."""
+    id: str
+    title: str
+    level: str  # "unit" or "province"
+    note: str
+
+    def title_for(self, unit_type: Optional[str] = None, province: Optional[str] = None) -> str:
+        return (self.title.replace("{unit_type}", (unit_type or "XÃ/PHƯỜNG/ĐẶC KHU").upper())
+                .replace("{province}", province or "……"))
+
+
+@dataclass(frozen=True)
+class Document:
+    """A printed document (pack.documents): its kind and its signatories' roles, left to right."""
+    kind: str  # self_assessment, proposal, approval or report
+    signatures: tuple[Role, ...]
+
+
 @dataclass
 class Pack:
     id: str
@@ -218,6 +238,8 @@ class Pack:
     # this year's commune indicator → last year's indicator that fills it when left blank
     carry_over: dict[str, str] = field(default_factory=dict)
     advisories: list[Advisory] = field(default_factory=list)  # pack.advisories
+    roles: dict[str, Role] = field(default_factory=dict)  # pack.roles
+    documents: dict[str, Document] = field(default_factory=dict)  # pack.documents: unit_form, summary, national
 
     def advisories_for(self, year: Optional[int]) -> list[str]:
         """The texts of the pack's advisories that apply to a batch of `year` (none without a year)."""

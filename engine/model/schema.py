@@ -46,6 +46,24 @@ class AdvisorySpec(_Model):
     text: str = Field(min_length=1)
 
 
+class RoleSpec(_Model):
+    """`roles: {prepares: {title: ..., level: unit}}` in `pack:`: who prepares, signs, appraises or
+    approves the printed documents. `title` is printed above the signature; in it `{unit_type}`
+    stands for the unit's type in capitals (XÃ, PHƯỜNG, ĐẶC KHU) and `{province}` for the
+    province's name. `level`: whose official it is (unit: the commune's; province: the province's)."""
+    title: str = Field(min_length=1)
+    level: Literal["unit", "province"] = "province"
+    note: str = "(Ký, ghi rõ họ tên)"
+
+
+class DocumentSpec(_Model):
+    """`documents: {unit_form: {kind: self_assessment, signatures: [prepares, signs]}}` in `pack:`:
+    what each printed document is and who signs it, in order left to right. `unit_form`: the
+    form of one unit; `summary`: the province's list; `national`: the national summary."""
+    kind: Literal["self_assessment", "proposal", "approval", "report"] = "report"
+    signatures: list[str] = []
+
+
 class PackMeta(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
@@ -57,6 +75,8 @@ class PackMeta(_Model):
     sources: dict[str, SourceDoc] = {}
     reading: Optional[str] = None
     advisories: list[AdvisorySpec] = []  # notes for the batches of given years (see AdvisorySpec)
+    roles: dict[str, RoleSpec] = {}  # who signs the printed documents (see RoleSpec)
+    documents: dict[Literal["unit_form", "summary", "national"], DocumentSpec] = {}
     # a provincial variant: the base pack (an id, or a path relative to this file) whose whole
     # content it takes, changed only by its `overrides:`; see VariantFile
     extends: Optional[str] = None
