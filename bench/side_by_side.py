@@ -121,9 +121,9 @@ def main() -> None:
             "zen-engine pipeline (class only)": [sys.executable, "-c", ZEN_PIPELINE, str(src),
                                                  str(tmpd / "zen.json"), zen_decision()],
             "lanhmanh score --engine durable": [str(lanhmanh), "score", str(src), "--rules", "qd-28-2025",
-                                                "--json", str(tmpd / "durable.json"), "--no-db", "--engine", "durable"],
+                                                "--json", str(tmpd / "durable.json"), "--no-db", "--unit-list", "none", "--engine", "durable"],
             "lanhmanh score --engine python": [str(lanhmanh), "score", str(src), "--rules", "qd-28-2025",
-                                               "--json", str(tmpd / "python.json"), "--no-db", "--engine", "python"],
+                                               "--json", str(tmpd / "python.json"), "--no-db", "--unit-list", "none", "--engine", "python"],
         }
         best = {name: min(timed(cmd, env) for _ in range(args.repeat)) for name, cmd in runs.items()}
         zen_classes = {u["unit_code"]: u["class"] for u in json.loads((tmpd / "zen.json").read_text())}
