@@ -3,13 +3,17 @@ search the inputs the vocabulary allows for a submission that reaches no class, 
 never reached (the search itself is `engine/analysis/completeness.py`)."""
 from __future__ import annotations
 
+import re
 import sys
+from pathlib import Path
 
 import click
 
 from lanhmanh.engine.analysis.completeness import DEFAULT_BUDGET, check_completeness, render
 from lanhmanh.engine.analysis.overrides import describe_overrides
-from lanhmanh.engine.language.problems import RuleFileError
+from lanhmanh.engine.evaluation.python_backend import PythonBackend
+from lanhmanh.engine.evaluation.scoring import durable_refusal
+from lanhmanh.engine.language.problems import Problem, RuleFileError
 from lanhmanh.engine.model.loader import load_pack
 from lanhmanh.errors import EXIT_OK, EXIT_RULES
 
@@ -52,9 +56,54 @@ def check(rules: tuple[str, ...], completeness: bool, budget: int | None) -> Non
                    f"{len(pack.cases)} cases")
         for line in describe_overrides(pack):
             click.echo(line)
+        bad = _backends(pack) or bad
         if completeness:
             bad = _completeness(pack, budget) or bad
     sys.exit(EXIT_RULES if bad else EXIT_OK)
+
+
+def _backends(pack) -> bool:
+    """Compile each level with every backend; print what the durable engine cannot take (`score`
+    then uses the python backend, with a warning). True when something was refused."""
+    refused = False
+    for level in (pack.commune, pack.province):
+        if level is None:
+            continue
+        PythonBackend(level)
+        e = durable_refusal(level)
+        if e is None:
+            continue
+        refused = True
+        rule, what = getattr(e, "rule", ""), getattr(e, "what", "") or f"the {level.name} level"
+        path, line, col = _position(pack, rule)
+        reason = getattr(e, "reason", str(e))
+        click.echo(str(Problem(path, line, col, f"the durable engine cannot take {what}: {reason}; "
+                                                "`score` uses the python backend for this pack")))
+    return refused
+
+
+def _position(pack, rule: str) -> tuple[str, int, int]:
+    """Where a criterion, veto (`ID:` key) or class (`id: ID`) is written: in the pack's file, else
+    in the files it extends; the pack's file, line 0, when it is not found."""
+    paths = [pack.path]
+    base = getattr(pack, "base", None)
+    while base is not None:
+        paths.append(base.path)
+        base = getattr(base, "base", None)
+    if rule:
+        key = re.compile(r"^(\s*)([\"']?)" + re.escape(rule) + r"\2\s*:")
+        cls = re.compile(r"\bid:\s*([\"']?)" + re.escape(rule) + r"\1\s*[,}\s]")
+        for path in paths:
+            try:
+                lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+            except (OSError, UnicodeDecodeError):
+                continue
+            for pattern in (key, cls):
+                for n, text in enumerate(lines, start=1):
+                    hit = pattern.search(text + " ")
+                    if hit:
+                        return str(path), n, hit.start() + len(hit.group(1) if pattern is key else "") + 1
+    return str(pack.path), 0, 0
 
 
 def _completeness(pack, budget: int | None) -> bool:

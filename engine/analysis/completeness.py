@@ -926,8 +926,9 @@ def _counterexample(search: LevelSearch, values: dict) -> Counterexample:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         durable = make_backend("durable", search.level)
-    if caught or getattr(durable, "name", "") != "durable":
-        ce.durable_note = "durable_rules is not installed: checked on the Python backend only"
+    if caught or getattr(durable, "name", "") != "durable":  # not installed, or the pack is beyond it
+        why = str(caught[0].message).split("; using")[0] if caught else "durable_rules is not installed"
+        ce.durable_note = f"{why}: checked on the Python backend only"
         return ce
     try:
         d = durable.evaluate(dict(vals), shares)

@@ -31,7 +31,12 @@ MARK = {"$eq": {"_t": 1}}
 
 
 class DurableError(RuntimeError):
-    """durable_rules did something the adapter does not accept; never swallowed."""
+    """durable_rules did something the adapter does not accept, or cannot take a rule; never
+    swallowed. `what` names the rule it is about ("criterion 'I.a'"), `rule` its id, when known."""
+
+    def __init__(self, message: str, what: str = "", rule: str = ""):
+        super().__init__(f"{what}: {message}" if what else message)
+        self.reason, self.what, self.rule = message, what, rule
 
 
 class ValueTooLarge(EngineRefused):
@@ -57,7 +62,10 @@ class _Host(durable_engine.Host):
     def handle(self, name: str, definition: dict) -> Any:
         with self.lock:
             if name not in self.registered:
-                self.register_rulesets({name: copy.deepcopy(definition)})  # `run` is popped: pass a copy
+                try:
+                    self.register_rulesets({name: copy.deepcopy(definition)})  # `run` is popped: pass a copy
+                except Exception as e:  # durable_rules_engine.error (e.g. 106), or its Python host's
+                    raise DurableError(f"durable_rules could not create the ruleset ({e})") from e
                 self.registered[name] = self.get_ruleset(name)._handle
             return self.registered[name]
 
@@ -86,7 +94,12 @@ def _poly_add(a: dict, b: dict, sign: int = 1) -> dict:
     return out
 
 
+MAX_MONOMIALS = 4096  # terms of one compared polynomial once multiplied out
+
+
 def _poly_mul(a: dict, b: dict) -> dict:
+    if len(a) * len(b) > MAX_MONOMIALS:
+        raise DurableError(f"a product multiplies out to more than {MAX_MONOMIALS} terms")
     out: dict = {}
     for m1, c1 in a.items():
         for m2, c2 in b.items():
@@ -240,10 +253,11 @@ class _Compiler(Visitor[Any]):
                 # sum of 0/1 result fields: at_least(k) ⇔ sum - k >= 0
                 total = self._sum_fields([a.id for a in items])
                 return self._emit(_poly_add(total, _poly_constant(-needed)), "<" if neg else ">=")
-            if neg:  # fewer than k hold ⇔ at least n-k+1 fail
-                want, parts = len(items) - needed + 1, [self.visit(a, True) for a in items]
-            else:
-                want, parts = needed, [self.visit(a, False) for a in items]
+            want = len(items) - needed + 1 if neg else needed  # fewer than k hold ⇔ n-k+1 fail
+            if math.comb(len(items), want) > MAX_TERMS:
+                raise DurableError(f"at_least({needed}, ...) of {len(items)} conditions is more than {MAX_TERMS} "
+                                   "combinations once written out")
+            parts = [self.visit(a, neg) for a in items]
             return _or(*[_and(*combo) for combo in itertools.combinations(parts, want)])
         raise DurableError(f"cannot compile function {fn!r}")
 
@@ -398,6 +412,8 @@ def _dnf(cond) -> list[list]:
         out = []
         for alternative in cond["$or"]:
             out.extend(_dnf(alternative))
+            if len(out) > MAX_TERMS:
+                raise DurableError(f"a condition expands into more than {MAX_TERMS} alternatives")
         return out
     if "$and" in cond:
         terms: list[list] = [[]]
@@ -405,8 +421,7 @@ def _dnf(cond) -> list[list]:
             alternatives = _dnf(part)
             terms = [t + a for t in terms for a in alternatives]
             if len(terms) > MAX_TERMS:
-                raise DurableError("a condition expands into more than "
-                                   f"{MAX_TERMS} alternatives; use --engine python for this pack")
+                raise DurableError(f"a condition expands into more than {MAX_TERMS} alternatives")
         return terms
     return [[cond]]
 
@@ -424,7 +439,7 @@ def _rules(name: str, cond, pri: Optional[int] = None) -> dict[str, dict]:
         seen.add(key)
         if len(uniq) + 3 > MAX_EXPRESSIONS:
             raise DurableError(f"rule {name} has {len(uniq)} tests in one alternative, more than "
-                               "durable_rules accepts; use --engine python for this pack")
+                               "durable_rules accepts in one rule")
         match = MARK if not uniq else {"$and": [MARK] + uniq}
         rule: dict[str, Any] = {"all": [{"m": match}], "run": "noop"}
         if pri is not None:
@@ -463,73 +478,140 @@ class DurableBackend:
         for i, vid in enumerate(level.vetoes):
             fields[vid] = f"v{i}"
         fields["vetoed"], fields["total"] = "_vetoed", "_total"
-        self.fields = fields
         self.scale = {fields[k]: 10 ** ind.decimals for k, ind in level.indicators.items() if ind.type == "decimal"}
         self.bools = {fields[k] for k, ind in level.indicators.items() if ind.type == "boolean"}
 
-        # criteria and vetoes in layers: a layer reads only the 0/1 results of earlier layers,
-        # so no rule has to write out another criterion's condition (durable_rules caps a rule
-        # at 31 expressions, and small rules keep the Rete network small)
-        depth = _depths(level)
+        # `at_least(k, A, B, ...)` over conditions that are not criteria: each condition becomes an
+        # auxiliary 0/1 result (`x<n>`) decided a layer earlier, and at_least the sum of those
+        # fields; written out instead, it is every k-combination (12,870 rules for 8 of 16)
+        lift = _Lift(level)
+        bands = {cid: [lift.condition(b.cond, f"criterion {cid!r}", cid) for b in level.criteria[cid].bands]
+                 for cid in self.crit_ids}
+        veto_conds = {vid: lift.condition(v.cond, f"veto {vid!r}", vid) for vid, v in level.vetoes.items()}
+        class_conds = [None if c.residual or c.cond is None else
+                       lift.condition(c.cond, f"class {c.id!r}", c.id, in_class=True) for c in level.classes]
+        self.aux_ids = list(lift.aux)
+        for n, aid in enumerate(self.aux_ids):
+            fields[aid] = f"x{n}"
+        self.fields = fields
+
+        # criteria, vetoes and auxiliary results in layers: a layer reads only the 0/1 results of
+        # earlier layers, so no rule writes out another criterion's condition (durable_rules caps
+        # a rule at 31 expressions, and small rules keep the Rete network small)
+        deps: dict[str, set] = {}
+        for cid in self.crit_ids:
+            deps[cid] = set().union(*(_reads(c, level, lift) for c in bands[cid]))
+        for vid, cond in veto_conds.items():
+            deps[vid] = _reads(cond, level, lift)
+        for aid, cond in lift.aux.items():
+            deps[aid] = _reads(cond, level, lift)
+        depth = _depths(deps)
         layers = sorted(set(depth.values()) | {0})
-        # (handle, band_of, veto_of, criteria indexes, veto indexes) per layer
-        self.stages: list[tuple[Any, dict, dict, list[int], list[int]]] = []
         defs: dict[str, dict] = {}
         polys: list = []
         known: set = set()
+        veto_ids = list(level.vetoes)
+        # per layer: its rulesets as (handle, fields read) and the ids the layer decides
+        self.stages: list[tuple[list[tuple[Any, tuple]], list[int], list[int], list[int]]] = []
+        layer_rules: list[tuple[int, dict]] = []
         for layer in layers:
             compiler = _Compiler(level, fields, set(known))
             rules: dict[str, dict] = {}
             for i, cid in enumerate(self.crit_ids):
                 if depth[cid] == layer:
-                    for j, band in enumerate(level.criteria[cid].bands):
-                        rules.update(_rules(f"c{i}_{j}", compiler.cond(band.cond)))
-            for i, (vid, veto) in enumerate(level.vetoes.items()):
+                    for j, cond in enumerate(bands[cid]):
+                        with _about(f"criterion {cid!r}", cid):
+                            rules.update(_rules(f"c{i}_{j}", compiler.cond(cond)))
+            for i, vid in enumerate(veto_ids):
                 if depth[vid] == layer:
-                    rules.update(_rules(f"v{i}", compiler.cond(veto.cond)))
-            rules.update(_rules("seen", TRUE))  # every fact is handled
-            defs[f"criteria{layer}"] = rules
+                    with _about(f"veto {vid!r}", vid):
+                        rules.update(_rules(f"v{i}", compiler.cond(veto_conds[vid])))
+            for n, aid in enumerate(self.aux_ids):
+                if depth[aid] == layer:
+                    what, rule = lift.owner[aid]
+                    with _about(what, rule):
+                        rules.update(_rules(f"x{n}", compiler.cond(lift.aux[aid])))
             polys += compiler.polys
             known |= {n for n, x in depth.items() if x == layer}
-        compiler = _Compiler(level, fields, set(level.criteria) | set(level.vetoes) | {"vetoed"})
+            layer_rules.append((layer, rules))
+        compiler = _Compiler(level, fields, set(level.criteria) | set(level.vetoes) | set(self.aux_ids) | {"vetoed"})
         classes: dict[str, dict] = {}
-        for i, cls in enumerate(level.classes):
-            condition = TRUE if cls.residual or cls.cond is None else compiler.cond(cls.cond)
-            classes.update(_rules(f"k{i}", condition, pri=i))
-        classes.update(_rules("none", TRUE, pri=len(level.classes)))
-        defs["classes"] = classes
+        for i, kcond in enumerate(class_conds):
+            with _about(f"class {level.classes[i].id!r}", level.classes[i].id):
+                classes.update(_rules(f"k{i}", TRUE if kcond is None else compiler.cond(kcond), pri=i))
         polys += compiler.polys
         # the largest value a field may hold so that no compiled product leaves 64-bit integers
         self.cap = min([2 ** 62] + [_cap(deg, coef_sum) for deg, coef_sum in polys])
+
+        # each layer, and the classes, split into rulesets of at most RULES_PER_RULESET rules:
+        # durable_rules walks the matching tests of one fact on a stack of 64 entries (error 303
+        # past it), and caps the children of one test and the rules of one ruleset (error 106)
+        for layer, rules in layer_rules:
+            for part, chunk in enumerate(_chunks(rules)):
+                chunk["seen"] = {"all": [{"m": MARK}], "run": "noop"}  # every fact is handled
+                defs[f"criteria{layer}.{part}"] = chunk
+        for part, chunk in enumerate(_chunks(classes)):
+            chunk["none"] = {"all": [{"m": MARK}], "run": "noop", "pri": len(level.classes)}
+            defs[f"classes.{part}"] = chunk
+        if not any(name.startswith("classes.") for name in defs):
+            defs["classes.0"] = {"none": {"all": [{"m": MARK}], "run": "noop", "pri": len(level.classes)}}
         self.definitions = defs
 
         digest = hashlib.sha256(json.dumps(defs, sort_keys=True).encode()).hexdigest()[:16]
         the_host = host()
-        veto_ids = list(level.vetoes)
-        for layer in layers:
-            rules = defs[f"criteria{layer}"]
-            band_of: dict[str, tuple[int, int]] = {}
-            veto_of: dict[str, str] = {}
-            for name in rules:
-                base = name.split("~")[0]
-                if base.startswith("c"):
-                    i_text, j_text = base[1:].split("_")
-                    band_of[name] = (int(i_text), int(j_text))
-                elif base.startswith("v"):
-                    veto_of[name] = veto_ids[int(base[1:])]
-            crit_idx = [i for i, cid in enumerate(self.crit_ids) if depth[cid] == layer]
-            veto_idx = [i for i, vid in enumerate(veto_ids) if depth[vid] == layer]
-            handle = the_host.handle(f"lm-{digest}-criteria{layer}", rules)
-            self.stages.append((handle, band_of, veto_of, crit_idx, veto_idx))
-        self.h_classes = the_host.handle(f"lm-{digest}-classes", classes)
-        self.class_of = {name: (level.classes[int(name[1:].split("~")[0])].id if name.startswith("k")
-                                else UNCLASSIFIED) for name in classes}
+        self.band_of: dict[str, tuple[int, int]] = {}
+        self.veto_of: dict[str, int] = {}
+        self.aux_of: dict[str, int] = {}
+        for name in itertools.chain.from_iterable(defs.values()):
+            base = name.split("~")[0]
+            if base.startswith("c"):
+                i_text, j_text = base[1:].split("_")
+                self.band_of[name] = (int(i_text), int(j_text))
+            elif base.startswith("v"):
+                self.veto_of[name] = int(base[1:])
+            elif base.startswith("x"):
+                self.aux_of[name] = int(base[1:])
+        for layer, _ in layer_rules:
+            handles = [(self._register(f"lm-{digest}-{name}", rules), _fields_read(rules))
+                       for name, rules in defs.items() if name.startswith(f"criteria{layer}.")]
+            self.stages.append((
+                handles,
+                [i for i, cid in enumerate(self.crit_ids) if depth[cid] == layer],
+                [i for i, vid in enumerate(veto_ids) if depth[vid] == layer],
+                [n for n, aid in enumerate(self.aux_ids) if depth[aid] == layer],
+            ))
+        self.class_stages = [(self._register(f"lm-{digest}-{name}", rules), _fields_read(rules))
+                             for name, rules in defs.items() if name.startswith("classes.")]
+        self.class_of = {name: level.classes[int(name[1:].split("~")[0])].id
+                         for name in classes}
         self.points = [[b.points for b in level.criteria[cid].bands] for cid in self.crit_ids]
         self.scored = level.scored
         self.sid = itertools.count()
         self.lock = the_host.lock
         self.fact_fields = [(k, name) for k, name in self.in_fields.items() if "#" not in k]
         self.veto_ids = veto_ids
+
+    def _register(self, name: str, rules: dict) -> Any:
+        """The handle of a ruleset; a refusal names the first rule of the ruleset it is about."""
+        try:
+            return host().handle(name, rules)
+        except DurableError as e:
+            what, rule = self._named(next(iter(rules)))
+            raise DurableError(e.reason, what, rule) from e
+
+    def _named(self, rule_name: str) -> tuple[str, str]:
+        """(what, id) of the criterion, veto or class a compiled rule comes from."""
+        base = rule_name.split("~")[0]
+        if base.startswith("c"):
+            cid = self.crit_ids[int(base[1:].split("_")[0])]
+            return f"criterion {cid!r}", cid
+        if base.startswith("v"):
+            vid = list(self.level.vetoes)[int(base[1:])]
+            return f"veto {vid!r}", vid
+        if base.startswith("k"):
+            cls = self.level.classes[int(base[1:])].id
+            return f"class {cls!r}", cls
+        return "", ""
 
     def fact(self, values: dict, extra_ratios: Optional[dict] = None) -> dict:
         fact: dict[str, Any] = {"_t": 1, "_z": 0}
@@ -552,12 +634,16 @@ class DurableBackend:
             fact[self.in_fields[key + "#n"]], fact[self.in_fields[key + "#d"]] = n, d
         return fact
 
-    def _fire(self, handle, fact: dict, as_event: bool) -> list[str]:
+    def _fire(self, handle, fact: dict, read: tuple, as_event: bool) -> list[str]:
         sid = f"u{next(self.sid)}"
-        fact["sid"] = sid
-        payload = json.dumps(fact)
+        sent = {name: fact[name] for name in read if name in fact}  # only what this ruleset reads
+        sent["sid"] = sid
+        payload = json.dumps(sent)
         assert_ = durable_rules_engine.assert_event if as_event else durable_rules_engine.assert_fact
-        result = assert_(handle, payload)
+        try:
+            result = assert_(handle, payload)
+        except durable_rules_engine.error as e:  # e.g. 303: more tests matched than its stack holds
+            raise DurableError(f"durable_rules did not accept the unit ({e})") from e
         if result[0] != 0:
             raise DurableError(f"durable_rules did not accept the unit (code {result[0]}): {payload}")
         state = result[1]
@@ -582,24 +668,24 @@ class DurableBackend:
         total = 0
         hit: set = set()
         with self.lock:
-            for handle, band_of, veto_of, crit_idx, veto_idx in self.stages:
-                fired = self._fire(handle, dict(fact), as_event=False)
+            for handles, crit_idx, veto_idx, aux_idx in self.stages:
                 bands: dict[int, int] = {}
-                seen = False
-                for name in fired:
-                    b = band_of.get(name)
-                    if b is not None:
-                        i, j = b
-                        if i not in bands or j < bands[i]:
-                            bands[i] = j
-                    elif name in veto_of:
-                        hit.add(veto_of[name])
-                    elif name == "seen":
-                        seen = True
-                    else:
-                        raise DurableError(f"unknown rule fired: {name}")
-                if not seen:
-                    raise DurableError(f"the catch-all rule did not fire: {fired}")
+                aux: set = set()
+                for handle, read in handles:
+                    fired = self._fire(handle, fact, read, as_event=False)
+                    if "seen" not in fired:
+                        raise DurableError(f"the catch-all rule did not fire: {fired}")
+                    for name in fired:
+                        if name in self.band_of:
+                            i, j = self.band_of[name]
+                            if i not in bands or j < bands[i]:
+                                bands[i] = j
+                        elif name in self.veto_of:
+                            hit.add(self.veto_of[name])
+                        elif name in self.aux_of:
+                            aux.add(self.aux_of[name])
+                        elif name != "seen":
+                            raise DurableError(f"unknown rule fired: {name}")
                 for i in crit_idx:
                     if i in bands:
                         pts = self.points[i][bands[i]]
@@ -609,33 +695,151 @@ class DurableBackend:
                     else:
                         fact[f"c{i}"] = 0
                 for i in veto_idx:
-                    fact[f"v{i}"] = 1 if self.veto_ids[i] in hit else 0
+                    fact[f"v{i}"] = 1 if i in hit else 0
+                for n in aux_idx:
+                    fact[f"x{n}"] = 1 if n in aux else 0
             fact["_vetoed"] = 1 if hit else 0
             fact["_total"] = total
-            fired = self._fire(self.h_classes, fact, as_event=True)
-        if len(fired) != 1 or fired[0] not in self.class_of:
-            raise DurableError(f"class ruleset fired {fired}, expected exactly one class")
-        veto_list = [vid for vid in self.veto_ids if vid in hit]
-        return Outcome(self.class_of[fired[0]], total if self.scored else None, veto_list, outcomes)
+            class_id = UNCLASSIFIED
+            for handle, read in self.class_stages:  # in class order: the first class met wins
+                fired = self._fire(handle, fact, read, as_event=True)
+                if len(fired) != 1 or (fired[0] != "none" and fired[0] not in self.class_of):
+                    raise DurableError(f"class ruleset fired {fired}, expected exactly one rule")
+                if fired[0] != "none":
+                    class_id = self.class_of[fired[0]]
+                    break
+        veto_list = [vid for i, vid in enumerate(self.veto_ids) if i in hit]
+        return Outcome(class_id, total if self.scored else None, veto_list, outcomes)
 
 
-def _depths(level: Level) -> dict[str, int]:
-    """0 for a criterion or veto that reads only indicators, else 1 + the depth of what it reads."""
-    deps: dict[str, set] = {}
-    for cid, c in level.criteria.items():
-        deps[cid] = set()
-        for b in c.bands:
-            deps[cid] |= references(b.cond, level)
-    for vid, v in level.vetoes.items():
-        deps[vid] = references(v.cond, level)
+class _about:
+    """Gives a DurableError raised inside the block the rule it is about (what, id)."""
+
+    def __init__(self, what: str, rule: str):
+        self.what, self.rule = what, rule
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, error, trace) -> None:
+        if isinstance(error, DurableError) and not error.what:
+            raise DurableError(error.reason, self.what, self.rule) from error
+
+
+RULES_PER_RULESET = 48  # rules (alternatives) in one ruleset, catch-all excluded; see _chunks
+FIELDS_PER_FACT = 200  # durable_rules holds at most 255 properties in one fact
+
+
+def _chunks(rules: dict[str, dict]) -> list[dict[str, dict]]:
+    """The rules in order, in groups of at most RULES_PER_RULESET rules reading together at most
+    FIELDS_PER_FACT fields. durable_rules keeps the tests of a ruleset as a tree (a rule is a chain
+    of tests from the marker `_t == 1`); matching a fact pushes every matching child of a test on a
+    stack of 64 entries, so the stack never holds more entries than the tree has leaves, which is
+    at most the number of rules."""
+    out: list[dict[str, dict]] = []
+    current: dict[str, dict] = {}
+    read: set = set()
+    for name, rule in rules.items():
+        mine = set(_fields_read({name: rule}))
+        if len(mine) > FIELDS_PER_FACT:
+            raise DurableError(f"rule {name} reads {len(mine)} values, more than durable_rules holds in one fact")
+        if current and (len(current) >= RULES_PER_RULESET or len(read | mine) > FIELDS_PER_FACT):
+            out.append(current)
+            current, read = {}, set()
+        current[name] = rule
+        read |= mine
+    if current:
+        out.append(current)
+    return out
+
+
+def _fields_read(rules: dict[str, dict]) -> tuple:
+    """The fact fields the tests of these rules name (always `_t` and `_z`), sorted."""
+    found = {"_t", "_z"}
+    stack: list = list(rules.values())
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            for k, v in x.items():
+                if k == "$m" and isinstance(v, str):
+                    found.add(v)
+                elif not k.startswith("$") and k not in ("all", "m", "run", "pri"):
+                    found.add(k)
+                stack.append(v)
+        elif isinstance(x, list):
+            stack.extend(x)
+    return tuple(sorted(found))
+
+
+class _Lift:
+    """`at_least` arguments that are not criteria or vetoes, taken out as auxiliary conditions
+    (named `#x<n>`, a name no rule file can write); the same text is taken out once."""
+
+    def __init__(self, level: Level):
+        self.level = level
+        self.aux: dict[str, nodes.Node] = {}  # aux id → its condition (with its own at_least lifted)
+        self.owner: dict[str, tuple[str, str]] = {}  # aux id → (what, id) of the rule it was taken from
+        self.by_text: dict[str, str] = {}
+        self.current = ("", "")
+
+    def condition(self, node: nodes.Node, what: str, rule: str, in_class: bool = False) -> nodes.Node:
+        self.current = (what, rule)
+        return self._rewrite(node, in_class)
+
+    def _rewrite(self, node: nodes.Node, in_class: bool) -> nodes.Node:
+        if isinstance(node, nodes.Call):
+            args = tuple(self._rewrite(a, in_class) for a in node.args)
+            if node.fn == "at_least":
+                args = (args[0],) + tuple(self._aux(a, in_class) for a in args[1:])
+            return nodes.Call(node.fn, args, node.pos)
+        if isinstance(node, nodes.Not):
+            return nodes.Not(self._rewrite(node.operand, in_class), node.pos)
+        if isinstance(node, nodes.BoolOp):
+            return nodes.BoolOp(node.op, tuple(self._rewrite(a, in_class) for a in node.items), node.pos)
+        if isinstance(node, nodes.Compare) and self.level.is_condition(node.left):
+            return nodes.Compare(node.op, self._rewrite(node.left, in_class), self._rewrite(node.right, in_class),
+                                 node.pos)
+        return node
+
+    def _aux(self, arg: nodes.Node, in_class: bool) -> nodes.Node:
+        level = self.level
+        if isinstance(arg, nodes.Name) and (arg.id in level.criteria or arg.id in level.vetoes or
+                                            arg.id.startswith("#")):
+            return arg
+        if in_class and any(n.id in ("total", "vetoed") for n in nodes.names_in(arg)):
+            return arg  # known only once every criterion is decided: written out in the class rule
+        key = nodes.to_text(arg)
+        if key not in self.by_text:
+            aid = f"#x{len(self.aux)}"
+            self.by_text[key] = aid
+            self.aux[aid] = arg
+            self.owner[aid] = self.current
+        return nodes.Name(self.by_text[key], arg.pos)
+
+
+def _reads(cond: nodes.Node, level: Level, lift: _Lift) -> set:
+    """Criteria, vetoes and auxiliary conditions a (lifted) condition reads."""
+    return references(cond, level) | {n.id for n in nodes.names_in(cond) if n.id in lift.aux}
+
+
+def _depths(deps: dict[str, set]) -> dict[str, int]:
+    """0 for what reads only indicators, else 1 + the depth of what it reads (no cycles: the
+    loader has rejected them, and an auxiliary condition reads only what its owner reads)."""
     depth: dict[str, int] = {}
-
-    def visit(n: str) -> int:
-        if n not in depth:
-            depth[n] = 0  # the loader has rejected cycles
-            depth[n] = 1 + max((visit(m) for m in deps[n] if m != n), default=-1)
-        return depth[n]
-
-    for n in deps:
-        visit(n)
+    for first in deps:
+        path: set = set()  # the ones being worked out, each below the one that reads it
+        stack: list[tuple[str, bool]] = [(first, False)]
+        while stack:  # without recursion: a chain of criteria may be long
+            n, done = stack.pop()
+            if done:
+                depth[n] = 1 + max((depth[m] for m in deps[n] if m != n), default=-1)
+                path.discard(n)
+                continue
+            if n in depth:
+                continue
+            if n in path:
+                raise DurableError(f"{n} reads itself")
+            path.add(n)
+            stack.append((n, True))
+            stack.extend((m, False) for m in deps[n] if m != n and m not in depth)
     return depth

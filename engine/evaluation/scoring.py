@@ -28,20 +28,67 @@ class Backend(Protocol):
 
 
 def make_backend(name: str, level: Level) -> Backend:
-    """The backend called `name` for one level. `durable` falls back to `python` with a warning
-    when durable_rules cannot be imported (no C compiler on the machine that installed it)."""
+    """The backend called `name` for one level. `durable` falls back to `python`, which gives
+    identical results, with a warning saying why: when durable_rules cannot be imported (no C
+    compiler on the machine that installed it), when it cannot take the level (a limit of its C
+    engine, docs/durable-backend.md), or, for the rest of the batch, when it fails on a unit."""
     if name == "python":
         return PythonBackend(level)
     if name == "durable":
         try:
             # imported here: durable_rules is optional (the fallback below), and no cycle hides here
-            from lanhmanh.engine.evaluation.durable_backend import DurableBackend
+            from lanhmanh.engine.evaluation.durable_backend import DurableBackend, DurableError
         except ImportError as e:
             _warnings.warn(f"durable_rules is not installed ({e}); using the pure-Python backend, "
                            "which gives identical results", RuntimeWarning, stacklevel=2)
             return PythonBackend(level)
-        return DurableBackend(level)
+        try:
+            return _Guarded(DurableBackend(level), level, DurableError)
+        except DurableError as e:
+            _warnings.warn(f"the durable engine cannot take the {level.name} level of this pack ({e}); "
+                           "using the pure-Python backend, which gives identical results",
+                           RuntimeWarning, stacklevel=2)
+            return PythonBackend(level)
     raise ValueError(f"unknown engine {name!r} (choose from {', '.join(ENGINES)})")
+
+
+def durable_refusal(level: Level) -> Optional[RuntimeError]:
+    """Why the durable backend cannot take this level (a durable_backend.DurableError: `what` and
+    `rule` name the criterion, veto or class), or None when it can or is not installed."""
+    try:
+        from lanhmanh.engine.evaluation.durable_backend import DurableBackend, DurableError
+    except ImportError:
+        return None
+    try:
+        DurableBackend(level)
+    except DurableError as e:
+        return e
+    return None
+
+
+class _Guarded:
+    """The durable backend until durable_rules fails on a unit (an error code of its C engine):
+    from then on, for the rest of the batch, the python backend, with one warning naming why.
+    A unit the engine refuses on purpose (EngineRefused: a value too large) is not a failure."""
+
+    def __init__(self, backend: Backend, level: Level, failure: type[Exception]):
+        self.backend, self.level, self.failure = backend, level, failure
+        self.name = backend.name
+
+    def evaluate(self, values: dict, extra_ratios: Optional[dict] = None) -> Outcome:
+        try:
+            return self.backend.evaluate(values, extra_ratios)
+        except EngineRefused:
+            raise
+        except self.failure as e:
+            if isinstance(self.backend, PythonBackend):
+                raise
+            _warnings.warn(f"the durable engine failed on a unit of the {self.level.name} level ({e}); "
+                           "scoring the rest of the batch with the pure-Python backend, which gives "
+                           "identical results", RuntimeWarning, stacklevel=2)
+            self.backend = PythonBackend(self.level)
+            self.name = self.backend.name
+            return self.backend.evaluate(values, extra_ratios)
 
 
 @dataclass

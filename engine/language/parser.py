@@ -14,6 +14,12 @@ Grammar (docs/rule-language.md):
 
 `/` is parsed everywhere so that its misuse gets a precise error; the loader allows it only in
 `derived`.
+
+Limits (docs/rule-language.md, "Limits"): an expression of at most MAX_LENGTH characters, nested at
+most MAX_NESTING levels (parentheses, function calls, `not`, unary `-`), a tree at most MAX_DEPTH
+deep (a chain of operators counts one level per operator), numbers of at most MAX_DIGITS digits.
+Past any of them the expression is refused with ExprSyntaxError at the offending offset, never
+with a RecursionError.
 """
 from __future__ import annotations
 
@@ -21,9 +27,25 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional
 
-from lanhmanh.engine.language.nodes import Arith, Bool, BoolOp, Call, Compare, Name, Neg, Node, Not, Num
+from lanhmanh.engine.language.nodes import (
+    Arith,
+    Bool,
+    BoolOp,
+    Call,
+    Compare,
+    Name,
+    Neg,
+    Node,
+    Not,
+    Num,
+    children,
+)
 
 COMPARATORS = ("<=", ">=", "==", "!=", "<", ">")
+MAX_LENGTH = 10_000  # characters in one expression
+MAX_NESTING = 50  # parentheses, calls, `not`, unary `-`, one inside another
+MAX_DEPTH = 100  # depth of the parsed tree (`a + b + c` is two levels)
+MAX_DIGITS = 30  # digits of one number literal
 KEYWORDS = {"and", "or", "not", "true", "false"}
 
 
@@ -65,14 +87,16 @@ def tokenize(src: str) -> list[Token]:
             text = src[i:j]
             digits = text.replace("_", "")
             if digits.count(".") > 1 or digits.endswith(".") or "__" in text or text.endswith("_"):
-                raise ExprSyntaxError(f"malformed number {text!r}", i)
+                raise ExprSyntaxError(f"malformed number {_short(text)!r}", i)
+            if len(digits.replace(".", "")) > MAX_DIGITS:
+                raise ExprSyntaxError(f"number {_short(text)} has more than {MAX_DIGITS} digits", i)
             value = Fraction(digits)
             if j < n and src[j] == "%":
                 value /= 100
                 j += 1
                 text = src[i:j]
             if j < n and _is_name_start(src[j]):
-                raise ExprSyntaxError(f"malformed number {src[i:j + 1]!r}", i)
+                raise ExprSyntaxError(f"malformed number {_short(src[i:j + 1])!r}", i)
             tokens.append(Token("num", text, i, value))
             i = j
             continue
@@ -104,11 +128,23 @@ def tokenize(src: str) -> list[Token]:
     return tokens
 
 
+def _short(text: str, keep: int = 24) -> str:
+    """A long literal cut for a message: its first and last characters around '…'."""
+    return text if len(text) <= 2 * keep else f"{text[:keep]}…{text[-keep:]}"
+
+
 class _Parser:
     def __init__(self, src: str):
         self.src = src
         self.tokens = tokenize(src)
         self.i = 0
+        self.nesting = 0
+
+    def enter(self, pos: int) -> None:
+        """One level deeper (a parenthesis, a call, `not`, unary `-`); refused past MAX_NESTING."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise ExprSyntaxError(f"expression nested deeper than {MAX_NESTING} levels", pos)
 
     @property
     def tok(self) -> Token:
@@ -156,7 +192,10 @@ class _Parser:
     def not_(self) -> Node:
         if self.at("name", "not"):
             t = self.take()
-            return Not(self.not_(), t.pos)
+            self.enter(t.pos)
+            node = Not(self.not_(), t.pos)
+            self.nesting -= 1
+            return node
         return self.compare()
 
     def compare(self) -> Node:
@@ -186,7 +225,10 @@ class _Parser:
     def unary(self) -> Node:
         if self.at("op", "-"):
             t = self.take()
-            return Neg(self.unary(), t.pos)
+            self.enter(t.pos)
+            node = Neg(self.unary(), t.pos)
+            self.nesting -= 1
+            return node
         return self.atom()
 
     def atom(self) -> Node:
@@ -202,7 +244,7 @@ class _Parser:
             if t.text in KEYWORDS:
                 raise ExprSyntaxError(f"unexpected keyword {t.text!r}", t.pos)
             if self.at("op", "("):
-                self.take()
+                self.enter(self.take().pos)
                 args = []
                 if not self.at("op", ")"):
                     args.append(self.or_())
@@ -210,12 +252,14 @@ class _Parser:
                         self.take()
                         args.append(self.or_())
                 self.expect("op", ")")
+                self.nesting -= 1
                 return Call(t.text, tuple(args), t.pos)
             return Name(t.text, t.pos)
         if self.at("op", "("):
-            self.take()
+            self.enter(self.take().pos)
             node = self.or_()
             self.expect("op", ")")
+            self.nesting -= 1
             return node
         found = t.text or "end of expression"
         raise ExprSyntaxError(f"expected a value, found {found!r}", t.pos)
@@ -223,4 +267,22 @@ class _Parser:
 
 def parse(src: str) -> Node:
     """Parse an expression; raises ExprSyntaxError with the offset of the problem."""
-    return _Parser(src).parse()
+    if len(src) > MAX_LENGTH:
+        raise ExprSyntaxError(f"expression longer than {MAX_LENGTH} characters ({len(src)})", MAX_LENGTH)
+    node = _Parser(src).parse()
+    deep = _too_deep(node)
+    if deep is not None:
+        raise ExprSyntaxError(f"expression nested deeper than {MAX_DEPTH} levels "
+                              "(a chain of operators counts one level per operator)", deep.pos)
+    return node
+
+
+def _too_deep(root: Node) -> Optional[Node]:
+    """The first node below MAX_DEPTH levels of the tree, or None (walked without recursion)."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return node
+        stack.extend((child, depth + 1) for child in reversed(children(node)))
+    return None

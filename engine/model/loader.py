@@ -30,7 +30,7 @@ from ruamel.yaml.scalarstring import (
 from lanhmanh.engine.language import nodes, parser
 from lanhmanh.engine.language.problems import Problem, RuleFileError, did_you_mean
 from lanhmanh.engine.language.typecheck import SPECIALS, Checker, Vocabulary
-from lanhmanh.engine.model import schema, variants, versions
+from lanhmanh.engine.model import schema, variants, versions, yaml_limits
 from lanhmanh.engine.model.pack import (
     UNCLASSIFIED,
     UNDETERMINED,
@@ -211,6 +211,10 @@ class _Loader:
         text = unicodedata.normalize("NFC", text)
         self.lines = text.splitlines()
         self.origin.lines = self.lines
+        too_big = yaml_limits.check_text(text)
+        if too_big is not None:
+            self.err(too_big.line, too_big.col, too_big.message)
+            return None
         yaml = YAML(typ="rt")
         yaml.preserve_quotes = True
         yaml.allow_duplicate_keys = False
@@ -223,8 +227,15 @@ class _Loader:
                 msg = f"duplicate id or key: {msg}"
             self.err(mark.line + 1 if mark else 0, mark.column + 1 if mark else 0, msg)
             return None
+        except RecursionError:
+            self.err(0, 0, f"collections nested too deep (the limit is {yaml_limits.MAX_NESTING} levels)")
+            return None
         except Exception as e:  # any other YAML failure is still a rule-file problem
             self.err(0, 0, f"not valid YAML: {e}")
+            return None
+        too_big = yaml_limits.check_tree(raw)  # aliases written out: bounded before anything walks them
+        if too_big is not None:
+            self.err(too_big.line, too_big.col, too_big.message)
             return None
         if not isinstance(raw, CommentedMap):
             self.err(1, 1, "a rule file must be a mapping with `pack`, `indicators`, `criteria`, `classes`")
@@ -298,7 +309,7 @@ class _Loader:
     def _documents(self, meta: schema.PackMeta, raw: Any) -> tuple[dict[str, Role], dict[str, Document]]:
         """pack.roles and pack.documents; a document's signature naming no role is an error."""
         roles = {rid: Role(rid, r.title.strip(), r.level, r.note) for rid, r in meta.roles.items()}
-        documents = {}
+        documents: dict[str, Document] = {}
         for name, doc in meta.documents.items():
             for i, rid in enumerate(doc.signatures):
                 if rid not in roles:
@@ -387,10 +398,17 @@ class _Loader:
         if value is None:
             return None
         try:
-            return Decimal(str(value))
+            number = Decimal(str(value))
         except InvalidOperation:
             self.err(*self.pos(rawi, key), f"{key} must be a number, not {value!r}")
             return None
+        # the digits a number in a condition may have (engine/language/parser.py MAX_DIGITS)
+        if not number.is_finite() or len(number.as_tuple().digits) > parser.MAX_DIGITS or \
+                abs(number.adjusted()) > parser.MAX_DIGITS:
+            self.err(*self.pos(rawi, key), f"{key} must be a finite number of at most {parser.MAX_DIGITS} "
+                                           f"digits, not {str(value)[:40]}")
+            return None
+        return number
 
     def _derived(self, specs: dict, raw: Any, indicators: dict[str, Indicator]) -> dict[str, Derived]:
         out = {}
@@ -465,7 +483,8 @@ class _Loader:
             hint = ""
             if str(text).count("(") > str(text).count(")"):
                 hint = " (inside a YAML {...} mapping, quote an expression that contains commas)"
-            self._at(src, str(text), e.offset, f"syntax: {e.message} in `{text}`{hint}")
+            shown = str(text) if len(str(text)) <= 120 else str(text)[:60] + " … " + str(text)[-40:]
+            self._at(src, str(text), e.offset, f"syntax: {e.message} in `{shown}`{hint}")
             return None
 
     def _at(self, src: _Src, text: str, offset: int, msg: str, severity: str = "error") -> None:
