@@ -31,7 +31,7 @@ from lanhmanh.engine.batch.previous import (
     load_previous_from_history,
 )
 from lanhmanh.engine.evaluation.scoring import ENGINES, BatchResult, score_units
-from lanhmanh.engine.evaluation.validate import Rejection, Unit, Validator
+from lanhmanh.engine.evaluation.validate import BlankTable, Rejection, Unit, Validator
 from lanhmanh.engine.model import admin_units, loader, versions
 from lanhmanh.engine.model.pack import Pack
 from lanhmanh.errors import (
@@ -44,7 +44,7 @@ from lanhmanh.errors import (
     UsageError,
 )
 from lanhmanh.scorecards.inputs.base import InputFile
-from lanhmanh.scorecards.inputs.readers import expand, read_any
+from lanhmanh.scorecards.inputs.readers import gather, read_any
 
 __all__ = ["BatchResult", "Intake", "Pack", "load_pack", "prepare", "record", "score", "score_intake"]
 
@@ -64,6 +64,7 @@ class Intake:
     year: Optional[int] = None  # the batch year, once load_for_batch has decided it
     notes: list[str] = field(default_factory=list)  # e.g. a pack applied outside its period (force)
     previous: Optional[Previous] = None
+    skipped: list[str] = field(default_factory=list)  # lanhmanh's own scorecards found in input folders
 
     @property
     def inputs(self) -> list[dict]:
@@ -82,7 +83,8 @@ def score(inputs: Union[PathLike, Iterable[PathLike]], rules: PathLike, year: Op
     - `year`: the batch year when no row gives one (default: the assessment year of today);
     - `engine`: "durable" (default) or "python" (identical results);
     - `previous`: last year's `score --json` result, or "history" for last year's run of the same
-      pack in the history database `db`; `crosswalk`: a CSV old_code,new_code for last year's codes;
+      pack in the history database `db` (runs marked void and runs on the bundled samples are passed
+      over); `crosswalk`: a CSV old_code,new_code for last year's codes;
     - `unit_list`: "official", "none", or a CSV file of administrative units;
     - `force`: score with a pack that is not in force for the batch year (the results say so);
     - `db`: a history database to record the run in (nothing is recorded without it).
@@ -197,6 +199,10 @@ def load_for_batch(rules: str, inputs: Iterable[PathLike], unit_list: str = "off
             f"{versions.period_end(batch_year)}; the {batch_year} batch is scored with it anyway, and the "
             "scorecard and the JSON say so"))
         intake.notes.append(versions.forced_note(pack, batch_year))
+    if intake.skipped:
+        warnings.warn(LanhmanhWarning(
+            f"{len(intake.skipped)} scorecard(s) or summary(ies) made by lanhmanh found in the input folder(s) "
+            f"were skipped, not read as submissions (first: {intake.skipped[0]})"))
     for text in pack.advisories_for(batch_year):  # the pack's `advisories:` for this year (data)
         warnings.warn(LanhmanhWarning(f"pack {pack.id} {pack.version}, batch {batch_year}: {text}"))
         intake.notes.append(text)
@@ -228,10 +234,10 @@ def read_inputs(inputs: Iterable[PathLike], pack: Pack, unit_list: str = "offici
     beside readable ones is listed as rejected (a folder with one corrupt commune workbook still
     scores the others)."""
     v = Validator(pack, unit_lists(unit_list, year))
-    paths = expand([str(p) for p in inputs])  # InputError: a missing file, an empty folder
+    found = gather([str(p) for p in inputs])  # missing files and empty folders: listed, not fatal
     files: list[InputFile] = []
-    unreadable: list[tuple[str, Optional[str], str]] = []
-    for p in paths:
+    unreadable: list[tuple[str, Optional[str], str]] = [(e.path, None, e.message) for e in found.missing]
+    for p in found.paths:
         try:
             files.extend(read_any(p, v.knows))
         except InputError as e:
@@ -242,21 +248,21 @@ def read_inputs(inputs: Iterable[PathLike], pack: Pack, unit_list: str = "offici
             tables.append((f, v.header_map(f.path, f.headers, f.sheet, f.header_cells())))
         except ValueError as e:
             unreadable.append((f.path, f.sheet, str(e)))
-    if unreadable and not tables:
-        raise UnreadableInputs([InputError(f"{path}, sheet {sheet!r}" if sheet is not None else path, message)
-                                for path, sheet, message in unreadable])
-    for path, sheet, message in unreadable:
-        v.rejected.append(Rejection(path, None, "", None, f"the file cannot be read, none of its rows "
-                                                           f"were scored: {message}", sheet))
-    units = []
+    units: list[Unit] = []
+    read = 0  # tables with rows to score (not only blank template rows)
     for f, cols in tables:
         letters = {cols[h]: col for h, col in f.letters.items() if h in cols}
-        for rowno, rec in f.rows:
-            record = {cols.get(k, k): val for k, val in rec.items()}
-            u = v.row(f.path, rowno, record, f.sheet, letters)
-            if u is not None:
-                units.append(u)
-    return Intake(units, v, files)
+        try:
+            units.extend(v.rows(f.path, f.rows, cols, f.sheet, letters))
+            read += 1
+        except BlankTable as e:
+            unreadable.append((f.path, f.sheet, str(e)))
+    if unreadable and not read:
+        raise UnreadableInputs([InputError(f"{path}, sheet {sheet!r}" if sheet is not None else path, message)
+                                for path, sheet, message in unreadable])
+    v.rejected[:0] = [Rejection(path, None, "", None, f"the file cannot be read, none of its rows were scored: "
+                                                      f"{message}", sheet) for path, sheet, message in unreadable]
+    return Intake(units, v, files, skipped=[str(p) for p in found.skipped])
 
 
 def unit_lists(spec: str, year: Optional[int] = None) -> Optional[admin_units.UnitLists]:

@@ -14,6 +14,7 @@ import click
 
 from lanhmanh.engine.batch.history import DB_FILENAME, ENV_VAR, default_db_path
 from lanhmanh.engine.batch.previous import PreviousError
+from lanhmanh.engine.evaluation.diagnosis import reject_lines
 from lanhmanh.engine.evaluation.scoring import ENGINES
 from lanhmanh.engine.language.problems import RuleFileError
 from lanhmanh.errors import InputError, LanhmanhError, RuleWarning, UnreadableInputs, UsageError
@@ -161,9 +162,8 @@ def warnings_printed() -> Iterator[None]:
 # ---- rows -------------------------------------------------------------------------------------------
 
 def print_rejects(rejected) -> None:
-    for r in rejected:
-        what = f", column {r.column}, value {r.value!r}" if r.row is not None else ""
-        click.echo(f"{r.where()}{what}: {r.reason}", err=True)
+    for line in reject_lines(rejected):  # per file: its headline, then at most 10 of one reason
+        click.echo(line, err=True)
 
 
 def print_warnings(row_warnings) -> None:

@@ -259,20 +259,16 @@ def test_unreadable_input_exits_4_alone_and_is_rejected_beside_good_input(run_cl
     assert result.exit_code == 4, result.output
     assert list(workdir.iterdir()) == []
     assert str(inp) in result.output
-    # beside a readable file: a path that does not exist (or an empty folder) is still a usage
-    # mistake that stops the run; a file that exists but cannot be read has its rows rejected
+    # beside a readable file (README, "Files that cannot be read"): a missing file, an empty folder
+    # or a file that cannot be read is listed as rejected, the others are scored, exit 1
     good = files.csv("good.csv", [xlm_row(9)])
     result = score(run_cli, str(good), str(inp), "--rules", str(XLM_TEST), "--json", "o.json")
     assert str(inp) in result.output
-    if kind in ("missing", "empty folder"):
-        assert result.exit_code == 4, result.output
-        assert list(workdir.iterdir()) == []
-    else:
-        assert result.exit_code == 1, result.output
-        doc = read_json(workdir / "o.json")
-        assert [u["unit_code"] for u in doc["units"]] == ["00009"]
-        assert [(r["path"], r["row"]) for r in doc["rejected"]] == [(str(inp), None)]
-        assert "cannot be read" in doc["rejected"][0]["reason"]
+    assert result.exit_code == 1, result.output
+    doc = read_json(workdir / "o.json")
+    assert [u["unit_code"] for u in doc["units"]] == ["00009"]
+    assert [(r["path"], r["row"]) for r in doc["rejected"]] == [(str(inp), None)]
+    assert "cannot be read" in doc["rejected"][0]["reason"]
 
 
 def test_invalid_rule_file_exits_3_and_writes_nothing(run_cli, files, workdir):

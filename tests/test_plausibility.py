@@ -157,7 +157,8 @@ def test_cli_rejects_the_locale_error_and_warns_on_the_high_rate(run_cli, workdi
     result = run_cli("score", path, "--rules", "qd-28-2025", "--json", "o.json", "--out", "o.xlsx")
     assert result.exit_code == 1, result.output  # a row rejected
     out = result.output
-    assert re.search(r"in\.xlsx, sheet 'Số liệu', cell G5, column users_with_records, value 60: .*"
+    assert re.search(r"in\.xlsx, sheet 'Số liệu', cell G5 \(unit 16681 Phường Thành Vinh\), "
+                     r"column users_with_records, value 60: .*"
                      r"users_with_records <= population", out), out
     assert re.search(r"warning: in\.xlsx sheet 'Số liệu' cell G6: column users_with_records, value 600: "
                      r"Tỷ lệ .*vượt 5%", out), out

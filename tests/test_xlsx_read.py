@@ -342,7 +342,8 @@ def test_bad_cell_rejected_with_its_sheet_and_cell(run_cli, files, workdir):
     doc = read_json(workdir / "o.json")
     assert sorted(u["unit_code"] for u in doc["units"]) == ["00001", "00002", "00004", "00005"]
     assert doc["rejected"] == [{"path": str(book), "row": 7, "column": "communication_sessions", "value": "mười",
-                                "reason": "not a whole number", "sheet": SHEET, "cell": "H7"}]
+                                "reason": "not a whole number", "unit_code": "00003", "unit_name": "Xã 00003",
+                                "sheet": SHEET, "cell": "H7"}]
     assert f"sheet '{SHEET}', cell H7" in result.output
 
 
@@ -366,14 +367,17 @@ def test_date_and_unfilled_formula_cells(run_cli, files, workdir):
     col = sheet[0].index("communication_sessions")
     sheet[1][col] = dt.date(2025, 1, 12)          # a date where a count belongs
     sheet[2][col] = "=6+6"                          # a formula never calculated: no cached value
+    sheet[3][col] = "=VLOOKUP(1,Z1:Z2,1)"           # one lanhmanh does not calculate
     book = workbook(files.path("f.xlsx"), {SHEET: sheet})
     (f,) = read_workbook(book, knows())
     assert f.rows[0][1]["communication_sessions"] == "2025-01-12"
-    assert f.rows[1][1]["communication_sessions"] is None
+    assert f.rows[1][1]["communication_sessions"] == 12  # calculated exactly, never read as blank
     result = score(run_cli, book)
     assert result.exit_code == 1, result.output
     rej = {r["cell"]: (r["value"], r["reason"]) for r in read_json(workdir / "o.json")["rejected"]}
-    assert rej == {"H2": ("2025-01-12", "not a whole number"), "H3": (None, "missing value (required)")}
+    assert rej.keys() == {"H2", "H4"} and rej["H2"] == ("2025-01-12", "not a whole number")
+    assert rej["H4"][0] == "=VLOOKUP(1,Z1:Z2,1)"
+    assert rej["H4"][1].startswith("cell H4 holds a formula that was never calculated (=VLOOKUP(1,Z1:Z2,1)")
 
 
 def test_formula_cells_read_by_their_cached_value(files):

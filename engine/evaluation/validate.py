@@ -9,7 +9,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation, localcontext
 from typing import Any, Optional, Union
 
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
@@ -30,6 +30,38 @@ TRUE_WORDS = {"true", "1", "có", "x", "yes", "đúng", "c"}
 FALSE_WORDS = {"false", "0", "không", "no", "sai", "k", ""}
 
 
+class BadValue(str):
+    """A cell a reader could not take as it stands (a formula never calculated, a number beyond
+    the limits): its text as the user typed it, with the reason the validator rejects it for."""
+    reason: str
+
+    def __new__(cls, text: str, reason: str) -> "BadValue":
+        obj = super().__new__(cls, shorten(text))
+        obj.reason = reason
+        return obj
+
+
+SHOWN_CHARS = 60  # a value longer than this is shortened in messages and the JSON
+
+
+def shorten(text: str) -> str:
+    """A long text as its start and its length ("1111…(5000 characters)")."""
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS // 2]}…({len(text)} characters)"
+
+
+def shown(v: Any) -> str:
+    """A value in a message as the user typed it: numbers as written, text in quotes, "blank"."""
+    if _blank(v):
+        return "blank"
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int) and v.bit_length() > 200:  # str() of a huge int is slow, then refused
+        return f"(a number of about {int(v.bit_length() * 0.30103)} digits)"
+    if isinstance(v, (int, Decimal)):
+        return shorten(str(v))
+    return repr(shorten(str(v)))
+
+
 @dataclass
 class Rejection:
     path: str
@@ -40,19 +72,40 @@ class Rejection:
     sheet: Optional[str] = None  # workbook inputs: the sheet and the cell ("E7") as Excel shows them
     cell: Optional[str] = None
     unit_code: Optional[str] = None  # the row's unit code, when it could be read
+    unit_name: Optional[str] = None  # and its name
+    headline: Optional[str] = None  # the first rejection of a table most of whose rows fail: why
+
+    def __post_init__(self) -> None:
+        if isinstance(self.value, int) and not isinstance(self.value, bool) and self.value.bit_length() > 200:
+            self.value = shown(self.value)  # as the library may hand it over: never str() of a huge int
+        elif isinstance(self.value, str) and len(self.value) > SHOWN_CHARS:
+            self.value = shorten(self.value)  # a number of thousands of digits, a pasted page
 
     def as_dict(self) -> dict:
         d = {"path": self.path, "row": self.row, "column": self.column,
-             "value": _jsonable(self.value), "reason": self.reason}
+             "value": _jsonable(self.value), "reason": self.reason,
+             "unit_code": self.unit_code, "unit_name": self.unit_name}
         if self.sheet is not None:
             d["sheet"], d["cell"] = self.sheet, self.cell
+        if self.headline is not None:
+            d["headline"] = self.headline
         return d
+
+    def line(self) -> str:
+        """The rejection as one line of the command line's report."""
+        what = "" if self.row is None else f", column {self.column}" + (
+            "" if self.reason == "column missing (required)" else f", value {shown(self.value)}")
+        unit = f" (unit {self.unit_code}{' ' + self.unit_name if self.unit_name else ''})" \
+            if self.unit_code and self.row is not None else ""
+        return f"{self.where()}{unit}{what}: {self.reason}"
 
     def where(self) -> str:
         if self.row is None:  # the whole file (or sheet)
             return self.path + (f", sheet {self.sheet!r}" if self.sheet is not None else "")
         if self.sheet is not None:
-            return f"{self.path}, sheet {self.sheet!r}, cell {self.cell or f'row {self.row}'}"
+            if not self.cell or self.cell.startswith("row "):  # a column the sheet does not have
+                return f"{self.path}, sheet {self.sheet!r}, row {self.row}"
+            return f"{self.path}, sheet {self.sheet!r}, cell {self.cell}"
         return f"{self.path}: row {self.row}"
 
 
@@ -102,7 +155,9 @@ def nfc(s: str) -> str:
 
 
 def _jsonable(v: Any) -> Any:
-    if v is None or isinstance(v, (bool, int, str)):
+    if isinstance(v, str):
+        return str(v)
+    if v is None or isinstance(v, (bool, int)):
         return v
     if isinstance(v, float):
         return v
@@ -117,8 +172,31 @@ class CellError(ValueError):
     pass
 
 
+class BlankTable(ValueError):
+    """A table whose every row gives no figure: a template not filled in."""
+
+    def __init__(self, n: int):
+        super().__init__(f"{n} row(s) have no figures filled in (a blank template?): fill in the figures "
+                         "and run again")
+        self.n = n
+
+
+def _spans(rows: list[int]) -> str:
+    """Row numbers as spans: "rows 5–134, 140"."""
+    spans: list[list[int]] = []
+    for r in rows:
+        if spans and r == spans[-1][1] + 1:
+            spans[-1][1] = r
+        else:
+            spans.append([r, r])
+    text = ", ".join(f"{a}–{b}" if b > a else str(a) for a, b in spans[:10])
+    return ("rows " if len(rows) > 1 else "row ") + text + (", …" if len(spans) > 10 else "")
+
+
 def parse_value(ind: Indicator, raw: Any) -> Any:
     """A cell → int | Decimal | bool | None (blank). Raises CellError with a reason in Vietnamese+English."""
+    if isinstance(raw, BadValue):
+        raise CellError(raw.reason)
     if ind.type == "boolean":
         if isinstance(raw, bool):
             return raw
@@ -153,6 +231,46 @@ def parse_value(ind: Indicator, raw: Any) -> Any:
 
 
 MAX_MAGNITUDE = 10 ** 12  # no commune counts a trillion of anything; keeps exact int64 arithmetic safe
+MAX_DIGITS = 30  # digits in a number as written (leading zeros included); more: the cell is rejected
+MAX_EXPONENT = 30  # a number's decimal exponent (1e30, 1e-30); beyond: the cell is rejected
+TOO_MANY_DIGITS = f"a number of more than {MAX_DIGITS} digits"
+OUT_OF_RANGE = f"a number out of range (beyond 10^±{MAX_EXPONENT})"
+
+
+def number_problem(text: str) -> Optional[str]:
+    """Why a number as written is beyond the limits (digits, exponent), or None. Cheap on any
+    text: nothing is converted."""
+    m = _NUMBER_LIKE.match(text)
+    if m is None:
+        return None  # not a number at all: the caller says so
+    exp = m.group(2)
+    if exp and (len(exp) > 4 or abs(int(exp)) > MAX_EXPONENT):
+        return OUT_OF_RANGE
+    return TOO_MANY_DIGITS if sum(1 for c in m.group(1) if c.isdigit()) > MAX_DIGITS else None
+
+
+_NUMBER_LIKE = re.compile(r"^[+-]?([\d.,]*\d[\d.,]*)(?:[eE]([+-]?\d+))?$")
+
+
+def _decimal_problem(d: Decimal) -> Optional[str]:
+    if not d.is_finite():
+        return "not a number"
+    if len(d.as_tuple().digits) > MAX_DIGITS:
+        return TOO_MANY_DIGITS
+    if abs(d.adjusted()) > MAX_EXPONENT:
+        return OUT_OF_RANGE
+    return None
+
+
+def canonical(d: Decimal) -> Decimal:
+    """A decimal value as every input format shows it: no trailing zeros ("0.00" in a CSV and 0
+    in a workbook are both "0"; "12.70" is "12.7"), never an exponent."""
+    if d == 0:
+        return Decimal(0)
+    with localcontext(Context(prec=2 * MAX_DIGITS)):  # exact: never rounded to 28 digits
+        n = d.normalize()
+    exp = n.as_tuple().exponent
+    return Decimal(int(n)) if isinstance(exp, int) and exp > 0 else n
 _INT_RE = re.compile(r"^[+-]?\d+$")
 # "3.000" is three thousand in a Vietnamese sheet and three in an English one: never guess
 _GROUPED_RE = re.compile(r"^[+-]?[1-9]\d{0,2}([.,]\d{3})+$")
@@ -170,12 +288,18 @@ def _to_int(raw: Any) -> int:
             return int(raw)
         raise CellError("not a whole number")
     if isinstance(raw, Decimal):
+        problem = _decimal_problem(raw)
+        if problem:
+            raise CellError(problem)
         if raw == raw.to_integral_value():
             return int(raw)
         raise CellError("not a whole number")
     text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
     if _GROUPED_RE.match(text):
         raise CellError(AMBIGUOUS)
+    problem = number_problem(text)
+    if problem:
+        raise CellError(problem)
     if _INT_RE.match(text):
         return int(text)
     if re.match(r"^[+-]?\d+\.0+$", text):
@@ -190,6 +314,9 @@ def _to_decimal(raw: Any, places: int) -> Decimal:
         value = Decimal(raw)
     else:
         text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
+        problem = number_problem(text)
+        if problem:
+            raise CellError(problem)
         if _GROUPED_RE.match(text):
             raise CellError(f"more than {places} decimal places, or {AMBIGUOUS}")
         if "," in text and "." not in text and text.count(",") == 1:
@@ -200,12 +327,17 @@ def _to_decimal(raw: Any, places: int) -> Decimal:
             value = Decimal(text)
         except InvalidOperation:
             raise CellError("not a number") from None
-    if not value.is_finite():
-        raise CellError("not a number")
-    exp = value.normalize().as_tuple().exponent
+    problem = _decimal_problem(value)
+    if problem:
+        raise CellError(problem)
+    with localcontext(Context(prec=2 * MAX_DIGITS)):
+        exp = value.normalize().as_tuple().exponent
     if isinstance(exp, int) and -exp > places:
         raise CellError(f"more than {places} decimal places")
-    return value
+    return canonical(value)
+
+
+MAX_UNKNOWN_LISTED = 5  # unknown columns of a file warned one by one; more: one warning naming the first
 
 
 class Validator:
@@ -270,6 +402,11 @@ class Validator:
                 raise ValueError(f"columns {first[ident]!r} and {key!r} both give {ident!r}; keep one")
             first[ident] = key
             out[h] = ident
+        if len(unknown) > MAX_UNKNOWN_LISTED:  # one warning, not one per column (another pack's file)
+            names = ", ".join(repr(shorten(k)) for k, _ in unknown[:MAX_UNKNOWN_LISTED])
+            self.warnings.append(RowWarning(path, None, None, f"{len(unknown)} unknown columns ({names}, …) are "
+                                            "kept with the results but not scored", sheet))
+            return out
         for key, h in unknown:
             self.warnings.append(RowWarning(path, None, key, f"unknown column {key!r} is kept with "
                                           f"the results but not scored{did_you_mean(key, known)}",
@@ -282,6 +419,7 @@ class Validator:
         For a workbook, `sheet` and `letters` (column id → column letter) let every rejection and
         warning name its cell."""
         bad: list[Rejection] = []
+        said: set[str] = set()  # identity columns rejected for a BadValue: said once
 
         def cell(col: Optional[str]) -> Optional[str]:
             if sheet is None:
@@ -292,11 +430,17 @@ class Validator:
             return f"{letter}{rowno}" if letter else f"row {rowno}"
 
         def reject(col: str, value: Any, reason: str) -> None:
-            bad.append(Rejection(path, rowno, col, value, reason, sheet, cell(col)))
+            if col not in said:
+                bad.append(Rejection(path, rowno, col, value, reason, sheet, cell(col)))
 
         def warn(col: Optional[str], message: str, value: Any = None, check: Optional[str] = None) -> None:
             self.warnings.append(RowWarning(path, rowno, col, message, sheet, cell(col), value, check))
 
+        for col in IDENTITY:
+            raw = record.get(col)
+            if isinstance(raw, BadValue):
+                reject(col, raw, raw.reason)
+                said.add(col)
         utype_raw = record.get("unit_type")
         utype = nfc(str(utype_raw)).strip().lower() if not _blank(utype_raw) else ""
         is_province = utype in PROVINCE_TYPES
@@ -320,9 +464,10 @@ class Validator:
         year = None
         if not _blank(record.get("year")):
             try:
-                year = _to_int(record.get("year"))
-                if not 2000 <= year <= 2100:
+                read = _to_int(record.get("year"))
+                if not 2000 <= read <= 2100:
                     raise CellError("")
+                year = read  # only a year in range goes further (a 20-digit one overflowed datetime.date)
             except CellError:
                 reject("year", record.get("year"), "year must be a year such as 2025")
         district = None
@@ -391,14 +536,14 @@ class Validator:
             else:
                 seen[code] = (path, rowno)
         if bad or code is None or pcode is None:  # a missing code has been rejected
-            self._reject_row(bad, code)
+            self._reject_row(bad, code, name)
             return None
         unit = Unit(code=code, name=nfc(str(name)).strip(), type=utype, province_code=pcode, year=year,
                     values=values, path=path, row=rowno, district_code=district, extra=extra, sheet=sheet)
         if self.units is not None:
             self._check_official(unit, record, reject, warn)
             if bad:
-                self._reject_row(bad, code)
+                self._reject_row(bad, code, name)
                 if code:
                     (self.province_seen if is_province else self.seen).pop(code, None)
                 return None
@@ -406,10 +551,70 @@ class Validator:
             warn(col, message, value, check)
         return unit
 
-    def _reject_row(self, bad: list[Rejection], code: Optional[str]) -> None:
+    def _reject_row(self, bad: list[Rejection], code: Optional[str], name: Any) -> None:
+        text = None if _blank(name) else shorten(nfc(str(name)).strip())
         for r in bad:
-            r.unit_code = code
+            r.unit_code, r.unit_name = code or None, text
         self.rejected.extend(bad)
+
+    def rows(self, path: str, rows: list[tuple[int, dict[str, Any]]], cols: dict[str, str],
+             sheet: Optional[str] = None, letters: Optional[dict[str, str]] = None) -> list[Unit]:
+        """Validate the rows of one table (keyed by its headers; `cols`: header → id). Commune rows
+        that give no figure at all (a template's rows not filled in) are skipped with one warning;
+        a table of nothing else raises BlankTable. When most rows are rejected, the first of the
+        table's rejections carries a headline saying why (diagnosis.headline)."""
+        from lanhmanh.engine.evaluation.diagnosis import headline
+
+        units: list[Unit] = []
+        blank: list[int] = []
+        start = len(self.rejected)
+        records = [(rowno, {cols.get(k, k): val for k, val in rec.items()}) for rowno, rec in rows]
+        todo = []
+        for rowno, record in records:
+            if self._no_figures(record):
+                blank.append(rowno)
+            else:
+                todo.append((rowno, record))
+        if blank and all(self._province_without_figures(r) for _, r in todo):
+            raise BlankTable(len(blank))
+        for rowno, record in todo:
+            u = self.row(path, rowno, record, sheet, letters)
+            if u is not None:
+                units.append(u)
+        if blank:
+            self.warnings.append(RowWarning(path, None, None, f"{len(blank)} row(s) have no figures filled in "
+                                            f"({_spans(blank)}): skipped, not scored", sheet))
+        mine = self.rejected[start:]
+        text = headline(self, path, sheet, list(cols), len(rows) - len(blank), mine)
+        if text:
+            mine[0].headline = text
+        return units
+
+    def _province_without_figures(self, record: dict[str, Any]) -> bool:
+        """A province row (as a template writes one) whose indicator cells are all blank."""
+        utype = record.get("unit_type")
+        if _blank(utype) or nfc(str(utype)).strip().lower() not in PROVINCE_TYPES:
+            return False
+        return all(_blank(v) for k, v in record.items()
+                   if k in self.level.indicators or k in self.province_inds)
+
+    def _no_figures(self, record: dict[str, Any]) -> bool:
+        """A template's commune row not filled in: its unit code and name given (the template
+        writes them), every indicator cell blank. A stray row without a name is rejected instead."""
+        utype = record.get("unit_type")
+        if not _blank(utype) and nfc(str(utype)).strip().lower() in PROVINCE_TYPES:
+            return False
+        if _blank(record.get("unit_code")) or _blank(record.get("unit_name")):
+            return False
+        given = [v for k, v in record.items() if k in self.level.indicators]
+        if given and all(_blank(v) for v in given):
+            year = record.get("year")  # the batch year is still read from such rows
+            if isinstance(year, int) and not isinstance(year, bool) and 2000 <= year <= 2100:
+                self.years_read.add(year)
+            elif isinstance(year, str) and year.strip().isdigit() and 2000 <= int(year.strip()) <= 2100:
+                self.years_read.add(int(year.strip()))
+            return True
+        return False
 
     def _check_official(self, unit: Unit, record: dict, reject, warn) -> None:
         """The row's code, type, province, name and (before the reform) district against the

@@ -9,31 +9,66 @@ import csv
 import hashlib
 import io
 import json
+import re
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
+from lanhmanh.engine.evaluation.validate import BadValue, number_problem
 from lanhmanh.scorecards.inputs.base import InputError, InputFile
-from lanhmanh.scorecards.inputs.xlsx_reader import read_workbook
+from lanhmanh.scorecards.inputs.xlsx_reader import made_by_lanhmanh, read_workbook
 
 SUPPORTED = (".csv", ".json", ".xlsx", ".xlsm", ".xls")
 
 
-def expand(paths: list[str]) -> list[Path]:
-    out: list[Path] = []
+MAX_TEXT_BYTES = 64 * 2**20  # a CSV input larger than this is refused (exit 4)
+MAX_JSON_BYTES = 16 * 2**20  # a JSON input larger than this is refused (its objects are all held at once)
+MAX_CELLS = 2_000_000  # cells of one input file (CSV, JSON or workbook); more: refused
+MAX_JSON_DEPTH = 20  # nesting of arrays and objects in a JSON input ({"units": [{...}]} is 3)
+MAX_JSON_CONTAINERS = 500_000  # arrays and objects in a JSON input
+
+
+@dataclass
+class Found:
+    """The input files named (folders listed), what cannot be found, and lanhmanh's own
+    scorecards and summaries found in folders (skipped, not submissions)."""
+    paths: list[Path] = field(default_factory=list)
+    missing: list[InputError] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+
+
+def gather(paths: list[str]) -> Found:
+    """Every input file of `paths` (files, or folders of them). A missing file or an empty folder
+    is listed in `missing`; lanhmanh's own outputs in a folder are skipped (`skipped`): a second
+    run into a folder never reads its scorecards back as submissions."""
+    found = Found()
     for p in map(Path, paths):
         if p.is_dir():
             # "~$name.xlsx" is Excel's lock file for an open workbook, not a submission
-            found = sorted(q for q in p.iterdir() if q.suffix.lower() in SUPPORTED and q.is_file()
+            files = sorted(q for q in p.iterdir() if q.suffix.lower() in SUPPORTED and q.is_file()
                            and not q.name.startswith("~$"))
-            if not found:
-                raise InputError(str(p), f"folder holds no {', '.join(SUPPORTED)} file")
-            out.extend(found)
+            ours = [q for q in files if made_by_lanhmanh(q)]
+            found.skipped.extend(ours)
+            files = [q for q in files if q not in ours]
+            if not files:
+                found.missing.append(InputError(str(p), f"folder holds no {', '.join(SUPPORTED)} file"
+                                                + (f" other than {len(ours)} scorecard(s) made by lanhmanh"
+                                                   if ours else "")))
+            found.paths.extend(files)
         elif not p.exists():
-            raise InputError(str(p), "no such file or folder")
+            found.missing.append(InputError(str(p), "no such file or folder"))
         else:
-            out.append(p)
-    return out
+            found.paths.append(p)
+    return found
+
+
+def expand(paths: list[str]) -> list[Path]:
+    """The input files of `paths`; raises InputError for the first missing one."""
+    found = gather(paths)
+    if found.missing:
+        raise found.missing[0]
+    return found.paths
 
 
 def read_any(path: Path, is_known: Callable[[str], bool]) -> list[InputFile]:
@@ -50,6 +85,10 @@ def read(path: Path) -> InputFile:
     if suffix not in (".csv", ".json"):
         raise InputError(str(path), f"unsupported file type {suffix or '(none)'}: use .xlsx, .csv or .json")
     try:
+        limit = MAX_JSON_BYTES if suffix == ".json" else MAX_TEXT_BYTES
+        if path.stat().st_size > limit:
+            raise InputError(str(path), f"the file is larger than {limit // 2**20} MB, the limit for a "
+                                        f"{suffix[1:].upper()} input: split it (one file per province)")
         data = path.read_bytes()
     except OSError as e:
         raise InputError(str(path), f"cannot read: {e.strerror or e}") from None
@@ -65,7 +104,24 @@ def read(path: Path) -> InputFile:
     return InputFile(str(path), digest, rows, headers)
 
 
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+         (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
 def _decode(path: Path, data: bytes) -> str:
+    """The text of a CSV or JSON file: UTF-8 (with or without a BOM), UTF-16 or UTF-32 (by their
+    BOM, or UTF-16 without one by its zero bytes), else Windows' Vietnamese code page 1258."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return _decode_as(path, data[len(bom):], codec)
+    if b"\x00" in data[:4096]:
+        head = data[:4096]
+        if head[1::2].count(0) > len(head) // 4 and head[0::2].count(0) < len(head) // 8:
+            return _decode_as(path, data, "utf-16-le")
+        if head[0::2].count(0) > len(head) // 4 and head[1::2].count(0) < len(head) // 8:
+            return _decode_as(path, data, "utf-16-be")
+        raise InputError(str(path), "the file holds zero bytes: it is not a text file (save the CSV as "
+                                    "'CSV UTF-8')")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -74,6 +130,15 @@ def _decode(path: Path, data: bytes) -> str:
         return data.decode("cp1258")
     except UnicodeDecodeError:
         raise InputError(str(path), "not UTF-8 text: save the CSV as 'CSV UTF-8'") from None
+
+
+def _decode_as(path: Path, data: bytes, codec: str) -> str:
+    try:
+        text = data.decode(codec)
+        return text[1:] if text.startswith("\ufeff") else text
+    except UnicodeDecodeError as e:
+        raise InputError(str(path), f"not readable as {codec.upper()} text (byte {e.start}): save the CSV "
+                                    "as 'CSV UTF-8'") from None
 
 
 def _read_csv(path: Path, data: bytes) -> tuple[list[str], list]:
@@ -91,11 +156,15 @@ def _read_csv(path: Path, data: bytes) -> tuple[list[str], list]:
     if not any(header):
         raise InputError(str(path), "the first row (the header) is empty")
     rows = []
+    cells_read = 0
     try:
         for cells in reader:
             rowno = reader.line_num
             if not any(c.strip() for c in cells):
                 continue
+            cells_read += len(cells)
+            if cells_read > MAX_CELLS:
+                raise InputError(str(path), f"more than {MAX_CELLS:,} cells: split the file".replace(",", "."))
             record = {}
             for i, c in enumerate(cells):
                 key = header[i] if i < len(header) else f"(column {i + 1})"
@@ -107,10 +176,14 @@ def _read_csv(path: Path, data: bytes) -> tuple[list[str], list]:
 
 
 def _read_json(path: Path, data: bytes) -> tuple[list[str], list]:
+    text = _decode(path, data)
+    _check_nesting(path, text)
     try:
-        doc = json.loads(_decode(path, data), parse_float=Decimal)
+        doc = json.loads(text, parse_float=_json_number, parse_int=_json_number, parse_constant=_json_constant)
     except json.JSONDecodeError as e:
         raise InputError(str(path), f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    except RecursionError:  # the pre-scan bounds nesting; this is only a second guard
+        raise InputError(str(path), f"JSON nested more than {MAX_JSON_DEPTH} levels deep") from None
     if isinstance(doc, dict) and isinstance(doc.get("units"), list):
         doc = doc["units"]
     if not isinstance(doc, list):
@@ -125,3 +198,42 @@ def _read_json(path: Path, data: bytes) -> tuple[list[str], list]:
         rows.append((i, dict(obj)))
     return list(headers), rows
 
+
+
+def _json_number(text: str) -> Any:
+    """A JSON number, exactly (int or Decimal), checked for its length and exponent before it is
+    converted (int("9" * 10**6) is slow, Decimal("1e999999999") cannot be made an int): one beyond
+    the limits is a BadValue that rejects its row."""
+    problem = number_problem(text)
+    if problem:
+        return BadValue(text, problem)
+    if any(c in text for c in ".eE"):
+        return Decimal(text)
+    return int(text)
+
+
+def _json_constant(text: str) -> Any:
+    return BadValue(text, "not a number")
+
+
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _check_nesting(path: Path, text: str) -> None:
+    """Refuse JSON nested deeper than MAX_JSON_DEPTH, or holding more than MAX_JSON_CONTAINERS arrays
+    and objects, naming the line and column, before it is parsed (json.loads would recurse)."""
+    depth = containers = 0
+    for m in _STRING_OR_BRACKET.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            containers += 1
+            if depth > MAX_JSON_DEPTH or containers > MAX_JSON_CONTAINERS:
+                line = text.count("\n", 0, m.start()) + 1
+                col = m.start() - text.rfind("\n", 0, m.start())
+                what = (f"nested more than {MAX_JSON_DEPTH} levels deep" if depth > MAX_JSON_DEPTH
+                        else f"more than {MAX_JSON_CONTAINERS:,} arrays and objects".replace(",", "."))
+                raise InputError(str(path), f"JSON {what} (at line {line} column {col}): an input is a list of "
+                                            "objects, one per unit")
+        elif c in "]}":
+            depth -= 1

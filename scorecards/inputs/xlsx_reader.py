@@ -20,7 +20,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Generator, Iterator, Optional
 
+from lanhmanh.engine.evaluation.validate import BadValue, number_problem
 from lanhmanh.scorecards.inputs.base import InputError, InputFile
+from lanhmanh.scorecards.inputs.formulas import MAX_FORMULA_DEPTH, NotSimple, calculate
 
 HEADER_SCAN_ROWS = 50  # the header row is looked for among this many non-blank rows of a sheet
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # a compound file: an .xls, or an encrypted .xlsx
@@ -28,15 +30,31 @@ SAVE_AS = "open it in Excel and Save As .xlsx (File → Save As → Excel Workbo
 
 Cells = dict[int, Any]  # column number (1-based) → value, non-empty cells only
 
+# limits, checked on the zip's directory before anything is expanded (docs/limits.md)
+MAX_WORKBOOK_BYTES = 256 * 2**20  # the .xlsx file itself
+MAX_SHEET_PART = 256 * 2**20  # one worksheet's XML, expanded (read as a stream)
+MAX_OTHER_PART = 32 * 2**20  # any other part expanded (shared strings, styles: held in memory)
+MAX_EXPANDED = 1024 * 2**20  # all parts together, expanded
+MAX_PARTS = 10_000  # parts in the package
+MAX_CELLS = 2_000_000  # cells with a value read from one workbook
+_SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
+
 
 def read_workbook(path: Path, is_known: Callable[[str], bool]) -> list[InputFile]:
     """One InputFile per sheet whose header row names the pack's columns and that has data rows."""
     where = str(path)
     try:
+        if Path(path).stat().st_size > MAX_WORKBOOK_BYTES:
+            raise InputError(where, f"the workbook is larger than {MAX_WORKBOOK_BYTES // 2**20} MB, the limit: "
+                                    "split it (one workbook per province)")
         data = Path(path).read_bytes()
     except OSError as e:
         raise InputError(where, f"cannot read: {e.strerror or e}") from None
     _check_kind(path, data)
+    trusted = _check_parts(where, data)
+    if made_by_lanhmanh(io.BytesIO(data)):
+        raise InputError(where, "a scorecard or summary made by lanhmanh, not a submission: give the "
+                                "submitted workbooks (or CSV/JSON files) instead")
     digest = hashlib.sha256(data).hexdigest()
     from openpyxl import load_workbook  # type: ignore[import-untyped]
 
@@ -47,7 +65,7 @@ def read_workbook(path: Path, is_known: Callable[[str], bool]) -> list[InputFile
         except Exception as e:  # noqa: BLE001 - any failure to open is a damaged file, never a traceback
             raise InputError(where, _damaged(e)) from None
         try:
-            return _read_sheets(where, digest, wb, is_known)
+            return _read_sheets(where, digest, wb, is_known, trusted)
         except InputError:
             raise
         except Exception as e:  # noqa: BLE001 - malformed sheet XML, bad shared-string index, ...
@@ -93,14 +111,15 @@ def _damaged(e: Exception) -> str:
             f"the file is damaged or not an .xlsx; {SAVE_AS}")
 
 
-def _read_sheets(where: str, digest: str, wb, is_known) -> list[InputFile]:
+def _read_sheets(where: str, digest: str, wb, is_known, trusted: bool = True) -> list[InputFile]:
     files: list[InputFile] = []
     looked: list[str] = []
     empty: list[tuple[str, int]] = []  # sheets with a header row and no data
+    budget = [MAX_CELLS]  # cells left to read, over every sheet
     for ws in wb.worksheets:
         title = _nfc(ws.title)
         looked.append(title)
-        table = _read_sheet(wb, ws, is_known)
+        table = _read_sheet(wb, ws, is_known, _Reading(where, trusted, budget))
         if table is None:
             continue
         header_row, headers, letters, rows = table
@@ -122,14 +141,15 @@ def _read_sheets(where: str, digest: str, wb, is_known) -> list[InputFile]:
                             "in one row above the data")
 
 
-def _read_sheet(wb, ws, is_known) -> Optional[tuple[int, list[str], dict[str, str], list]]:
+def _read_sheet(wb, ws, is_known, reading: Optional["_Reading"] = None
+                ) -> Optional[tuple[int, list[str], dict[str, str], list]]:
     """(header row, headers, letters, rows) of a sheet, or None when it has no header row."""
     from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
     last = _last_row_with_value(ws)
     if last == 0:
         return None
-    rows = _rows(wb, ws, last)
+    rows = _rows(wb, ws, last, reading or _Reading("", True, [MAX_CELLS]))
     head: list[tuple[int, Cells]] = []
     for r in rows:
         head.append(r)
@@ -172,27 +192,179 @@ def _chain(first: list, rest: Iterator) -> Iterator:
     yield from rest
 
 
-def _rows(wb, ws, last: int) -> Generator[tuple[int, Cells], None, None]:
+class _Reading:
+    """What reading a workbook's rows needs: its name (messages), whether its cached formula
+    results are trusted, and the cells left to read (shared by its sheets)."""
+
+    def __init__(self, where: str, trusted: bool, budget: list[int]):
+        self.where, self.trusted, self.budget = where, trusted, budget
+
+
+def _rows(wb, ws, last: int, reading: _Reading) -> Generator[tuple[int, Cells], None, None]:
     """(Excel row number, non-empty cells) of each non-blank row, up to the `last`-th row element.
     openpyxl's own sheet parser (what read-only iteration uses), driven directly: it gives each row
-    its number from the file, pads nothing, and needs no <dimension> (which may be wrong)."""
+    its number from the file, pads nothing, and needs no <dimension> (which may be wrong). Its cell
+    parser is wrapped to keep each formula (see _formula_cell)."""
     from openpyxl.worksheet._reader import WorkSheetParser  # type: ignore[import-untyped]
 
     with ws._get_source() as src:
         parser = WorkSheetParser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
                                  date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        plain = parser.parse_cell
+        parser.parse_cell = lambda element: _parse_cell(parser, plain, element)
         for n, (rowno, cells) in enumerate(parser.parse(), start=1):
             parser.row_dimensions.clear()  # kept per formatted row otherwise: memory
-            values = {c["column"]: _value(c["value"]) for c in cells if c["value"] is not None}
+            reading.budget[0] -= len(cells)
+            if reading.budget[0] < 0:
+                raise InputError(reading.where, f"more than {MAX_CELLS:,} cells with a value: split the "
+                                                "workbook".replace(",", "."))
+            values = _row_values(rowno, cells, reading.trusted)
             if not all(_blank(v) for v in values.values()):
                 yield rowno, values
             if n >= last:
                 break
 
 
+def _parse_cell(parser, plain, element) -> dict:
+    """openpyxl's cell parser, plus: a number beyond the limits (its text as written) is a
+    BadValue, never converted; a formula cell keeps its formula and whether a result was saved."""
+    from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG  # type: ignore[import-untyped]
+
+    if element.get("t", "n") == "n":
+        text = element.findtext(VALUE_TAG, None)
+        if text and (len(text) > 15 or "e" in text or "E" in text) and (problem := number_problem(text.strip())):
+            cell = plain(_without_value(element))
+            cell["value"] = BadValue(text.strip(), problem)
+            return cell
+    try:
+        cell = plain(element)
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):  # <v>x</v> in a boolean cell, a
+        text = element.findtext(VALUE_TAG, None) or ""                  # shared string that is not there
+        cell = plain(_without_value(element))
+        cell["value"] = BadValue(text, f"a cell that cannot be read (of type {element.get('t', 'n')!r} "
+                                       f"holding {text[:20]!r})")
+        return cell
+    if element.find(FORMULA_TAG) is not None:
+        cell["formula"] = parser.parse_formula(element)
+        cell["cached"] = bool(element.findtext(VALUE_TAG, None))
+    return cell
+
+
+def _without_value(element):
+    from openpyxl.worksheet._reader import VALUE_TAG  # type: ignore[import-untyped]
+
+    copy = element.makeelement(element.tag, dict(element.attrib))
+    copy.extend(e for e in element if e.tag != VALUE_TAG)
+    return copy
+
+
+def _row_values(rowno: int, cells: list[dict], trusted: bool) -> Cells:
+    """A row's values. A formula's saved result is taken only when the workbook is `trusted` (saved
+    by a spreadsheet that calculated it) and a result was saved; otherwise a simple formula is
+    calculated exactly (formulas.calculate) and any other is a BadValue naming the cell."""
+    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+
+    values: Cells = {}
+    pending: dict[int, Any] = {}
+    for c in cells:
+        if "formula" in c and not (trusted and c["cached"]):
+            pending[c["column"]] = c["formula"]
+        elif c["value"] is not None:
+            values[c["column"]] = _value(c["value"])
+    if not pending:
+        return values
+    done: dict[int, Any] = {}
+
+    def value_of(col: int, depth: int = 0) -> Any:
+        if col in done:
+            return done[col]
+        if col not in pending:
+            return values.get(col)
+        formula = pending[col]
+        coord = f"{get_column_letter(col)}{rowno}"
+        done[col] = None  # a cycle reads a blank; Excel would refuse it, and so does the depth
+        if not isinstance(formula, str) or depth > MAX_FORMULA_DEPTH:
+            result: Any = BadValue(str(getattr(formula, "text", formula)), _uncalculated(coord, str(formula)))
+        else:
+            try:
+                result = calculate(formula, rowno, lambda c: value_of(c, depth + 1))
+            except NotSimple as e:
+                result = BadValue(formula, _uncalculated(coord, formula, str(e)))
+        done[col] = result
+        return result
+
+    for col in pending:
+        values[col] = value_of(col)
+    return values
+
+
+def _uncalculated(coord: str, formula: str, why: str = "") -> str:
+    return (f"cell {coord} holds a formula that was never calculated ({formula}"
+            f"{': ' + why if why else ''}): open the file in Excel or LibreOffice and save it again "
+            f"(ô {coord} chứa công thức chưa được tính: mở tệp bằng Excel hoặc LibreOffice và lưu lại)")
+
+
+def _check_parts(where: str, data: bytes) -> bool:
+    """Refuse a workbook whose parts, expanded, exceed the limits, before anything is expanded (the
+    zip's directory gives each part's size; a part that expands beyond the size it declares fails
+    its check as it is read). Returns whether its formulas' saved results can be trusted: not when
+    the workbook asks to be recalculated when opened (`fullCalcOnLoad`, as XlsxWriter and openpyxl
+    write it: their saved results are placeholders)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+            if len(infos) > MAX_PARTS:
+                raise InputError(where, f"the workbook has more than {MAX_PARTS:,} parts: {SAVE_AS}".replace(",", "."))
+            total = 0
+            for info in infos:
+                sheet = bool(_SHEET_PART.match(info.filename))
+                limit = MAX_SHEET_PART if sheet else MAX_OTHER_PART
+                total += info.file_size
+                if info.file_size > limit or total > MAX_EXPANDED:
+                    size = f"{info.file_size / 2**20:,.0f} MB"
+                    raise InputError(where, f"the workbook's part {info.filename} expands to {size}, over the "
+                                            f"limit of {limit // 2**20} MB for "
+                                            f"{'a sheet' if sheet else 'such a part'} (and "
+                                            f"{MAX_EXPANDED // 2**20} MB in all): it is not a workbook "
+                                            "lanhmanh can read safely; save the data in a new workbook")
+            try:
+                book = z.read("xl/workbook.xml") if "xl/workbook.xml" in z.namelist() else b""
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+                book = b""
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
+        raise InputError(where, _damaged(e)) from None
+    return _FULL_CALC.search(book) is None
+
+
+_FULL_CALC = re.compile(rb"<(?:[^\s<>/:!?]+:)?calcPr\b[^>]*\bfullCalcOnLoad\s*=\s*[\"'](?:1|true)[\"']")
+
+
+def made_by_lanhmanh(source) -> bool:
+    """Whether an .xlsx (a path or a file object) is a scorecard or national summary that lanhmanh
+    wrote: its custom properties lanhmanh.pack_id / lanhmanh.results_digest (a scorecard), or the
+    national summary's title and comment. A data-entry template (filled in, a submission) is not."""
+    if isinstance(source, Path) and source.suffix.lower() not in (".xlsx", ".xlsm"):
+        return False
+    try:
+        with zipfile.ZipFile(source) as z:
+            names = set(z.namelist())
+            custom = _small_part(z, "docProps/custom.xml") if "docProps/custom.xml" in names else b""
+            core = _small_part(z, "docProps/core.xml") if "docProps/core.xml" in names else b""
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return False
+    if b'name="lanhmanh.results_digest"' in custom or b'name="lanhmanh.pack_id"' in custom:
+        return True
+    return "Tạo bởi lanhmanh".encode() in core and "Tổng hợp toàn quốc".encode() in core
+
+
+def _small_part(z: zipfile.ZipFile, name: str) -> bytes:
+    info = z.getinfo(name)
+    return z.read(name) if info.file_size <= 2**20 else b""
+
+
 # a row element and a cell value (<v> or an inline string <is>), with any namespace prefix
 _ROW_TAG = re.compile(rb"<(?:[^\s<>/:!?]+:)?row[\s>/]")
-_VALUE_TAG = re.compile(rb"<(?:[^\s<>/:!?]+:)?(?:v|is)[\s>]")
+_VALUE_TAG = re.compile(rb"<(?:[^\s<>/:!?]+:)?(?:v|is|f)[\s>/]")
 
 
 def _last_row_with_value(ws, chunk: int = 1 << 20) -> int:
@@ -220,10 +392,14 @@ def _last_row_with_value(ws, chunk: int = 1 << 20) -> int:
 
 def _value(v: Any) -> Any:
     """A cell value as the validator wants it: exact numbers, NFC text, ISO dates."""
+    if isinstance(v, BadValue):
+        return v
     if isinstance(v, str):
         return _nfc(v)
-    if isinstance(v, float):
-        return int(v) if v.is_integer() else Decimal(repr(v))
+    if isinstance(v, float):  # an integral number is an int whatever the format (0.0 is 0, as in a CSV)
+        if v != v or v in (float("inf"), float("-inf")):
+            return BadValue(repr(v), "not a number")
+        return int(v) if v.is_integer() and abs(v) < 2**53 else Decimal(repr(v))
     if isinstance(v, dt.datetime):
         return v.date().isoformat() if v.time() == dt.time(0) else v.isoformat()
     if isinstance(v, (dt.date, dt.time)):

@@ -1,0 +1,124 @@
+"""One line first: when most rows of a table are rejected for one cause, say the cause once
+(another pack's file, columns missing, one reason on every row), and report repeated rejections
+of one reason capped (the first MAX_SAME_REASON and a count); every rejection is still in the JSON
+and the scorecard's rejected sheet."""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections import Counter
+from typing import Any, Optional
+
+MAX_SAME_REASON = 10  # rejections of one reason listed per file on the command line; then a count
+REJECTS_SHEET = "Hồ sơ bị loại"  # the scorecard's sheet of rejected rows (outputs.presentation.REJECTS)
+IDENTITY = {"unit_code", "unit_name", "unit_type", "province_code", "district_code", "year"}
+
+
+def headline(validator: Any, path: str, sheet: Optional[str], headers: list[str], n_rows: int,
+             rejections: list) -> Optional[str]:
+    """Why most rows of a table were rejected, in one line; None when most were not."""
+    rows = {r.row for r in rejections if r.row is not None}
+    if n_rows < 3 or len(rows) * 2 <= n_rows:
+        return None
+    pack = validator.pack
+    other = _other_pack(pack, headers)
+    if other is not None:
+        ids, n, total = other
+        pid = ids[0]
+        also = f" (or {', '.join(ids[1:])})" if len(ids) > 1 else ""
+        return (f"{len(rows)} of {n_rows} rows rejected: these columns match the pack {pid}{also} ({n} of "
+                f"{total} columns), not {pack.id}: score the file with --rules {pid} (các cột này khớp với "
+                f"gói {pid})")
+    missing = sorted({r.column for r in rejections if r.reason == "column missing (required)"})
+    if missing:
+        return (f"{len(rows)} of {n_rows} rows rejected: the file has no column {', '.join(missing[:8])}"
+                f"{', …' if len(missing) > 8 else ''} (required by {pack.id} {pack.version})")
+    by_reason: Counter = Counter()
+    for row in rows:
+        by_reason.update({r.reason for r in rejections if r.row == row})
+    if not by_reason:
+        return None
+    reason, n = by_reason.most_common(1)[0]
+    if n * 2 <= n_rows:
+        return None
+    cols = Counter(r.column for r in rejections if r.reason == reason)
+    col = ", ".join(c for c, _ in cols.most_common(3))
+    return f"{n} of {n_rows} rows rejected for one reason: {reason} (column {col})"
+
+
+def _fold(s: str) -> str:
+    s = unicodedata.normalize("NFC", str(s)).lower()
+    s = re.sub(r"\s*\([^)]*\)\s*$", "", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+@functools.lru_cache(maxsize=None)
+def _shipped_vocabularies() -> tuple[tuple[str, frozenset[str]], ...]:
+    """Per shipped pack id: the folded ids and labels of its commune indicators."""
+    from lanhmanh.engine.model import loader, versions
+
+    out: dict[str, set[str]] = {}
+    for path in versions.shipped_packs():
+        try:
+            pack, _ = loader.load_pack(path)
+        except Exception:  # noqa: BLE001 - a diagnosis never fails the run
+            continue
+        words = out.setdefault(pack.id, set())
+        for ind in pack.commune.indicators.values():
+            words.update({_fold(ind.id), _fold(ind.label)})
+    return tuple((k, frozenset(v)) for k, v in out.items())
+
+
+def _vocabulary(pack: Any) -> set[str]:
+    words: set[str] = set()
+    for ind in pack.commune.indicators.values():
+        words.update({_fold(ind.id), _fold(ind.label)})
+    if pack.province is not None:
+        for ind in pack.province.indicators.values():
+            words.update({_fold(ind.id), _fold(ind.label)})
+    return words
+
+
+def _other_pack(pack: Any, headers: list[str]) -> Optional[tuple[list[str], int, int]]:
+    """(ids of the packs, headers they name, headers) when shipped packs other than `pack` name
+    more of the table's indicator columns than `pack` does, and at least half of them: those
+    naming the most, in order of id."""
+    cols = {_fold(h) for h in headers if h and _fold(h) not in IDENTITY}
+    if not cols:
+        return None
+    own = len(cols & _vocabulary(pack))
+    scores = {pid: len(cols & words) for pid, words in _shipped_vocabularies() if pid != pack.id}
+    best = max(scores.values(), default=0)
+    if best <= own or best * 2 < len(cols):
+        return None
+    return sorted(p for p, n in scores.items() if n == best), best, len(cols)
+
+
+def _where(r: Any) -> str:
+    return r.path + (f", sheet {r.sheet!r}" if r.sheet is not None else "")
+
+
+def reject_lines(rejected: list, cap: int = MAX_SAME_REASON) -> list[str]:
+    """The command line's report of rejections: per file (or sheet) its headline first, then each
+    rejection, at most `cap` of one reason, then how many more of that reason."""
+    groups: dict[tuple[str, Optional[str]], list] = {}
+    for r in rejected:
+        groups.setdefault((r.path, r.sheet), []).append(r)
+    out: list[str] = []
+    for group in groups.values():
+        for r in group:
+            if r.headline:
+                out.append(f"{_where(r)}: {r.headline}")
+                break
+        seen: Counter = Counter()
+        for r in group:
+            seen[r.reason] += 1
+            if seen[r.reason] <= cap:
+                out.append(r.line())
+        for reason, n in seen.items():
+            if n > cap:
+                out.append(f"{_where(group[0])}: … and {n - cap} more rejection(s) for the same reason "
+                           f"({reason}); every one is listed in the JSON (--json) and in the scorecard's "
+                           f"sheet '{REJECTS_SHEET}'")
+    return out
