@@ -1,6 +1,7 @@
 """`lanhmanh score`: read, validate, score and rank a batch; write the scorecard and the JSON."""
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections import Counter
@@ -23,14 +24,15 @@ from lanhmanh.commands.common import (
     warnings_printed,
 )
 from lanhmanh.engine.analysis.coverage import batch_report
+from lanhmanh.engine.batch import history
 from lanhmanh.engine.batch.previous import summary_lines
 from lanhmanh.engine.batch.targets import TargetsError, check_targets, read_targets
 from lanhmanh.engine.model.pack import UNCLASSIFIED
-from lanhmanh.errors import EXIT_OK, EXIT_OUTPUT, EXIT_REJECTED, OutputError
+from lanhmanh.errors import EXIT_OK, EXIT_OUTPUT, EXIT_REJECTED, LanhmanhError, OutputError
 from lanhmanh.scorecards.outputs.json_out import dumps, result_dict, write_json_atomic
 from lanhmanh.scorecards.outputs.national import SUMMARY_FILE, write_national
 from lanhmanh.scorecards.outputs.paths import refuse_outputs_over_inputs
-from lanhmanh.scorecards.outputs.pdf import scorecard_pdf
+from lanhmanh.scorecards.outputs.pdf import SofficeMissing, scorecard_pdf
 from lanhmanh.scorecards.outputs.profile import CouncilProfile
 from lanhmanh.scorecards.outputs.scorecard.workbook import write_scorecard
 
@@ -92,6 +94,9 @@ def score(inputs: tuple[str, ...], rules: str, out: str | None, out_dir: str | N
                                                           ("--pdf", pdf_out))
                                         if path and path != "-"])
 
+    if not no_db:  # another program's database, or a newer lanhmanh's: exit 4 before anything is written
+        history.inspect(db_path(db))
+
     bar = progress.for_stderr()
     try:
         with bar.phase("reading"), warnings_printed():
@@ -130,9 +135,6 @@ def _score_and_write(bar, pack, intake: api.Intake, engine: str, strict: bool, o
         if out:
             with bar.phase("writing the scorecard"):
                 write_scorecard(batch, Path(out), profile=o.profile)
-        if o.pdf:
-            with bar.phase("writing the PDF"):
-                scorecard_pdf(batch, Path(o.pdf), Path(out) if out else None, o.profile)
         if json_out:
             with bar.phase("making the JSON"):
                 doc = result_dict(batch)
@@ -142,14 +144,23 @@ def _score_and_write(bar, pack, intake: api.Intake, engine: str, strict: bool, o
             else:
                 with bar.phase("writing the JSON"):
                     write_json_atomic(json_out, doc)
+        # the PDF last: without LibreOffice (exit 2) or when it fails (exit 6), the workbook and the
+        # JSON are already written and the run is still recorded
+        pdf_failed = _write_pdf(bar, batch, o) if o.pdf else None
     except OSError as e:
         bar.close()
-        click.echo(f"lanhmanh: cannot write {e.filename or out_dir or out or json_out}: {e.strerror or e}"
-                   " (is the file open in Excel?); nothing half-written was left behind", err=True)
+        name = e.filename or out_dir or out or json_out
+        blocker = next((p for p in [Path(str(name)), *Path(str(name)).parents] if p.is_file()), None) \
+            if e.errno in (errno.EEXIST, errno.ENOTDIR) else None  # a file where a folder must be
+        why = (f"the folder {blocker} is a file" if blocker is not None
+               else f"{e.strerror or e} (is the file open in Excel?)")
+        click.echo(f"lanhmanh: cannot write {name}: {why}; nothing half-written was left behind", err=True)
         return EXIT_OUTPUT
     bar.close()
     stream = sys.stderr if json_out == "-" else None  # standard output carries the JSON
     _summary(batch, json_out, out)
+    if o.pdf and pdf_failed is None:
+        click.echo(f"PDF written to {o.pdf}", file=stream or sys.stdout)
     if out_dir and written is not None:
         _national_summary(written, out_dir, json_out)
     if o.record:
@@ -161,11 +172,28 @@ def _score_and_write(bar, pack, intake: api.Intake, engine: str, strict: bool, o
                        "not in the history (the database is as it was; give --db PATH or --no-db)", err=True)
             return EXIT_OUTPUT
         if run_id is not None:
-            click.echo(f"run {run_id} recorded in the history database {path}", file=stream or sys.stdout)
+            sample = (" (a run on the bundled sample data, whose figures are synthetic: `--previous history` "
+                      "never takes it)" if history.batch_kind(batch) == "sample" else "")
+            click.echo(f"run {run_id} recorded in the history database {path}{sample}", file=stream or sys.stdout)
     if o.coverage:
         for line in batch_report(batch):
             click.echo(line, file=stream or sys.stdout)
+    if pdf_failed is not None:
+        click.echo(f"lanhmanh: {pdf_failed}", err=True)
+        return pdf_failed.exit_code
     return EXIT_REJECTED if batch.rejected else EXIT_OK
+
+
+def _write_pdf(bar, batch, o: Outputs) -> Optional[LanhmanhError]:
+    """Print the scorecard to --pdf; the error (LibreOffice missing, or failing) instead of raising it,
+    so that what is already written is reported and the run recorded before the command fails."""
+    assert o.pdf is not None
+    try:
+        with bar.phase("writing the PDF"):
+            scorecard_pdf(batch, Path(o.pdf), Path(o.out) if o.out else None, o.profile)
+    except (SofficeMissing, OutputError) as e:
+        return e
+    return None
 
 
 def _summary(batch, json_out, xlsx_out=None) -> None:

@@ -137,11 +137,15 @@ def pytest_make_parametrize_id(config, val, argname):
 # `score` records every run in the history database. For the whole session LANHMANH_HISTORY points
 # at a file of a temporary folder, set in pytest_configure, so before any fixture of any scope runs
 # (module fixtures and subprocesses see it too); each test then gets a file of its own temporary
-# folder. Opening the user's real database (the default path as it was before the session, or
-# anything in the per-user lanhmanh data folder) raises RealHistoryTouched, and fails the test that
-# tried, or the session when it happened outside a test.
+# folder. The per-user data folder itself is moved to the temporary folder too (XDG_DATA_HOME,
+# LOCALAPPDATA, APPDATA), so that a subprocess started with LANHMANH_HISTORY removed from its
+# environment still cannot find the real database. Opening the user's real database (the default
+# path as it was before the session, or anything in the per-user lanhmanh data folder) through
+# sqlite3 raises RealHistoryTouched, and fails the test that tried, or the session when it happened
+# outside a test.
 
 _BLOCKED_ENV = "LANHMANH_TESTS_REAL_HISTORY"  # the real locations, handed on to pytest-xdist workers
+_DATA_DIR_ENV = ("XDG_DATA_HOME", "LOCALAPPDATA", "APPDATA")  # where user_data_dir() looks
 _blocked: list[str] = []
 _attempts: list[str] = []
 _reported = [0]  # how many of _attempts a test has failed for
@@ -165,8 +169,13 @@ def _is_blocked(database) -> bool:
         return False
     if name == ":memory:" or name == "":
         return False
-    if name.startswith("file:"):
-        name = name[5:].split("?", 1)[0]
+    if name.startswith("file:"):  # a URI (uri=True): file:///path?mode=ro, percent-encoded
+        from urllib.parse import unquote, urlsplit
+
+        parts = urlsplit(name)
+        name = unquote(parts.path or parts.netloc)
+        if len(name) > 2 and name[0] == "/" and name[2] == ":":  # /C:/Users/… on Windows
+            name = name[1:]
     p = _real(name)
     return any(p == b or p.startswith(b + os.sep) for b in _blocked)
 
@@ -196,13 +205,17 @@ def pytest_configure(config):
         if os.environ.get(history.ENV_VAR):  # the user's own setting is real too
             real.append(Path(os.environ[history.ENV_VAR]))
         _blocked[:] = sorted({_real(p) for p in real})
-    for name in (history.ENV_VAR, _BLOCKED_ENV):
+    for name in (history.ENV_VAR, _BLOCKED_ENV, *_DATA_DIR_ENV):
         _saved_env[name] = os.environ.get(name)
     os.environ[_BLOCKED_ENV] = os.pathsep.join(_blocked)
     _session_dir = tempfile.mkdtemp(prefix="lanhmanh-tests-history-")
     os.environ[history.ENV_VAR] = str(Path(_session_dir) / "history.sqlite")
+    for name in _DATA_DIR_ENV:
+        os.environ[name] = str(Path(_session_dir) / "user-data")
     if not getattr(sqlite3.connect, "_lanhmanh_guard", False):
         sqlite3.connect = _guarded(sqlite3.connect)
+    if not getattr(sqlite3.dbapi2.connect, "_lanhmanh_guard", False):
+        sqlite3.dbapi2.connect = sqlite3.connect
 
 
 def pytest_unconfigure(config):

@@ -187,7 +187,8 @@ def test_a_crosswalk_without_its_headings_is_refused(tmp_path):
 def test_a_blank_new_drug_addicts_prev_is_filled_from_last_year_and_d1_earns_5(tmp_path):
     prev = previous_file(tmp_path, "xa-lanh-manh", [xlm(1, 2024, new_drug_addicts=5),
                                                     xlm(2, 2024, new_drug_addicts=5),
-                                                    xlm(11, 2024, new_drug_addicts=2), xlm(12, 2024, new_drug_addicts=3)])
+                                                    xlm(11, 2024, new_drug_addicts=2),
+                                                    xlm(12, 2024, new_drug_addicts=3)])
     xw = crosswalk_file(tmp_path, [("00011", "00003"), ("00012", "00003")])
     batch = this_year("xa-lanh-manh", [xlm(1, 2025, new_drug_addicts=4),
                                        xlm(2, 2025, new_drug_addicts=4, new_drug_addicts_prev=4),
@@ -310,9 +311,10 @@ def test_the_workbook_shows_last_year_and_counts_maintained_units(compared, tmp_
     # the province sheet: the units maintained, as a formula with its cached value
     prov = wb[presentation.PROVINCES]
     prow = list(prov.iter_rows(values_only=True))
-    c = prow[1].index("Số đơn vị giữ vững")
-    assert [r[c] for r in prow[2:4]] == [1, 1]  # province 01, then Tổng cộng
-    assert "COUNTIFS" in openpyxl.load_workbook(path)[presentation.PROVINCES].cell(3, c + 1).value
+    h = next(i for i, r in enumerate(prow) if "Số đơn vị giữ vững" in r)  # the table's heading row
+    c = prow[h].index("Số đơn vị giữ vững")
+    assert [r[c] for r in prow[h + 1:h + 3]] == [1, 1]  # province 01, then Tổng cộng
+    assert "COUNTIFS" in openpyxl.load_workbook(path)[presentation.PROVINCES].cell(h + 2, c + 1).value
     # Thông tin names last year's file
     info = {r[0]: r[1] for r in wb[presentation.INFO].iter_rows(values_only=True) if r and r[0]}
     assert info["Kết quả năm trước (tệp)"] == str(prev) and info["Năm của kết quả năm trước"] == 2024
@@ -333,8 +335,11 @@ def test_the_maintained_counts_recompute_in_libreoffice(compared, tmp_path, soff
     converted = recalculated(soffice, src, tmp_path)
     _check_every_formula(src, converted)
     prov = values(converted)[presentation.PROVINCES]
-    col = next(c[:-1] for c, v in prov.items() if v == "Số đơn vị giữ vững")
-    assert prov[f"{col}3"] == 1
+    import re
+
+    cell = next(c for c, v in prov.items() if v == "Số đơn vị giữ vững")  # the heading, above province 01
+    col, row = re.fullmatch(r"([A-Z]+)(\d+)", cell).groups()
+    assert prov[f"{col}{int(row) + 1}"] == 1
 
 
 def test_the_workbook_marks_chuyen_hoa_for_a_pack_with_key_areas(tmp_path):
@@ -349,7 +354,8 @@ def test_the_workbook_marks_chuyen_hoa_for_a_pack_with_key_areas(tmp_path):
     assert got["00001"][1:] == ("x", "") and got["00002"][1:] == ("", "x")
     assert "Điểm năm trước" not in heads  # a classification has no points
     prow = list(wb[presentation.PROVINCES].iter_rows(values_only=True))
-    assert prow[2][prow[1].index("Số đơn vị chuyển hóa")] == 1
+    h = next(i for i, r in enumerate(prow) if "Số đơn vị chuyển hóa" in r)  # the table's heading row
+    assert prow[h + 1][prow[h].index("Số đơn vị chuyển hóa")] == 1
     with open_scorecard(path) as card:
         assert compare(card, batch).intact
 

@@ -17,7 +17,11 @@ lanhmanh can migrate the file; a file made by a newer lanhmanh is refused, not g
   (≈10,000 communes × ≈20 criteria) stays one row per unit (one insert each) instead of 200,000
   rows; SQLite's `json_extract(criteria, '$.c1[1]')` still answers a per-criterion query.
 
-Past runs are never rewritten: triggers make UPDATE and DELETE on the three tables fail, and
+- `run_events` (schema 2): what was said about a run afterwards, appended: time, run id, event
+  (`void`), reason, user. `lanhmanh history --void RUN --reason TEXT` appends one; the run stays
+  listed (marked void) and is never taken as last year's results.
+
+Past runs are never rewritten: triggers make UPDATE and DELETE on every table fail, and
 re-scoring the same batch adds a new run. `record_run` writes a run in one transaction
 (BEGIN IMMEDIATE … COMMIT): a run interrupted at any point (an exception, a kill, a power cut)
 leaves the file as it was before. WAL journal (readers are not blocked by a run being written)
@@ -31,14 +35,24 @@ elsewhere. One file per user gathers every year's runs wherever their outputs we
 `lanhmanh history` finds them without options. Keep it on a local disk (SQLite over a network
 share is not safe).
 
+Samples: a run that read one of the sample inputs shipped in the repository's examples/ is a
+*sample* run (`RunInfo.kind`), recognised by the sha256 of its input files, recorded with each
+run, against `lanhmanh/data/samples.json` (every version of every sample, also with Windows line
+endings). Decided when reading, so runs recorded before this check existed are recognised too.
+
+Another program's file given as the database (an SQLite file of another schema, or no SQLite file
+at all) is looked at read-only (its header, then `file:…?mode=ro&immutable=1`) before anything is written,
+refused with HistoryError (exit 4) and left byte for byte as it was: never switched to WAL.
+
 Reading:
 - `unit_history(db, unit_code, pack_id=None, all_runs=False) -> list[HistoryRow]`: the unit's
   results, oldest year first; by default only the latest run per (year, pack id).
-- `runs(db) -> list[RunInfo]`: every run, oldest first, with its inputs.
+- `runs(db) -> list[RunInfo]`: every run, oldest first, with its inputs, kind and void record.
 - `previous_results(db, pack_id, year) -> dict[unit_code, PreviousResult]`: last year's
   results taken from the history: `year` is the CURRENT batch year; the result is the
   latest run (highest id) recorded for `pack_id` (exact id; a provincial variant has its own id)
-  and the year `year - 1`, one entry per unit code, with class id, class label, total (int or
+  and the year `year - 1` that is neither void nor a sample (`choose_previous` says which run
+  and which were passed over), one entry per unit code, with class id, class label, total (int or
   None), vetoes (tuple), ranks, name and province, plus the run id and pack version it comes
   from. `{}` when there is no such run or no database file (the file is then not created).
 """
@@ -53,19 +67,35 @@ import sys
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from lanhmanh.engine.model.versions import assessment_year
-from lanhmanh.errors import EXIT_INPUT, LanhmanhError
+from lanhmanh.errors import EXIT_INPUT, EXIT_USAGE, LanhmanhError
 from lanhmanh.version import __version__
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_FILENAME = "lanhmanh-history.sqlite"
 ENV_VAR = "LANHMANH_HISTORY"
 BUSY_TIMEOUT_S = 30
 
 _TABLES = ("runs", "inputs", "unit_results")
+_KNOWN_TABLES = {*_TABLES, "run_events", "sqlite_sequence"}
+SQLITE_MAGIC = b"SQLite format 3\x00"
+KIND_SAMPLE, KIND_BATCH = "sample", "batch"
+EVENT_VOID = "void"
+
+
+def _append_only(table: str) -> str:
+    return f"""
+CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+BEGIN SELECT RAISE(ABORT, 'the lanhmanh history is append-only: past runs are never rewritten'); END;
+CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+BEGIN SELECT RAISE(ABORT, 'the lanhmanh history is append-only: past runs are never rewritten'); END;
+"""
+
 
 _SCHEMA_V1 = """
 CREATE TABLE runs (
@@ -112,16 +142,23 @@ CREATE TABLE unit_results (
 );
 CREATE INDEX unit_results_run ON unit_results (run_id);
 CREATE INDEX unit_results_code ON unit_results (unit_code, run_id);
-""" + "".join(
-    f"""
-CREATE TRIGGER {t}_no_update BEFORE UPDATE ON {t}
-BEGIN SELECT RAISE(ABORT, 'the lanhmanh history is append-only: past runs are never rewritten'); END;
-CREATE TRIGGER {t}_no_delete BEFORE DELETE ON {t}
-BEGIN SELECT RAISE(ABORT, 'the lanhmanh history is append-only: past runs are never rewritten'); END;
-""" for t in _TABLES)
+""" + "".join(_append_only(t) for t in _TABLES)
 
-# user_version N → the statements that take a file from N to N+1 (none yet beyond creation)
-_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1}
+# schema 2: what was said about a run afterwards (voided, with the reason), appended only
+_SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS run_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    recorded_at TEXT NOT NULL,
+    run_id INTEGER NOT NULL REFERENCES runs (id),
+    event TEXT NOT NULL CHECK (event IN ('void')),
+    reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+    user TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS run_events_run ON run_events (run_id);
+""" + _append_only("run_events").replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS")
+
+# user_version N → the statements that take a file from N to N+1
+_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2}
 
 
 class HistoryError(LanhmanhError):
@@ -129,6 +166,11 @@ class HistoryError(LanhmanhError):
     lanhmanh, or not writable); the message says which file and why. Exit 4 where it is read
     (`history`); `lanhmanh.api.record` turns a failure to write it into an OutputError (exit 6)."""
     exit_code = EXIT_INPUT
+
+
+class NoSuchRun(HistoryError):
+    """`history --void` of a run id the database does not hold, or of a run already void: exit 2."""
+    exit_code = EXIT_USAGE
 
 
 # ---- where the file is --------------------------------------------------------------------------
@@ -155,10 +197,12 @@ def default_db_path() -> Path:
 # ---- opening --------------------------------------------------------------------------------------
 
 def connect(db_path: str | Path, create: bool = True) -> sqlite3.Connection:
-    """An open connection (autocommit mode: transactions are explicit), WAL, busy timeout, the
-    schema created or migrated. `create=False`: a missing file raises HistoryError."""
+    """An open connection for writing (autocommit mode: transactions are explicit), WAL, busy
+    timeout, the schema created or migrated. `create=False`: a missing file raises HistoryError.
+    The file is checked read-only first (`inspect`): another program's file is refused untouched."""
     path = Path(db_path)
-    if not create and not path.is_file():
+    version = inspect(path)
+    if version is None and not create:
         raise HistoryError(f"no history database at {path}")
     if create:
         try:
@@ -180,6 +224,62 @@ def connect(db_path: str | Path, create: bool = True) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def inspect(path: Path) -> int | None:
+    """The schema version of a lanhmanh history at `path` (0: an empty file or empty database, which
+    may become one), None when there is no file. Reads the file's header, then opens it read-only
+    and immutable (`file:…?mode=ro&immutable=1`): a file that is not SQLite, another program's
+    database, or one of a newer lanhmanh raises HistoryError and is left exactly as it was (no WAL,
+    no journal, no write)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(100)  # the SQLite header
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise HistoryError(f"{path} is a folder, not a history database")
+    except OSError as e:
+        raise HistoryError(f"cannot read the history database {path}: {e.strerror or e}")
+    if not head:
+        return 0
+    untouched = "it was opened read-only and left as it was"
+    if not head.startswith(SQLITE_MAGIC):
+        raise HistoryError(f"{path} is not a lanhmanh history database: it is not an SQLite file; {untouched}")
+    try:
+        try:
+            version, tables = _schema(_connect_untouched(path))
+        except sqlite3.DatabaseError:
+            if head[18:19] != b"\x02":
+                raise
+            # a WAL file: perhaps read while another run checkpointed it; look again, with locks
+            version, tables = _schema(_connect_untouched(path, immutable=False))
+    except sqlite3.Error as e:
+        raise HistoryError(f"{path} is not a lanhmanh history database: it cannot be read as an SQLite "
+                           f"database ({e}); {untouched}")
+    if version > SCHEMA_VERSION and set(_TABLES) <= tables:
+        raise HistoryError(f"{path} was written by a newer lanhmanh (history schema {version}; this one "
+                           f"knows up to {SCHEMA_VERSION}): upgrade lanhmanh to read it; {untouched}")
+    if (version == 0 and tables) or (version and not (set(_TABLES) <= tables <= _KNOWN_TABLES)) \
+            or version > SCHEMA_VERSION:
+        shown = ", ".join(sorted(tables)[:8]) or "none"
+        raise HistoryError(f"{path} is not a lanhmanh history database: it is an SQLite database of another "
+                           f"program (its tables: {shown}; schema version {version}); {untouched}")
+    return version
+
+
+def _connect_untouched(path: Path, immutable: bool = True) -> sqlite3.Connection:
+    """Read-only and immutable: SQLite then makes no journal, -wal or -shm file and takes no lock
+    (a write still under way in another process's WAL is not seen: a new file then looks empty)."""
+    uri = Path(os.path.abspath(path)).as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
+    return sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+
+
+def _schema(conn: sqlite3.Connection) -> tuple[int, set[str]]:
+    """(user_version, the names of the tables) of a database; closes the connection."""
+    with closing(conn):
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        return version, {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
 def _ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
@@ -353,8 +453,62 @@ def _history_row(t: tuple) -> HistoryRow:
 
 
 def open_existing(db_path: str | Path) -> sqlite3.Connection:
-    """A connection to an existing history database (HistoryError when missing or not one)."""
-    return connect(db_path, create=False)
+    """A connection to read an existing history database (HistoryError when missing or not one,
+    found so without writing to it). Nothing is changed: no journal mode is set and a file of an
+    earlier schema is read as it is (it is migrated when a run is next written)."""
+    path = Path(db_path)
+    version = inspect(path)
+    if version is None:
+        raise HistoryError(f"no history database at {path}")
+    if version == 0:  # an empty file, or a new database whose creation is still in its WAL
+        with closing(sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)) as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            raise HistoryError(f"{path} holds no recorded run")
+    try:
+        return sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.Error as e:
+        raise HistoryError(f"cannot open the history database {path}: {e}")
+
+
+def _has_events(conn: sqlite3.Connection) -> bool:
+    """Whether the file has the run_events table (schema 2; a schema-1 file is read without it)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run_events'").fetchone() \
+        is not None
+
+
+def _voided(conn: sqlite3.Connection) -> dict[int, dict]:
+    """run id → its (first) void record: {"at", "reason", "user"}."""
+    if not _has_events(conn):
+        return {}
+    out: dict[int, dict] = {}
+    for run_id, at, reason, user in conn.execute(
+            "SELECT run_id, recorded_at, reason, user FROM run_events WHERE event = ? ORDER BY id", (EVENT_VOID,)):
+        out.setdefault(run_id, {"at": at, "reason": reason, "user": user})
+    return out
+
+
+# ---- samples ----------------------------------------------------------------------------------
+
+SAMPLES_MANIFEST = "samples.json"
+
+
+@lru_cache(maxsize=1)
+def sample_hashes() -> dict[str, str]:
+    """sha256 → name of every shipped sample input (lanhmanh/data/samples.json)."""
+    text = resources.files("lanhmanh.data").joinpath(SAMPLES_MANIFEST).read_text(encoding="utf-8")
+    return dict(json.loads(text)["sha256"])
+
+
+def kind_of(input_hashes: Iterable[str]) -> str:
+    """KIND_SAMPLE when any input file is a shipped sample (its figures are synthetic), else KIND_BATCH."""
+    known = sample_hashes()
+    return KIND_SAMPLE if any(h in known for h in input_hashes) else KIND_BATCH
+
+
+def batch_kind(batch) -> str:
+    """The kind a scored batch is recorded as (see kind_of)."""
+    return kind_of(f["sha256"] for f in batch.inputs)
 
 
 def unit_history(db_path: str | Path, unit_code: str, pack_id: str | None = None,
@@ -365,11 +519,14 @@ def unit_history(db_path: str | Path, unit_code: str, pack_id: str | None = None
     if pack_id is not None:
         where.append("r.pack_id = ?")
         args.append(pack_id)
-    if not all_runs:
-        where.append("r.id = (SELECT max(r2.id) FROM runs r2 JOIN unit_results u2 ON u2.run_id = r2.id "
-                     "WHERE u2.unit_code = u.unit_code AND r2.year = r.year AND r2.pack_id = r.pack_id)")
-    sql = _ROW_SQL + "WHERE " + " AND ".join(where) + " ORDER BY r.year, r.pack_id, r.id"
     with closing(open_existing(db_path)) as conn:
+        if not all_runs:
+            not_void = ("AND r2.id NOT IN (SELECT run_id FROM run_events WHERE event = 'void')"
+                        if _has_events(conn) else "")
+            where.append("r.id = (SELECT max(r2.id) FROM runs r2 JOIN unit_results u2 ON u2.run_id = r2.id "
+                         "WHERE u2.unit_code = u.unit_code AND r2.year = r.year AND r2.pack_id = r.pack_id "
+                         f"{not_void})")
+        sql = _ROW_SQL + "WHERE " + " AND ".join(where) + " ORDER BY r.year, r.pack_id, r.id"
         return [_history_row(t) for t in conn.execute(sql, args)]
 
 
@@ -402,6 +559,17 @@ class RunInfo:
     rejected_rows: int
     warnings: int
     inputs: list  # dicts: path, sheet (when a workbook), sha256, rows
+    void: dict | None = None  # {"at", "reason", "user"} once voided
+
+    @property
+    def kind(self) -> str:
+        """KIND_SAMPLE for a run on a shipped sample, else KIND_BATCH."""
+        return kind_of(i["sha256"] for i in self.inputs)
+
+    def describe(self) -> str:
+        """'run 7 (recorded 2026-01-05T08:00:00Z, xa-lanh-manh 2025.1, 2025, 130 units)'."""
+        return (f"run {self.run_id} (recorded {self.recorded_at}, {self.pack_id} {self.pack_version}, {self.year}, "
+                f"{self.units} units)")
 
     def as_dict(self) -> dict:
         return {"run_id": self.run_id, "recorded_at": self.recorded_at, "lanhmanh_version": self.lanhmanh_version,
@@ -409,7 +577,7 @@ class RunInfo:
                 "pack": {"id": self.pack_id, "version": self.pack_version, "sha256": self.pack_sha256,
                          "status": self.pack_status},
                 "notes": self.notes, "argv": self.argv, "units": self.units, "rejected_rows": self.rejected_rows,
-                "warnings": self.warnings, "inputs": self.inputs}
+                "warnings": self.warnings, "inputs": self.inputs, "kind": self.kind, "void": self.void}
 
 
 def runs(db_path: str | Path) -> list[RunInfo]:
@@ -420,12 +588,77 @@ def runs(db_path: str | Path) -> list[RunInfo]:
                 "SELECT run_id, path, sheet, sha256, rows FROM inputs ORDER BY run_id, seq"):
             ins.setdefault(run_id, []).append(
                 {"path": path, **({"sheet": sheet} if sheet is not None else {}), "sha256": sha, "rows": rows})
+        voided = _voided(conn)
         out = []
         for t in conn.execute("SELECT id, recorded_at, lanhmanh_version, engine, year, pack_id, pack_version, "
                               "pack_sha256, pack_status, notes, argv, units, rejected_rows, warnings "
                               "FROM runs ORDER BY id"):
-            out.append(RunInfo(*t[:9] + (json.loads(t[9]), json.loads(t[10])) + t[11:] + (ins.get(t[0], []),)))
+            out.append(RunInfo(*t[:9] + (json.loads(t[9]), json.loads(t[10])) + t[11:]
+                               + (ins.get(t[0], []), voided.get(t[0]))))
         return out
+
+
+def void_run(db_path: str | Path, run_id: int, reason: str, user: str | None = None,
+             when: dt.datetime | None = None) -> RunInfo:
+    """Mark a run void by appending a run_events record (nothing is deleted or changed): it stays
+    listed, marked void, and is never taken as last year's results. Returns the run as it is now.
+    NoSuchRun (exit 2) for an unknown or already void run; ValueError for a blank reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("a reason is required to void a run")
+    at = (when or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    who = user or _user_name()
+    path = Path(db_path)
+    with closing(connect(path, create=False)) as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                last = conn.execute("SELECT max(id) FROM runs").fetchone()[0]
+                raise NoSuchRun(f"run {run_id} is not in {path}"
+                                + (f" (its runs are 1 to {last}; `lanhmanh history --runs` lists them)" if last
+                                   else " (it holds no run)"))
+            before = _voided(conn).get(run_id)
+            if before is not None:
+                raise NoSuchRun(f"run {run_id} of {path} is already void since {before['at']} ({before['user']}: "
+                                f"{before['reason']})")
+            conn.execute("INSERT INTO run_events (recorded_at, run_id, event, reason, user) VALUES (?,?,?,?,?)",
+                         (at, run_id, EVENT_VOID, reason, who))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return next(r for r in runs(path) if r.run_id == run_id)
+
+
+def _user_name() -> str:
+    try:
+        import getpass
+        return getpass.getuser()
+    except Exception:  # no user name in the environment (a service account): say so
+        return "unknown"
+
+
+def choose_previous(db_path: str | Path, pack_id: str, year: int) -> tuple[RunInfo | None, list[RunInfo]]:
+    """The run taken as last year's results for a batch of `year` scored with `pack_id`: the latest
+    run of that pack for `year - 1` that is neither void nor a sample (None when there is none,
+    or no database file: the file is then not created), and the runs of that pack and year passed
+    over (newest first)."""
+    if not Path(db_path).is_file():
+        return None, []
+    candidates = [r for r in reversed(runs(db_path)) if r.pack_id == pack_id and r.year == _int(year) - 1]
+    skipped: list[RunInfo] = []
+    for r in candidates:
+        if r.void is None and r.kind != KIND_SAMPLE:
+            return r, skipped
+        skipped.append(r)
+    return None, skipped
+
+
+def why_skipped(r: RunInfo) -> str:
+    """'run 3 (void: wrong pack variant)' or 'run 1 (a run on the bundled sample)'."""
+    if r.void is not None:
+        return f"run {r.run_id} (void: {r.void['reason']})"
+    return f"run {r.run_id} (a run on the bundled sample, whose figures are synthetic)"
 
 
 @dataclass(frozen=True)
@@ -445,15 +678,15 @@ class PreviousResult:
 
 def previous_results(db_path: str | Path, pack_id: str, year: int) -> dict[str, PreviousResult]:
     """Last year's results taken from the history (see the module docstring):
-    the latest run of `pack_id` for `year - 1`, by unit code; {} when none (or no file)."""
-    if not Path(db_path).is_file():
-        return {}
+    the run `choose_previous` takes, by unit code; {} when none (or no file)."""
+    chosen, _skipped = choose_previous(db_path, pack_id, year)
+    return {} if chosen is None else run_results(db_path, chosen)
+
+
+def run_results(db_path: str | Path, run: RunInfo) -> dict[str, PreviousResult]:
+    """The units' results of one run, by unit code."""
+    run_id, version = run.run_id, run.pack_version
     with closing(open_existing(db_path)) as conn:
-        found = conn.execute("SELECT id, pack_version FROM runs WHERE pack_id = ? AND year = ? "
-                             "ORDER BY id DESC LIMIT 1", (pack_id, _int(year) - 1)).fetchone()
-        if found is None:
-            return {}
-        run_id, version = found
         return {code: PreviousResult(code, name, prov, cid, label, total, tuple(json.loads(vetoes)), rp, rn,
                                      run_id, version)
                 for code, name, prov, cid, label, total, vetoes, rp, rn in conn.execute(

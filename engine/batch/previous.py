@@ -6,7 +6,9 @@ What this module holds:
   output, checks that it was made with the same pack id (another version is fine) and for the
   year before the batch year, and maps last year's units onto this year's codes through the
   crosswalk (`old_code,new_code`; codes absent from the crosswalk keep their code).
-  `load_previous_from_history` does the same from the history database. Problems that stop the
+  `load_previous_from_history` does the same from the history database: the latest run of the
+  pack for last year that is neither void nor a run on a bundled sample; `summary_lines` says
+  which run it took and which it passed over. Problems that stop the
   run raise `PreviousError` (exit 2, or 4 for a file that cannot be read).
 - `fill_from_previous(units, previous, pack)`: before scoring, fills the indicators the pack
   carries over (`carry_over:`, e.g. `new_drug_addicts_prev: new_drug_addicts`) that a unit
@@ -41,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from lanhmanh.engine.batch.history import previous_results
+from lanhmanh.engine.batch.history import HistoryError, choose_previous, run_results, why_skipped
 from lanhmanh.engine.evaluation.validate import RowWarning, Unit
 from lanhmanh.engine.model.pack import Level, Pack
 from lanhmanh.errors import EXIT_INPUT, EXIT_USAGE, UsageError
@@ -91,6 +93,7 @@ class Previous:
     units: dict[str, PreviousUnit]  # by this year's code
     warnings: list[RowWarning] = field(default_factory=list)
     old_unmapped: list[str] = field(default_factory=list)  # last year's codes with no unit this year
+    chosen: Optional[str] = None  # from the history: which run was taken, and which were passed over
 
     def meta(self) -> dict:
         return {"path": self.path, "sha256": self.sha256, "pack": {"id": self.pack_id, "version": self.pack_version},
@@ -216,17 +219,26 @@ def load_previous_from_history(db_path: str, pack: Pack, batch_year: Optional[in
     from it (last year's JSON result can)."""
     if batch_year is None:
         raise PreviousError("the batch year is not known", source=FROM_HISTORY)
-    found = previous_results(db_path, pack.id, batch_year)
-    if not found:
-        raise PreviousError(f"the history database {db_path} holds no run of {pack.id} for {batch_year - 1}; "
-                            "score last year's batch first, or give last year's JSON", source=FROM_HISTORY)
+    try:
+        run, skipped = choose_previous(db_path, pack.id, batch_year)
+        found = run_results(db_path, run) if run is not None else {}
+    except HistoryError as e:
+        raise PreviousError(str(e), EXIT_INPUT, source=FROM_HISTORY) from None
+    passed = "; ".join(why_skipped(r) for r in skipped)
+    if run is None or not found:
+        raise PreviousError(f"no previous run was found: the history database {db_path} holds no run of "
+                            f"{pack.id} for {batch_year - 1}"
+                            + (f" that can be taken (passed over: {passed})" if passed else "")
+                            + "; score last year's batch first, or give last year's JSON", source=FROM_HISTORY)
     docs = [{"unit_code": r.unit_code, "class": r.class_id, "class_label": r.class_label, "total": r.total}
             for r in found.values()]
-    first = next(iter(found.values()))
     fingerprint = hashlib.sha256(json.dumps(docs, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
-    where = f"{db_path} (run {first.run_id})"
+    where = f"{db_path} (run {run.run_id})"
     units = _by_this_years_code(pack, docs, crosswalk, where)
-    return Previous(where, fingerprint, pack.id, first.pack_version, batch_year - 1, crosswalk, units)
+    prev = Previous(where, fingerprint, pack.id, run.pack_version, batch_year - 1, crosswalk, units)
+    prev.chosen = (f"last year's results taken from the history database {db_path}: {run.describe()}"
+                   + (f"; passed over: {passed}" if passed else ""))
+    return prev
 
 
 def _by_this_years_code(pack: Pack, olds: list[dict], crosswalk: Optional[str], path: str) -> dict:
@@ -347,6 +359,7 @@ def summary_lines(batch) -> list[str]:
     prev = batch.previous
     if prev is None:
         return []
+    chosen = [f"  {prev.chosen}"] if prev.chosen else []
     units = batch.units
     changes = Counter(r.change for r in units if r.change)
     line = (f"  compared with {prev.path} ({prev.pack_id} {prev.pack_version}, {prev.year}): "
@@ -357,6 +370,6 @@ def summary_lines(batch) -> list[str]:
         line += f", chuyển hóa {sum(1 for r in units if r.transformed)}"
     filled = [r.previous for r in units if r.previous is not None and r.previous.filled]
     if not filled:
-        return [line]
+        return chosen + [line]
     names = ", ".join(dict.fromkeys(name for p in filled for name in p.filled))
-    return [line, f"  {names} filled from last year for {len(filled)} unit(s)"]
+    return chosen + [line, f"  {names} filled from last year for {len(filled)} unit(s)"]
