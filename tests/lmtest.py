@@ -1,6 +1,8 @@
 """Helpers shared by the test modules: input rows for the two pack families, pack locations."""
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -112,3 +114,16 @@ def scored_batch(pack_id: str, rows: list[dict]):
         batch = score_units(pack, units, "python", v.rejected, v.warnings)
     batch.inputs = [{"path": "t.csv", "sha256": "0" * 64, "rows": len(rows)}]
     return batch
+
+
+def need_tool(*names: str) -> str:
+    """The path of the first of `names` on PATH (LibreOffice's soffice, poppler's pdftotext…) for a
+    test that prints through it. Missing: the test is skipped on a developer's machine, and fails
+    where CI is set (.ci/run installs them)."""
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    if os.environ.get("CI"):
+        pytest.fail(f"{' or '.join(names)} is not installed, and CI is set (.ci/run installs it)")
+    pytest.skip(f"{' or '.join(names)} is not installed")

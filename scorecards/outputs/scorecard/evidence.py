@@ -1,62 +1,118 @@
-""""Chứng cứ": one row per unit and criterion: the values read, the threshold, met or not, the
-points, the citation."""
+""""Chứng cứ": one row per unit and criterion: the result and points, the values as people read
+them, the threshold in words, the document it rests on, a note.
+
+The exact machine text (`users_with_records=55; …`, `user_rate >= 0.5%`, the criterion's own
+citation, the note naming the class id) stays in hidden columns that neither print nor show:
+`verify` and audits read them. Their headings and places (D, E; the last two) are fixed."""
 from __future__ import annotations
 
+from functools import lru_cache
+
+from lanhmanh.engine.analysis.wording import Wording
 from lanhmanh.engine.evaluation.evidence import criteria_evidence
-from lanhmanh.scorecards.outputs.presentation import EVIDENCE, MET, NOT_MET, inputs_text, text_width
+from lanhmanh.engine.model.pack import Pack
+from lanhmanh.scorecards.outputs.presentation import (
+    BOXED,
+    EVIDENCE,
+    MET,
+    NOT_MET,
+    house_format,
+    inputs_text,
+    reading_text,
+)
 from lanhmanh.scorecards.outputs.scorecard.book import Book, also_evidence_notes
+from lanhmanh.scorecards.outputs.scorecard.unit_form import col_points, row_height, text_lines
+
+# printed columns and their widths (LibreOffice prints the sheet fitted to the width of A4 landscape)
+WIDTHS = {"code": 7, "name": 16, "criterion": 6.5, "met": 9.5, "points": 5.5, "values": 24, "threshold": 24,
+          "basis": 28, "note": 9}
+NOTE_WIDE = 24
+
+
+def pack_basis(pack: Pack) -> str:
+    """The documents a criterion without its own citation rests on: the pack's sources, each by
+    its name ("Nghị quyết liên tịch số 01/2008/NQLT-…")."""
+    docs = [str(s.get("document", "")).split(" (")[0].strip() for s in pack.sources.values()]
+    return "; ".join(d for d in docs if d)
+
+
+@lru_cache(maxsize=65536)
+def _lines(text: str, width: float) -> int:
+    return text_lines(text, col_points(width))
 
 
 def evidence_sheet(bk: Book) -> None:
     """The evidence of every unit (the largest sheet: lookups hoisted out of the loop)."""
     ws = bk.sheet(EVIDENCE)
-    f, level = bk.formats, bk.level
+    f, level, pack = bk.formats, bk.level, bk.pack
+    wrap = house_format(bk.wb, text_wrap=True, **BOXED)
+    scored = bk.scored
+    notes_seen = any(r.also_meets is not None for r in bk.batch.units)
+    widths = dict(WIDTHS, note=NOTE_WIDE if notes_seen else WIDTHS["note"])
+    # A..F: fixed places (D, E hidden: the exact values read and the expression)
     heads = ["Mã đơn vị", "Tên đơn vị", "Tiêu chí", "Số liệu đã đọc", "Ngưỡng", "Kết quả"]
-    heads += ["Điểm"] if bk.scored else []
+    keys = ["code", "name", "criterion", None, None, "met"]
+    if scored:
+        heads.append("Điểm")
+        keys.append("points")
+    heads += ["Số liệu", "Ngưỡng đạt", "Văn bản căn cứ", "Lưu ý"]
+    keys += ["values", "threshold", "basis", "note"]
+    c_values, c_threshold, c_basis, c_note = (keys.index(k) for k in ("values", "threshold", "basis", "note"))
+    c_cite, c_machine_note = len(heads), len(heads) + 1  # hidden, after the printed columns
     heads += ["Căn cứ", "Ghi chú"]
-    c_cite = len(heads) - 2
-    c_note = c_cite + 1
-    notes_width = 10
     for c, heading in enumerate(heads):
         ws.write_string(0, c, heading, f.head)
-    write_text, write_number = ws.write_string, ws.write_number
+    ws.set_row(0, row_height(2))
+    wording = Wording(pack, level)
+    fallback = pack_basis(pack)
+    static = []
+    for crit in bk.criteria:  # what does not change from unit to unit
+        reads = [(n, wording.label(n) + ": ") for n in crit.reads]
+        if not wording.needs_labels(list(crit.reads)):
+            reads = [(n, "") for n, _ in reads]
+        static.append((crit.id, crit.threshold, crit.cite or "", wording.criterion(crit), crit.cite or fallback,
+                       reads))
+    write_text, write_number, set_row = ws.write_string, ws.write_number, ws.set_row
     f_text, f_center, f_met, f_not_met, f_int = f.text, f.center, f.met, f.not_met, f.int
-    static = [(c.id, c.threshold, c.cite or "") for c in bk.criteria]
-    scored = bk.scored
+    w_name, w_values, w_threshold = widths["name"], widths["values"], widths["threshold"]
+    w_basis, w_note = widths["basis"], widths["note"]
     row = 1
-    longest = 10
     for r in bk.batch.units:
         code, name = r.unit.code, r.unit.name
         notes = also_evidence_notes(level, r) if r.also_meets is not None else {}
-        for (cid, threshold, cite), ev in zip(static, criteria_evidence(level, r.unit.values, r.outcome)):
+        name_lines = _lines(name, w_name)
+        for (cid, expression, cite, words, basis, reads), ev in zip(
+                static, criteria_evidence(level, r.unit.values, r.outcome)):
+            inputs = ev["inputs"]
+            values = "\n".join(label + reading_text(level, n, inputs[n]) for n, label in reads if n in inputs)
             write_text(row, 0, code, f_center)
-            write_text(row, 1, name, f_text)
+            write_text(row, 1, name, wrap)
             write_text(row, 2, cid, f_center)
-            text = inputs_text(ev["inputs"])
-            longest = max(longest, len(text))
-            write_text(row, 3, text, f_text)
-            write_text(row, 4, threshold, f_text)
-            if ev["met"]:
-                write_text(row, 5, MET, f_met)
-            else:
-                write_text(row, 5, NOT_MET, f_not_met)
+            write_text(row, 3, inputs_text(inputs), f_text)
+            write_text(row, 4, expression, f_text)
+            write_text(row, 5, MET if ev["met"] else NOT_MET, f_met if ev["met"] else f_not_met)
             if scored and ev["points"] is not None:
                 write_number(row, 6, ev["points"], f_int)
+            write_text(row, c_values, values, wrap)
+            write_text(row, c_threshold, words, wrap)
+            write_text(row, c_basis, basis, wrap)
             write_text(row, c_cite, cite, f_text)
-            if cid in notes:  # the class the pack's order hid: on the rows of the criteria that reach it
-                write_text(row, c_note, notes[cid], f_text)
-                notes_width = 60
+            lines = max(name_lines, _lines(values, w_values), _lines(words, w_threshold), _lines(basis, w_basis))
+            note = notes.get(cid)
+            if note is not None:  # the class the pack's order hid: on the rows of the criteria that reach it
+                write_text(row, c_machine_note, note, f_text)
+                shown = note.replace(f" ({r.also_meets})", "")
+                write_text(row, c_note, shown, wrap)
+                lines = max(lines, _lines(shown, w_note))
+            set_row(row, row_height(lines))
             row += 1
-    ws.set_column(0, 0, 9)
-    ws.set_column(1, 1, text_width([r.unit.name for r in bk.batch.units], 12, 32))
-    ws.set_column(2, 2, 8)
-    ws.set_column(3, 3, min(70, longest + 2))
-    ws.set_column(4, 4, text_width([s[1] for s in static], 12, 60))
-    ws.set_column(5, 5, 10)
-    if scored:
-        ws.set_column(6, 6, 6)
-    ws.set_column(c_cite, c_cite, text_width([s[2] for s in static], 12, 50))
-    ws.set_column(c_note, c_note, notes_width)
+    for c, key in enumerate(keys):
+        if key is None:
+            ws.set_column(c, c, 20, None, {"hidden": True})
+        else:
+            ws.set_column(c, c, widths[key])
+    ws.set_column(c_cite, c_machine_note, 30, None, {"hidden": True})
     ws.freeze_panes(1, 3)
-    ws.autofilter(0, 0, max(row - 1, 1), c_note)
+    ws.autofilter(0, 0, max(row - 1, 1), c_machine_note)
     bk.print_setup(ws, "Chứng cứ từng tiêu chí", landscape=True, title_rows=(0, 0))
+    ws.print_area(0, 0, max(row - 1, 1), c_note)
