@@ -109,6 +109,12 @@ def headings(sheet: dict, row: int) -> dict:
             for k, v in sheet.items() if "".join(ch for ch in k if ch.isdigit()) == str(row)}
 
 
+def head_row(sheet: dict) -> int:
+    """The table's heading row, under the document's heading block: the row of 'Mã đơn vị' (the
+    summary) or 'Mã tỉnh' (Tỉnh)."""
+    return min(int("".join(ch for ch in k if ch.isdigit())) for k, v in sheet.items() if v in ("Mã đơn vị", "Mã tỉnh"))
+
+
 def score(tmp: Path, *args: str) -> tuple[Path, dict]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -158,21 +164,23 @@ def test_scored_pack_totals_recompute_to_the_engine_totals(soffice, tmp_path):
     recalc = values(converted)
     # and against the JSON: every unit's total on the summary and on its own scorecard sheet
     ws = recalc["Tổng hợp"]
-    heads = headings(ws, 2)
+    h = head_row(ws)
+    heads = headings(ws, h)
     for i, u in enumerate(doc["units"]):
-        assert cell(ws, 3 + i, heads["Mã đơn vị"]) == u["unit_code"]
-        assert cell(ws, 3 + i, heads["Tổng điểm"]) == u["total"]
+        assert cell(ws, h + 1 + i, heads["Mã đơn vị"]) == u["unit_code"]
+        assert cell(ws, h + 1 + i, heads["Tổng điểm"]) == u["total"]
         card = recalc[u["unit_code"]]
         (total_at,) = [k for k, v in card.items() if v == "Tổng điểm"]
         assert card["F" + total_at[1:]] == u["total"]
     # class counts per province
     prov = recalc["Tỉnh"]
-    heads = headings(prov, 2)
+    p1 = head_row(prov) + 1
+    heads = headings(prov, p1 - 1)
     (p,) = doc["provinces"]
-    assert cell(prov, 3, heads["Số đơn vị"]) == p["units"] == 130
+    assert cell(prov, p1, heads["Số đơn vị"]) == p["units"] == 130
     labels = {u["class"]: u["class_label"] for u in doc["units"]}
     for cid, count in p["class_counts"].items():
-        assert cell(prov, 3, heads[labels[cid]]) == count
+        assert cell(prov, p1, heads[labels[cid]]) == count
     assert n >= 2 * len(doc["units"]) + 1 + len(p["class_counts"])
 
 
@@ -188,13 +196,14 @@ def test_class_counts_over_several_provinces_recompute(soffice, tmp_path, files)
     converted = recalculated(soffice, src, tmp_path)
     _check_every_formula(src, converted)
     prov = values(converted)["Tỉnh"]
-    heads = headings(prov, 2)
+    p1 = head_row(prov) + 1
+    heads = headings(prov, p1 - 1)
     level = load_pack("qd-28-2025")[0].commune
     for i, p in enumerate(doc["provinces"]):
-        assert cell(prov, 3 + i, 1) == p["province_code"]
-        assert cell(prov, 3 + i, heads["Số đơn vị"]) == p["units"]
+        assert cell(prov, p1 + i, 1) == p["province_code"]
+        assert cell(prov, p1 + i, heads["Số đơn vị"]) == p["units"]
         for c in level.classes:
-            assert cell(prov, 3 + i, heads[c.label]) == p["class_counts"].get(c.id, 0)
-    total = 3 + len(doc["provinces"])
+            assert cell(prov, p1 + i, heads[c.label]) == p["class_counts"].get(c.id, 0)
+    total = p1 + len(doc["provinces"])
     assert cell(prov, total, 2) == "Tổng cộng"
     assert cell(prov, total, heads["Số đơn vị"]) == len(doc["units"]) == 8

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -170,7 +172,7 @@ def test_a_failure_leaves_an_earlier_complete_run_as_it_was(run_cli, files, work
     assert run_national(run_cli, files).exit_code == 0
     before = {p.name: p.read_bytes() for p in (workdir / "out").iterdir()}
 
-    def fail_summary(nat, out, now):
+    def fail_summary(nat, out, now, profile=None):
         raise OSError(13, "Permission denied", str(out))
 
     monkeypatch.setattr(national, "write_summary", fail_summary)
@@ -351,3 +353,18 @@ def test_a_large_national_batch_leaves_out_the_per_unit_sheets(run_cli, files, w
     monkeypatch.setattr(national, "UNIT_SHEETS_BATCH_MAX", len(ROWS) - 1)
     assert run_national(run_cli, files).exit_code == 0
     assert unit_sheets(workdir / "out" / FILES["40"]) == []
+
+
+def test_a_killed_runs_staging_folder_is_removed_by_the_next_national_run(run_cli, files, workdir):
+    # a run killed while writing leaves `.out.XXXXXXXX.partial` beside `out`; the next national run
+    # into that folder removes it once it is 15 minutes old, and leaves a younger one (a run going on)
+    dead, alive = workdir / ".out.k3j_x9a2.partial", workdir / ".out.abcdefgh.partial"
+    for d in (dead, alive):
+        d.mkdir()
+        (d / "40-nghe-an.xlsx").write_bytes(b"half")
+    hour_ago = time.time() - 3600
+    for p in (dead / "40-nghe-an.xlsx", dead):
+        os.utime(p, (hour_ago, hour_ago))
+    assert run_national(run_cli, files).exit_code == 0
+    assert not dead.exists() and (alive / "40-nghe-an.xlsx").read_bytes() == b"half"
+    assert sorted(p.name for p in workdir.iterdir() if p.name.endswith(".partial")) == [alive.name]

@@ -206,8 +206,9 @@ def test_a_drug_free_province_missing_a_commune_is_undetermined_on_the_scorecard
     assert (p["class"], p["undetermined"], p["missing_units"]) == (UNDETERMINED, ["P.4"], 1)
     assert "3 of 4 official unit(s), 1 missing: P.4 undetermined" in r.output
     ws = openpyxl.load_workbook(workdir / "s.xlsx")["Tỉnh"]
-    heads = {c.value: c.column - 1 for c in ws[2] if c.value}
-    row = [c.value for c in ws[3]]
+    h = next(r for r in range(1, 20) if ws.cell(r, 1).value == "Mã tỉnh")  # under the document's heading block
+    heads = {c.value: c.column - 1 for c in ws[h] if c.value}
+    row = [c.value for c in ws[h + 1]]
     assert row[heads["Xếp loại tỉnh"]] == "Chưa xác định" and row[heads["P.4"]] == "Chưa xác định"
     assert row[heads["Số đơn vị cấp xã trong danh mục"]] == 4
     assert "Đã chấm 3/4" in row[heads["Ghi chú cấp tỉnh"]]
@@ -235,8 +236,9 @@ def test_a_drug_free_province_that_also_meets_article_5(run_cli, files, workdir)
         assert any("province 40: Địa bàn không ma túy cấp tỉnh" in m and "key_area" in m for m in messages)
     assert "also meets key_area" in r.output
     ws = openpyxl.load_workbook(workdir / "s.xlsx")["Tỉnh"]
-    heads = {c.value: c.column - 1 for c in ws[2] if c.value}
-    assert [c.value for c in ws[3]][heads["Xếp loại tỉnh"]] == \
+    h = next(r for r in range(1, 20) if ws.cell(r, 1).value == "Mã tỉnh")  # under the document's heading block
+    heads = {c.value: c.column - 1 for c in ws[h] if c.value}
+    assert [c.value for c in ws[h + 1]][heads["Xếp loại tỉnh"]] == \
         "Địa bàn không ma túy cấp tỉnh (cũng đạt: Tỉnh, thành phố trọng điểm phức tạp về ma túy)"
 
 

@@ -154,6 +154,11 @@ def test_protected_with_input_cells_unlocked_frozen_and_printable(run_cli, workd
     assert ws.freeze_panes == "C5"
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
     assert ws.print_title_rows == "$3:$4"
+    # at most two pages wide (it printed 30 pages, the last a strip one column wide), as long as needed
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert int(ws.page_setup.fitToWidth) == 2 and int(ws.page_setup.fitToHeight) == 0
+    assert ws.print_title_cols == "$A:$B"  # the code and name on each page
+    assert "xa-lanh-manh" not in ws.oddHeader.left.text and ws.oddFooter.center.text == "Trang &P"
     assert ws.column_dimensions["B"].width >= 18  # "Phường Thành Vinh" and longer names fit
     assert ws.row_dimensions[3].height >= 60  # long Vietnamese headings wrap onto several lines
 

@@ -340,12 +340,13 @@ def test_a_2024_national_run_names_the_provinces_of_its_own_list(run_cli, files,
     assert sorted(p.name for p in (workdir / "out").iterdir()) == ["02-ha-giang.xlsx", "40-nghe-an.xlsx",
                                                                     "toan-quoc.xlsx"]
     rows = list(openpyxl.load_workbook(workdir / "s.xlsx", read_only=True)["Tổng hợp"].iter_rows(values_only=True))
-    heads = {h: i for i, h in enumerate(rows[1])}  # row 1: the groups; row 2: the columns
+    h = next(i for i, r in enumerate(rows) if "Mã đơn vị" in r)  # the columns, under the heading block
+    heads = {c: i for i, c in enumerate(rows[h])}
     got = {r[heads["Mã đơn vị"]]: (r[heads["Tỉnh, thành phố"]], r[heads["Mã huyện"]], r[heads["Quận, huyện"]],
-                                   r[heads["Hạng trong huyện"]]) for r in rows[2:]}
+                                   r[heads["Hạng trong huyện"]]) for r in rows[h + 1:h + 3]}
     assert got == {"00688": ("Tỉnh Hà Giang", "024", "Thành phố Hà Giang", 1),
                    "17332": ("Tỉnh Nghệ An", "424", "Huyện Anh Sơn", 1)}
-    assert rows[0][0] == "Thứ hạng" and rows[0][heads["Mã đơn vị"]] == "Đơn vị"
+    assert rows[h - 1][0] == "Thứ hạng" and rows[h - 1][heads["Mã đơn vị"]] == "Đơn vị"
     # and verify reads the province names of the same list (regression: it took the 2025 list's)
     v = run_cli("verify", "s.xlsx", str(inp), "--rules", "xa-lanh-manh", "--engine", "python")
     assert v.exit_code == 0, v.output

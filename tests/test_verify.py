@@ -15,6 +15,7 @@ import shutil
 import warnings
 import zipfile
 from pathlib import Path
+from typing import Optional
 
 import openpyxl
 import pytest
@@ -26,6 +27,7 @@ from test_libreoffice_recalc import find_soffice, resaved
 from lanhmanh.cli import cli
 from lanhmanh.scorecards.outputs import presentation
 from lanhmanh.scorecards.outputs.scorecard import workbook as scorecard
+from lanhmanh.scorecards.outputs.scorecard.heading import HEADING_ROWS
 from lanhmanh.scorecards.outputs.verify import compare, formula_key, open_scorecard, shown_int, shown_text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -72,8 +74,14 @@ def qd(tmp_path_factory) -> Made:
     return Made(tmp_path_factory.mktemp("qd"), "qd-28-2025", MA_TUY)
 
 
-def columns(ws, row: int) -> dict:
-    return {c.value: c.column for c in ws[row] if c.value is not None}
+def head_row(ws) -> int:
+    """The table's heading row (under the document's heading block): the row with 'Mã đơn vị' (the
+    summary) or 'Mã tỉnh' (Tỉnh)."""
+    return next(r for r in range(1, 20) if {c.value for c in ws[r]} & {"Mã đơn vị", "Mã tỉnh"})
+
+
+def columns(ws, row: Optional[int] = None) -> dict:
+    return {c.value: c.column for c in ws[row or head_row(ws)] if c.value is not None}
 
 
 def row_of(ws, code: str, col: int = 3, first: int = 3) -> int:
@@ -114,9 +122,10 @@ def test_inputs_are_matched_by_content_wherever_they_are_and_harmless_changes_ar
     path = lm.copy(workdir / "s.xlsx")
     wb = openpyxl.load_workbook(path)
     ws = wb[presentation.SUMMARY]
-    cols = columns(ws, 2)
+    cols = columns(ws)
     last = get_column_letter(ws.max_column)
-    a, b = 3, 40  # swap the first unit's row with the 38th
+    a = head_row(ws) + 1
+    b = a + 37  # swap the first unit's row with the 38th
     for c in range(1, ws.max_column + 1):
         ws.cell(a, c).value, ws.cell(b, c).value = ws.cell(b, c).value, ws.cell(a, c).value
     for r in (a, b):
@@ -144,7 +153,7 @@ def edited(lm, tmp_path_factory):
     units = lm.doc["units"]
     wb = openpyxl.load_workbook(path)
     ws = wb[presentation.SUMMARY]
-    cols = columns(ws, 2)
+    cols = columns(ws)
     last = get_column_letter(ws.max_column)
     expect = {}
 
@@ -195,10 +204,11 @@ def edited(lm, tmp_path_factory):
                             f"{u['class_label']!r} re-derived")
     # the province sheet: a count typed over its COUNTIFS
     prov = wb[presentation.PROVINCES]
-    c = columns(prov, 2)["Lành mạnh"]
+    c = columns(prov)["Lành mạnh"]
+    p1 = head_row(prov) + 1
     n = lm.doc["provinces"][0]["class_counts"]["healthy"]
-    prov.cell(3, c).value = n + 1
-    expect["province"] = (f"Tỉnh!{get_column_letter(c)}3: number of units of province 40 classed Lành mạnh is "
+    prov.cell(p1, c).value = n + 1
+    expect["province"] = (f"Tỉnh!{get_column_letter(c)}{p1}: number of units of province 40 classed Lành mạnh is "
                           f"{n + 1} in the workbook, {n} re-derived, typed over the formula =COUNTIFS(")
     # the digest on Thông tin
     info = wb[presentation.INFO]
@@ -283,21 +293,25 @@ def test_a_row_deleted_from_the_summary_is_named(lm, run_cli, workdir):
     last = get_column_letter(ws.max_column)
     u = lm.doc["units"][50]
     r = row_of(ws, u["unit_code"])
+    first = head_row(ws) + 1  # the summary's first unit row
+    end = first + len(lm.doc["units"]) - 1
     ws.delete_rows(r)
-    for row in range(r, ws.max_row + 1):
+    for row in range(r, end):  # the unit rows below it (the signatures under the table keep theirs)
         ws.cell(row, 10).value = f"=SUM(L{row}:{last}{row})"
     prov = wb[presentation.PROVINCES]
+    p1 = head_row(prov) + 1
     for c in range(3, prov.max_column + 1):
-        f = prov.cell(3, c).value
-        prov.cell(3, c).value = f.replace("$132", "$131")
+        f = prov.cell(p1, c).value
+        if isinstance(f, str):
+            prov.cell(p1, c).value = f.replace(f"${end}", f"${end - 1}")
     wb.save(path)
     result = run_cli("verify", path, LANH_MANH, "--rules", "xa-lanh-manh")
     assert result.exit_code == EXIT_MISMATCH, result.output
     diffs = differences(result.stdout)
     assert (f"Tổng hợp: unit {who(u)} is missing (re-derived: rank {u['rank_national']}, {u['class_label']}, "
             f"total {u['total']})") in diffs
-    assert "Tỉnh!C3: number of units of province 40: the formula is =COUNTIF('Tổng hợp'!$F$3:$F$131,$A3) in the " \
-           "workbook, not =COUNTIF('Tổng hợp'!$F$3:$F$132,$A3)" in diffs
+    assert (f"Tỉnh!C{p1}: number of units of province 40: the formula is =COUNTIF('Tổng hợp'!$F${first}:$F${end - 1},"
+            f"$A{p1}) in the workbook, not =COUNTIF('Tổng hợp'!$F${first}:$F${end},$A{p1})") in diffs
     assert not [d for d in diffs if d.startswith("Tổng hợp!")]
     assert len(diffs) == 1 + 4  # the unit; units and the three classes of Tỉnh
 
@@ -307,7 +321,7 @@ def test_a_unit_added_to_the_summary_is_named(lm, run_cli, workdir):
     path = lm.copy(workdir / "s.xlsx")
     wb = openpyxl.load_workbook(path)
     ws = wb[presentation.SUMMARY]
-    r = ws.max_row + 1
+    r = head_row(ws) + len(lm.doc["units"]) + 1  # the blank row under the last unit, above the signatures
     for c in range(1, ws.max_column + 1):
         ws.cell(r, c).value = ws.cell(r - 1, c).value
     ws.cell(r, 3).value, ws.cell(r, 4).value = "99999", "Xã Thêm Vào"
@@ -371,22 +385,23 @@ def test_edits_of_a_classification_are_named(run_cli, workdir, files):
     assert run_cli("verify", "s.xlsx", inp, *args).exit_code == EXIT_OK
     wb = openpyxl.load_workbook(workdir / "s.xlsx")
     ws = wb[presentation.SUMMARY]
-    cols = columns(ws, 2)
+    cols = columns(ws)
     u = doc["units"][0]
     met = next(c for c in u["criteria"] if c["met"])
     r = row_of(ws, u["unit_code"])
     ws.cell(r, cols[met["id"]]).value = "—"
     prov = wb[presentation.PROVINCES]
-    pc = columns(prov, 2)["Xếp loại tỉnh"]
-    label = prov.cell(3, pc).value
-    prov.cell(3, pc).value = "Tỉnh không trọng điểm"
+    pc = columns(prov)["Xếp loại tỉnh"]
+    p1 = head_row(prov) + 1
+    label = prov.cell(p1, pc).value
+    prov.cell(p1, pc).value = "Tỉnh không trọng điểm"
     wb.save(workdir / "s.xlsx")
     result = run_cli("verify", "s.xlsx", inp, *args)
     assert result.exit_code == EXIT_MISMATCH, result.output
     assert differences(result.stdout) == [
         f"Tổng hợp!{get_column_letter(cols[met['id']])}{r}: result of {who(u)} for criterion {met['id']} is '—' in "
         "the workbook, 'Đạt' re-derived",
-        f"Tỉnh!{get_column_letter(pc)}3: class of province 01 is 'Tỉnh không trọng điểm' in the workbook, "
+        f"Tỉnh!{get_column_letter(pc)}{p1}: class of province 01 is 'Tỉnh không trọng điểm' in the workbook, "
         f"{label!r} re-derived"]
 
 
@@ -477,13 +492,16 @@ def test_batch_notes_are_shown_above_the_summary_and_on_the_information_sheet(tm
     ws = wb[presentation.SUMMARY]
     assert ws["A1"].value == f"{presentation.NOTE_LABEL}: " + "; ".join(notes)
     assert ws["A1"].font.b and any(str(m).startswith("A1:") for m in ws.merged_cells.ranges)
-    cols = columns(ws, 3)  # the headings moved down one row
-    assert ws.cell(4, cols["Mã đơn vị"]).value == batch.units[0].unit.code
-    assert ws.cell(4, cols["Tổng điểm"]).value == "=SUM(L4:X4)"
-    assert ws.freeze_panes == "E4" and ws.auto_filter.ref.startswith("A3:")
-    assert ws.print_title_rows == "$1:$3"
+    h = head_row(ws)  # the headings under the notes line and the heading block
+    cols = columns(ws, h)
+    assert ws.cell(h + 1, cols["Mã đơn vị"]).value == batch.units[0].unit.code
+    assert ws.cell(h + 1, cols["Tổng điểm"]).value == f"=SUM(L{h + 1}:X{h + 1})"
+    assert ws.freeze_panes == f"E{h + 1}" and ws.auto_filter.ref.startswith(f"A{h}:")
+    assert ws.print_title_rows == f"${h - 1}:${h}"
+    assert "!$A$2:" in ws.print_area  # the notes line on top is not printed (they print under the table)
     prov = wb[presentation.PROVINCES]
-    assert prov["C3"].value == "=COUNTIF('Tổng hợp'!$F$4:$F$6,$A3)"
+    p1 = head_row(prov) + 1
+    assert prov[f"C{p1}"].value == f"=COUNTIF('Tổng hợp'!$F${h + 1}:$F${h + 3},$A{p1})"
     info = wb[presentation.INFO]
     got = [info.cell(r, 2).value for r in range(1, info.max_row + 1)
            if info.cell(r, 1).value == presentation.NOTE_LABEL]
@@ -528,7 +546,9 @@ def test_without_notes_the_summary_starts_with_its_headings(tmp_path):
     batch = _batch([xlm_row(1)], [])
     scorecard.write_scorecard(batch, tmp_path / "n.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "n.xlsx")
-    assert wb[presentation.SUMMARY]["A2"].value == "Hạng trong tỉnh"
+    ws = wb[presentation.SUMMARY]
+    assert ws["A1"].value == "…………………"  # the heading block (its superior body left blank) comes first
+    assert ws[f"A{HEADING_ROWS + 2}"].value == "Hạng trong tỉnh"
     info = wb[presentation.INFO]
     assert presentation.NOTE_LABEL not in {info.cell(r, 1).value for r in range(1, info.max_row + 1)}
 

@@ -9,6 +9,7 @@ import os
 import warnings
 import zipfile
 from pathlib import Path
+from typing import Optional
 
 import openpyxl
 import pytest
@@ -82,9 +83,15 @@ def sample(tmp_path_factory):
     return get
 
 
-def columns(ws, header_row: int = 2) -> dict[str, int]:
-    """Heading → 1-based column number."""
-    return {c.value: c.column for c in ws[header_row] if c.value is not None}
+def head_row(ws) -> int:
+    """The table's heading row under the document's heading block (Tổng hợp, Tỉnh, a province's
+    ranking): the first row holding 'Mã đơn vị' or 'Mã tỉnh'."""
+    return next(r for r in range(1, 20) if {c.value for c in ws[r]} & {"Mã đơn vị", "Mã tỉnh"})
+
+
+def columns(ws, header_row: Optional[int] = None) -> dict[str, int]:
+    """Heading → 1-based column number (the table's heading row by default)."""
+    return {c.value: c.column for c in ws[header_row or head_row(ws)] if c.value is not None}
 
 
 def table(ws, first_row: int, header_row: int) -> list[dict]:
@@ -114,11 +121,13 @@ def test_summary_of_a_scored_pack_matches_the_json(sample):
     crit_ids = [c["id"] for c in doc["pack"]["criteria"]]
     assert [h for h in cols if h in crit_ids] == crit_ids
     units = doc["units"]
-    assert len(units) == 130 and ws.max_row == 2 + len(units)
-    first, last = openpyxl.utils.get_column_letter(cols[crit_ids[0]]), openpyxl.utils.get_column_letter(cols[crit_ids[-1]])
+    h = head_row(ws)
+    assert len(units) == 130 and len(table(ws, h + 1, h)) == len(units)
+    letter = openpyxl.utils.get_column_letter
+    first, last = letter(cols[crit_ids[0]]), letter(cols[crit_ids[-1]])
     for i, u in enumerate(units):
-        r = 3 + i
-        cell = lambda h: ws.cell(r, cols[h]).value  # noqa: E731
+        r = h + 1 + i
+        cell = lambda k: ws.cell(r, cols[k]).value  # noqa: E731
         assert cell("Mã đơn vị") == u["unit_code"]
         assert cell("Tên đơn vị") == u["unit_name"]
         assert cell("Hạng toàn quốc") == u["rank_national"]
@@ -136,11 +145,11 @@ def test_summary_of_a_scored_pack_matches_the_json(sample):
             assert ws.cell(r, cols[c["id"]]).value == c["points"], (u["unit_code"], c["id"])
         assert sum(ws.cell(r, cols[c]).value for c in crit_ids) == u["total"]
     # group headings merged over their criteria
-    heading = {ws.cell(1, c).coordinate: ws.cell(1, c).value for c in range(1, ws.max_column + 1)}
+    heading = {ws.cell(h - 1, c).coordinate: ws.cell(h - 1, c).value for c in range(1, ws.max_column + 1)}
     assert "A. Lãnh đạo, chỉ đạo (10 điểm)" in heading.values()
     a1, a2 = cols["A1"], cols["A2"]
     merged = {str(m) for m in ws.merged_cells.ranges}
-    assert f"{openpyxl.utils.get_column_letter(a1)}1:{openpyxl.utils.get_column_letter(a2)}1" in merged
+    assert f"{openpyxl.utils.get_column_letter(a1)}{h - 1}:{openpyxl.utils.get_column_letter(a2)}{h - 1}" in merged
     # every sheet name is valid in Excel
     for name in wb.sheetnames:
         assert len(name) <= 31 and not FORBIDDEN & set(name), name
@@ -153,12 +162,13 @@ def test_summary_of_a_classification_shows_met_instead_of_points(sample):
     ws = wb[presentation.SUMMARY]
     cols = columns(ws)
     assert "Tổng điểm" not in cols and "Điểm liệt" not in cols
+    h = head_row(ws)
     for i, u in enumerate(doc["units"]):
-        assert ws.cell(3 + i, cols["Mã đơn vị"]).value == u["unit_code"]
-        assert ws.cell(3 + i, cols["Xếp loại"]).value == u["class_label"]
+        assert ws.cell(h + 1 + i, cols["Mã đơn vị"]).value == u["unit_code"]
+        assert ws.cell(h + 1 + i, cols["Xếp loại"]).value == u["class_label"]
         for c in u["criteria"]:
-            assert ws.cell(3 + i, cols[c["id"]]).value == ("Đạt" if c["met"] else "—")
-    heads = {ws.cell(1, c).value for c in range(1, ws.max_column + 1)}
+            assert ws.cell(h + 1 + i, cols[c["id"]]).value == ("Đạt" if c["met"] else "—")
+    heads = {ws.cell(h - 1, c).value for c in range(1, ws.max_column + 1)}
     assert {"Địa bàn không ma túy", "Địa bàn trọng điểm phức tạp về ma túy loại I", "Tiêu chí loại III"} <= heads
 
 
@@ -169,19 +179,20 @@ def test_province_sheet_counts_classes_with_formulas_and_shows_the_province_leve
     ws, wc = wb[presentation.PROVINCES], cached[presentation.PROVINCES]
     cols = columns(ws)
     (prov,) = doc["provinces"]
-    assert ws.cell(3, cols["Mã tỉnh"]).value == "40"
-    assert ws.cell(3, cols["Số đơn vị"]).value.startswith("=COUNTIF(")
-    assert wc.cell(3, cols["Số đơn vị"]).value == prov["units"] == 130
+    p1 = head_row(ws) + 1
+    assert ws.cell(p1, cols["Mã tỉnh"]).value == "40"
+    assert ws.cell(p1, cols["Số đơn vị"]).value.startswith("=COUNTIF(")
+    assert wc.cell(p1, cols["Số đơn vị"]).value == prov["units"] == 130
     pack, _ = load_pack("qd-28-2025")
     for cid, n in prov["class_counts"].items():
         c = cols[pack.commune.class_label(cid)]
-        assert ws.cell(3, c).value.startswith("=COUNTIFS(") and f'"{cid}"' in ws.cell(3, c).value
-        assert wc.cell(3, c).value == n
-        assert wc.cell(4, c).value == n  # the totals row (one province)
-    assert ws.cell(4, 2).value == "Tổng cộng"
-    assert ws.cell(3, cols["Xếp loại tỉnh"]).value == prov["class_label"]
+        assert ws.cell(p1, c).value.startswith("=COUNTIFS(") and f'"{cid}"' in ws.cell(p1, c).value
+        assert wc.cell(p1, c).value == n
+        assert wc.cell(p1 + 1, c).value == n  # the totals row (one province)
+    assert ws.cell(p1 + 1, 2).value == "Tổng cộng"
+    assert ws.cell(p1, cols["Xếp loại tỉnh"]).value == prov["class_label"]
     for c in prov["criteria"]:
-        assert ws.cell(3, cols[c["id"]]).value == ("Đạt" if c["met"] else "Không đạt")
+        assert ws.cell(p1, cols[c["id"]]).value == ("Đạt" if c["met"] else "Không đạt")
     ev = table(wb[presentation.PROVINCE_CRITERIA], 2, 1)
     assert [(r["Tiêu chí"], r["Kết quả"]) for r in ev] == [
         (c["id"], "Đạt" if c["met"] else "Không đạt") for c in prov["criteria"]]
@@ -232,7 +243,8 @@ def test_evidence_values_are_exact_text(sample):
     row = next(r for r in rows if r["Mã đơn vị"] == "16681" and r["Tiêu chí"] == "I.a")
     assert row["Số liệu đã đọc"] == "users_with_records=55; population=40640; user_rate=55/40640"
     row = next(r for r in rows if r["Mã đơn vị"] == "16681" and r["Tiêu chí"] == "I.d")
-    assert "drug_plant_area_m2=0.00" in row["Số liệu đã đọc"]
+    # "0.00" in the CSV is shown as a workbook's 0 is: without trailing zeros (docs/limits.md)
+    assert row["Số liệu đã đọc"] == "drug_plants=0; drug_plant_area_m2=0"
 
 
 # ---- rejects, warnings, information ---------------------------------------------------------------
@@ -248,7 +260,8 @@ def test_rejects_sheet_lists_every_rejected_row(run_cli, workdir):
         assert row["Giá trị"] == str(rej["value"])
         assert row["Lý do bị loại"] == rej["reason"]
     assert [r["Dòng"] for r in rows] == [4, 5, 6, 7, 8]
-    assert {r["Mã đơn vị"] for r in table(wb[presentation.SUMMARY], 3, 2)} == {u["unit_code"] for u in doc["units"]}
+    h = head_row(wb[presentation.SUMMARY])
+    assert {r["Mã đơn vị"] for r in table(wb[presentation.SUMMARY], h + 1, h)} == {u["unit_code"] for u in doc["units"]}
     assert info(wb[presentation.INFO])["Số lỗi dữ liệu bị loại"] == 5
 
 
@@ -256,7 +269,8 @@ def test_a_batch_whose_every_row_is_rejected_still_gets_its_workbook(run_cli, wo
     inp = files.csv("in/x.csv", [xlm_row(1, communication_sessions=-1), xlm_row(2, villages_reached=11)])
     wb, _, doc = score(run_cli, workdir, inp, rules="xa-lanh-manh", unit_list="none", code=1)
     assert doc["units"] == [] and len(doc["rejected"]) == 2
-    assert wb[presentation.SUMMARY].max_row == 2
+    h = head_row(wb[presentation.SUMMARY])
+    assert table(wb[presentation.SUMMARY], h + 1, h) == []  # the headings, no unit row
     assert len(table(wb[presentation.REJECTS], 2, 1)) == 2
     assert presentation.PROVINCES not in wb.sheetnames
     with zipfile.ZipFile(workdir / "s.xlsx") as z:
@@ -342,13 +356,15 @@ def test_a_batch_over_several_provinces_gets_a_sheet_per_province(run_cli, workd
     assert sorted(by_prov) == ["01", "02", "04"]
     for code, units in by_prov.items():
         (name,) = [n for n in wb.sheetnames if n.startswith(f"{code} ")]
-        rows = table(wb[name], 3, 2)
+        h = head_row(wb[name])
+        rows = table(wb[name], h + 1, h)
         assert [r["Mã đơn vị"] for r in rows] == [u["unit_code"] for u in units]
         assert [r["Hạng trong tỉnh"] for r in rows] == [u["rank_province"] for u in units] == \
             sorted(u["rank_province"] for u in units)
         assert [r["Tổng điểm"] for r in rows] == [u["total"] for u in units]
     ws = cached[presentation.PROVINCES]
-    rows = table(ws, 3, 2)
+    h = head_row(ws)
+    rows = table(ws, h + 1, h)
     assert [r["Mã tỉnh"] for r in rows[:3]] == ["01", "02", "04"] and rows[3]["Tỉnh, thành phố"] == "Tổng cộng"
     for r, p in zip(rows, doc["provinces"]):
         assert r["Số đơn vị"] == p["units"]
@@ -370,20 +386,21 @@ def test_small_batches_get_one_scorecard_sheet_per_unit(run_cli, workdir, files)
         ws, wc = wb[u["unit_code"]], cached[u["unit_code"]]
         texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
         assert u["unit_name"] in texts and u["unit_code"] in texts and u["class_label"] in texts
-        assert {"Người lập biểu".upper(), "CHỦ TỊCH UBND XÃ/PHƯỜNG", "HỘI ĐỒNG THẨM ĐỊNH"} <= set(texts)
+        assert {"NGƯỜI LẬP BIỂU", "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"} <= set(texts)
         total_row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Tổng điểm")
         assert ws.cell(total_row, 6).value.startswith("=SUM(F")
         assert wc.cell(total_row, 6).value == u["total"]
-        assert wc.cell(total_row, 7).value == 100
+        assert ws.cell(total_row, 3).value == "(tối đa 100 điểm)"
         crit = {ws.cell(r, 1).value: r for r in range(1, total_row)}
         for c in u["criteria"]:
             assert ws.cell(crit[c["id"]], 6).value == c["points"]
             assert ws.cell(crit[c["id"]], 5).value == ("Đạt" if c["met"] else "Không đạt")
-        assert ws.page_setup.orientation == "portrait" and ws.page_setup.fitToHeight in (None, 1)
-        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        # A4 portrait at a computed scale that keeps the 11 pt body at 10 pt or more (no fit-to-page)
+        assert ws.page_setup.orientation == "portrait" and ws.page_setup.paperSize == 9
+        assert 11 * (ws.page_setup.scale or 100) / 100 >= 10
     # the summary's codes link to them
     summary = wb[presentation.SUMMARY]
-    assert summary["C3"].hyperlink.location == f"'{doc['units'][0]['unit_code']}'!A1"
+    assert summary[f"C{head_row(summary) + 1}"].hyperlink.location == f"'{doc['units'][0]['unit_code']}'!A1"
 
 
 def test_a_batch_of_201_units_gets_no_per_unit_sheets(run_cli, workdir, files):
@@ -391,8 +408,13 @@ def test_a_batch_of_201_units_gets_no_per_unit_sheets(run_cli, workdir, files):
     wb, _, doc = score(run_cli, workdir, inp, rules="xa-lanh-manh", unit_list="none")
     assert len(doc["units"]) == 201 > scorecard.UNIT_SHEETS_MAX
     assert not any(n.isdigit() for n in wb.sheetnames)
-    assert presentation.SUMMARY in wb.sheetnames and wb[presentation.SUMMARY].max_row == 203
-    assert wb[presentation.SUMMARY]["C3"].hyperlink is None
+    ws = wb[presentation.SUMMARY]
+    h = head_row(ws)
+    assert len(table(ws, h + 1, h)) == 201
+    assert ws[f"C{h + 1}"].hyperlink is None
+    # the summary says why there are no forms, and how to make them, outside the print area
+    assert any(str(c.value).startswith("Tệp này không kèm phiếu đánh giá từng đơn vị") and "--rules xa-lanh-manh"
+               in c.value for row in ws.iter_rows(min_row=ws.max_row - 1) for c in row if c.value)
 
 
 # ---- text stays text ------------------------------------------------------------------------------
@@ -408,7 +430,7 @@ def test_names_that_look_like_formulas_stay_text(run_cli, workdir, files):
                 if c.value in names:
                     assert c.data_type == "s", (ws.title, c.coordinate, c.value)
                     seen += 1
-                elif isinstance(c.value, str) and c.value.startswith("="):
+                elif c.data_type == "f":  # a name inside a longer text (the form's date line) stays text too
                     assert c.value.startswith(("=SUM(", "=COUNTIF")), (ws.title, c.coordinate, c.value)
     # summary, evidence (13 rows each), province ranking, per-unit sheet
     assert seen >= len(names) * (1 + 13 + 1 + 1)
@@ -475,12 +497,18 @@ def test_summary_print_layout(sample):
     assert int(ps.paperSize) == 9  # A4
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ps.fitToWidth in (None, 1) and int(ps.fitToHeight) == 0  # one page wide, as long as needed
-    assert ws.print_title_rows == "$1:$2"
-    assert ws.oddHeader.left.text == "xa-lanh-manh 2025.1 (minh họa)"
-    assert ws.oddFooter.center.text == "Trang &P / &N"
-    assert ws.freeze_panes == "E3"
-    assert ws.auto_filter.ref == f"A2:X{2 + len(doc['units'])}"
+    h = head_row(ws)
+    assert ws.print_title_rows == f"${h - 1}:${h}"  # the table's two heading rows, not the heading block
+    # the pack's title in the page header, never its id; page numbers from 1
+    assert ws.oddHeader.left.text == "Bảng điểm minh họa xã, phường lành mạnh không có tệ nạn ma túy, mại dâm, " \
+                                     "phiên bản 2025.1 (minh họa)"
+    assert "xa-lanh-manh" not in ws.oddHeader.left.text
+    assert ws.oddFooter.center.text == "Trang &P"
+    assert ws.freeze_panes == f"E{h + 1}"
+    assert ws.auto_filter.ref == f"A{h}:X{h + len(doc['units'])}"
     assert ws.column_dimensions["D"].width >= 12  # names fit
+    assert ws.column_dimensions["I"].hidden  # "Mã xếp loại" (class ids, for formulas) is not printed
+    assert ws["I" + str(h)].value == "Mã xếp loại"
 
 
 @pytest.mark.slow
@@ -491,7 +519,7 @@ def test_class_fills_run_from_green_to_red_and_grey(sample):
     cols = columns(ws)
     fills = {}
     for i, u in enumerate(doc["units"]):
-        fills.setdefault(u["class"], set()).add(ws.cell(3 + i, cols["Xếp loại"]).fill.fgColor.rgb[-6:])
+        fills.setdefault(u["class"], set()).add(ws.cell(head_row(ws) + 1 + i, cols["Xếp loại"]).fill.fgColor.rgb[-6:])
     assert "unclassified" in fills
     assert all(len(v) == 1 for v in fills.values())
     fill = {k: v.pop() for k, v in fills.items()}

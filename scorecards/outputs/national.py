@@ -20,7 +20,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell  # type: ignore
 
 from lanhmanh.engine.batch.targets import NATIONAL
 from lanhmanh.engine.evaluation.scoring import BatchResult
-from lanhmanh.scorecards.outputs.atomic import write_workbook
+from lanhmanh.scorecards.outputs.atomic import sweep_stale, write_workbook
 from lanhmanh.scorecards.outputs.digest import results_digest
 from lanhmanh.scorecards.outputs.presentation import (
     DASH,
@@ -33,12 +33,18 @@ from lanhmanh.scorecards.outputs.presentation import (
     batch_year,
     class_colours,
     class_order,
+    fit_row,
     house_format,
     met_text,
+    page_setup,
     province_name,
     status_text,
+    text_lines,
+    text_width,
 )
 from lanhmanh.scorecards.outputs.profile import CouncilProfile
+from lanhmanh.scorecards.outputs.scorecard.book import NATIONAL_FORMS_MAX, UNIT_FORMS_MAX
+from lanhmanh.scorecards.outputs.scorecard.heading import HEADING_ROWS, document_title, draw_heading, draw_signatures
 from lanhmanh.scorecards.outputs.scorecard.workbook import write_scorecard
 
 SUMMARY_FILE = "toan-quoc.xlsx"
@@ -48,6 +54,8 @@ NOT_IN_BATCH = "Không có trong lô"
 PROGRAMME_GOAL = ("Mục tiêu của Chương trình: đến năm 2030 ít nhất 50% đơn vị cấp xã không ma túy "
                   "(ghi để tham chiếu, không kiểm tra)")
 NATIONAL_LABEL = "Toàn quốc"
+CHART_SHEET = "Biểu đồ"
+FORMS_LABEL = "Lập phiếu từng đơn vị cho một tỉnh"
 
 
 # ---- file names ---------------------------------------------------------------------------------
@@ -151,6 +159,7 @@ def write_national(batch: BatchResult, out_dir: Path, checks: Optional[list] = N
         raise NotADirectoryError(20, "not a folder", str(out_dir))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     nat = national_figures(batch, checks)
+    sweep_stale(out_dir.parent)  # the staging folders of killed runs, left for 15 minutes or more
     stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
     try:
         os.chmod(stage, 0o777 & ~_umask())
@@ -169,7 +178,7 @@ def write_national(batch: BatchResult, out_dir: Path, checks: Optional[list] = N
 # a national batch larger than this gets no printable per-unit sheets in its province workbooks:
 # 10,000 such sheets are three quarters of a national run's time (a province runs its own batch
 # for the sheets it signs)
-UNIT_SHEETS_BATCH_MAX = 2000
+UNIT_SHEETS_BATCH_MAX = NATIONAL_FORMS_MAX
 
 
 def write_provinces(nat: National, folder: Path, now: dt.datetime, step, workers: int,
@@ -233,6 +242,7 @@ class Formats:
         self.title = fmt(bold=True, font_size=14)
         self.head = fmt(bold=True, bg_color=HEAD_BG, border=1, text_wrap=True, align="center")
         self.text = fmt(border=1)
+        self.wrap = fmt(border=1, text_wrap=True)
         self.center = fmt(border=1, align="center")
         self.int = fmt(border=1, num_format="0")
         self.pct = fmt(border=1, num_format="0.00%")
@@ -250,39 +260,59 @@ class Formats:
 def build_summary(wb, nat: National, now: dt.datetime, profile: Optional[CouncilProfile] = None) -> None:
     pack = nat.batch.pack
     fmt = Formats(wb, nat.classes)
-    national_sheet(wb, nat, fmt)
+    profile = profile or CouncilProfile()
+    national_sheet(wb, nat, fmt, now, profile)
+    chart_sheet(wb, nat)
     if nat.checks:
         targets_sheet(wb, nat, fmt)
-    problems_sheet(wb, REJECTS, ["Tệp", "Trang", "Dòng", "Cột", "Giá trị", "Lý do"], fmt,
+    problems_sheet(wb, nat, REJECTS, ["Tệp", "Trang", "Dòng", "Cột", "Giá trị", "Lý do"], fmt,
                    [(r.path, r.sheet or "", r.row, r.column, r.value, r.reason) for r in nat.batch.rejected])
-    problems_sheet(wb, WARNINGS, ["Tệp", "Trang", "Dòng", "Cột", "Nội dung"], fmt,
+    problems_sheet(wb, nat, WARNINGS, ["Tệp", "Trang", "Dòng", "Cột", "Nội dung"], fmt,
                    [(w.path, w.sheet or "", w.row, w.column or "", w.message) for w in nat.batch.warnings])
     info_sheet(wb, nat, fmt, now)
     wb.set_properties({"title": f"Tổng hợp toàn quốc — {pack.title}", "subject": f"{pack.id} {pack.version}",
                        "comments": "Tạo bởi lanhmanh"})
 
 
-def national_sheet(wb, nat: National, fmt: Formats) -> None:
-    """Per province: counts per class, shares as formulas, the province class; totals; a chart."""
+def forms_text(nat: National) -> str:
+    """Where the per-unit forms of a national run are (printed under the national table)."""
+    if len(nat.batch.units) > UNIT_SHEETS_BATCH_MAX:
+        return (f"Phiếu đánh giá từng đơn vị cấp xã không được lập trong lô này (lô toàn quốc trên "
+                f"{UNIT_SHEETS_BATCH_MAX:,} đơn vị)".replace(",", ".") + ". Để lập phiếu cho một tỉnh, chấm "
+                "riêng tệp số liệu của tỉnh đó (lệnh ghi ở trang Thông tin).")
+    return ("Phiếu đánh giá từng đơn vị cấp xã: trong tệp kết quả của từng tỉnh (cột «Tệp kết quả của tỉnh»), "
+            f"mỗi đơn vị một trang tính, với tỉnh có đến {UNIT_FORMS_MAX} đơn vị; tỉnh lớn hơn chấm riêng "
+            "tệp số liệu của tỉnh đó (lệnh ghi ở trang Thông tin).")
+
+
+def national_sheet(wb, nat: National, fmt: Formats, now: dt.datetime, profile: CouncilProfile) -> None:
+    """An administrative document: the heading block; per province the counts per class, shares as
+    formulas, the province class; totals; where the forms are; signatures and Nơi nhận."""
     ws = wb.add_worksheet(NATIONAL_SHEET)
     ws.activate()
     pack, level = nat.batch.pack, nat.batch.pack.commune
     labels = {c: level.class_label(c) for c in nat.classes}
     has_prov = pack.province is not None and any(ln.class_id for ln in nat.lines)
-    ws.write_string(0, 0, f"Tổng hợp kết quả xếp loại toàn quốc — {pack.title} ({pack.id} {pack.version})",
-                    fmt.title)
-    head = 2
     n_cls = len(nat.classes)
     c_units, c_count0 = 3, 4
     c_share0 = c_count0 + n_cls
     c_prov = c_share0 + n_cls
     c_file = c_prov + (1 if has_prov else 0)
+    prov_labels = [pack.province.class_label(ln.class_id) if ln.class_id and pack.province is not None else DASH
+                   for ln in nat.lines]
+    widths = [11.0, 7.0, 22.0] + [12.0] * (c_prov - c_units)
+    widths += [text_width(prov_labels, 16, 32)] if has_prov else []
+    widths += [text_width([ln.file for ln in nat.lines], 16, 30)]
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
+    head = draw_heading(ws, wb, pack, profile, now.date(), widths, 0,
+                        document_title(pack, batch_year(nat.batch), "TOÀN QUỐC"), "national")
     heads = ([f"Hạng (theo tỷ lệ {labels[nat.best]})", "Mã tỉnh", "Tỉnh, thành phố", "Số đơn vị"]
              + [f"Số đơn vị: {labels[c]}" for c in nat.classes] + [f"Tỷ lệ: {labels[c]}" for c in nat.classes]
              + (["Xếp loại cấp tỉnh"] if has_prov else []) + ["Tệp kết quả của tỉnh"])
     for j, h in enumerate(heads):
         ws.write_string(head, j, h, fmt.head)
-    ws.set_row(head, 60)
+    ws.set_row(head, 15 * max(text_lines(h, w) for h, w in zip(heads, widths)))
     first = head + 1
     for i, ln in enumerate(nat.lines):
         row = first + i
@@ -292,9 +322,8 @@ def national_sheet(wb, nat: National, fmt: Formats) -> None:
         ws.write_number(row, c_units, ln.n_units, fmt.int)
         _class_cells(ws, row, nat, ln.counts, ln.n_units, c_units, c_count0, c_share0, fmt.int, fmt.pct)
         if has_prov:
-            cid = ln.class_id
-            label = pack.province.class_label(cid) if cid and pack.province is not None else DASH
-            ws.write_string(row, c_prov, label, fmt.center)
+            ws.write_string(row, c_prov, prov_labels[i], fmt.wrap)
+            fit_row(ws, row, [(prov_labels[i], widths[c_prov])])
         ws.write_url(row, c_file, f"external:{ln.file}", fmt.text, ln.file)
     last = first + len(nat.lines) - 1
     total = last + 1
@@ -307,29 +336,36 @@ def national_sheet(wb, nat: National, fmt: Formats) -> None:
         col = xl_col_to_name(j)
         ws.write_formula(total, j, f"=SUM({col}{first + 1}:{col}{last + 1})", fmt.total_int, value)
     _share_formulas(ws, total, nat, sums, n_all, c_units, c_count0, c_share0, fmt.total_pct)
-    ws.set_column(0, 0, 11)
-    ws.set_column(1, 1, 7)
-    ws.set_column(2, 2, 22)
-    ws.set_column(c_units, c_prov - 1, 12)
-    if has_prov:
-        ws.set_column(c_prov, c_prov, 22)
-    ws.set_column(c_file, c_file, 26)
-    ws.freeze_panes(first, 3)
+    note = forms_text(nat)
+    ws.merge_range(total + 2, 0, total + 2, c_file, "", fmt.note)
+    ws.write_string(total + 2, 0, note, fmt.note)
+    ws.set_row(total + 2, 15 * text_lines(note, sum(widths)))
+    end = draw_signatures(ws, wb, pack, profile, widths, total + 4, "national")
+    ws.freeze_panes(first, 3, first, 3)
     ws.autofilter(head, 0, last, c_file)
+    page_setup(ws, pack, "Tổng hợp toàn quốc", landscape=True, title_rows=(head, head))
+    ws.print_area(0, 0, end - 1, c_file)
+
+
+def chart_sheet(wb, nat: National) -> None:
+    """"Biểu đồ": the classes per province as stacked bars, alone on one page (a chart under the
+    table was cut across pages, with the repeated headings drawn over it)."""
+    ws = wb.add_worksheet(CHART_SHEET)
+    head = HEADING_ROWS  # the national table's heading row, under the heading block
+    first, last = head + 1, head + len(nat.lines)
+    strong = {c: class_colours(nat.classes, c)[1] for c in nat.classes}
     chart = wb.add_chart({"type": "bar", "subtype": "stacked"})
     for k, c in enumerate(nat.classes):
-        col = c_count0 + k
+        col = 4 + k
         chart.add_series({"name": [NATIONAL_SHEET, head, col], "categories": [NATIONAL_SHEET, first, 2, last, 2],
-                          "values": [NATIONAL_SHEET, first, col, last, col], "fill": {"color": fmt.strong[c]},
+                          "values": [NATIONAL_SHEET, first, col, last, col], "fill": {"color": strong[c]},
                           "gap": 40})
-    chart.set_title({"name": "Xếp loại đơn vị cấp xã theo tỉnh"})
+    chart.set_title({"name": "Xếp loại đơn vị cấp xã theo tỉnh, thành phố"})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 720, "height": max(320, 18 * len(nat.lines) + 120)})
-    ws.insert_chart(total + 2, 2, chart)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(head)
+    chart.set_size({"width": 900, "height": max(420, 18 * len(nat.lines) + 140)})
+    ws.insert_chart(0, 0, chart)
+    page_setup(ws, nat.batch.pack, "Biểu đồ", landscape=len(nat.lines) <= 20, one_page=True)
 
 
 def _class_cells(ws, row, nat, counts, n_units, c_units, c_count0, c_share0, f_int, f_pct) -> None:
@@ -384,9 +420,10 @@ def targets_sheet(wb, nat: National, fmt: Formats) -> None:
     for j, w in enumerate([8, 22, 30, 10, 12, 10, 12, 14, 16]):
         ws.set_column(j, j, w)
     ws.freeze_panes(1, 0)
+    page_setup(ws, nat.batch.pack, TARGETS_SHEET, landscape=True, title_rows=(0, 0))
 
 
-def problems_sheet(wb, name: str, heads: list[str], fmt: Formats, rows: list[tuple]) -> None:
+def problems_sheet(wb, nat: National, name: str, heads: list[str], fmt: Formats, rows: list[tuple]) -> None:
     ws = wb.add_worksheet(name)
     for j, h in enumerate(heads):
         ws.write_string(0, j, h, fmt.head)
@@ -395,11 +432,14 @@ def problems_sheet(wb, name: str, heads: list[str], fmt: Formats, rows: list[tup
             if isinstance(v, int) and not isinstance(v, bool):
                 ws.write_number(i, j, v, fmt.int)
             else:
-                ws.write_string(i, j, "" if v is None else str(v), fmt.text)
+                ws.write_string(i, j, "" if v is None else str(v), fmt.wrap)
     if not rows:
         ws.write_string(1, 0, "Không có", fmt.text)
     for j, w in enumerate([30, 10, 7, 22] + [24] * (len(heads) - 5) + [70]):
         ws.set_column(j, j, w)
+    page_setup(ws, nat.batch.pack, name, landscape=True, title_rows=(0, 0))
+    if not rows:  # nothing to print: the print area is a blank cell (LibreOffice skips the empty page)
+        ws.print_area(3, 0, 3, 0)
 
 
 def info_sheet(wb, nat: National, fmt: Formats, now: dt.datetime) -> None:
@@ -414,13 +454,16 @@ def info_sheet(wb, nat: National, fmt: Formats, now: dt.datetime) -> None:
              for source in batch.inputs]
     rows += [(NOTE_LABEL, note) for note in batch.notes]
     rows += [(f"Tệp {ln.file}", f"mã kiểm tra {ln.digest}") for ln in nat.lines]
+    rows.append((FORMS_LABEL, f"lanhmanh score <tệp số liệu của tỉnh> --rules {pack.id} --out <tệp kết quả>.xlsx"))
     ws.write_string(0, 0, "Mục", fmt.head)
     ws.write_string(0, 1, "Nội dung", fmt.head)
     for i, (label, value) in enumerate(rows, start=1):
-        ws.write_string(i, 0, label, fmt.text)
-        ws.write_string(i, 1, value, fmt.text)
+        ws.write_string(i, 0, label, fmt.wrap)
+        ws.write_string(i, 1, value, fmt.wrap)
+        fit_row(ws, i, [(label, 36), (value, 100)])
     ws.set_column(0, 0, 36)
     ws.set_column(1, 1, 100)
+    page_setup(ws, pack, INFO, landscape=True, title_rows=(0, 0))
 
 
 __all__ = ["NATIONAL_SHEET", "SUMMARY_FILE", "TARGETS_SHEET", "ascii_slug", "national_figures", "province_batch",

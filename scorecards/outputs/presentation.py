@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
+from lanhmanh.engine.analysis.wording import Wording
 from lanhmanh.engine.evaluation.evidence import ZeroRatio, value_for_output
 from lanhmanh.engine.model.admin_units import UnitLists
 from lanhmanh.engine.model.pack import UNCLASSIFIED, Level
@@ -189,3 +191,90 @@ def excel_text(text: str) -> str:
 def header_text(text: str) -> str:
     """Text inside a page header or footer: '&' is a control character there."""
     return str(text).replace("&", "&&")
+
+
+def pack_header(pack: Any) -> str:
+    """The pack as a page header names it: its title and version, and "minh họa" / "dự thảo" when
+    it is not official; never its id (no machine id on a printed page)."""
+    status = "" if pack.status == "official" else f" ({status_text(pack.status)})"
+    return header_text(f"{pack.title}, phiên bản {pack.version}{status}")
+
+
+def page_setup(ws, pack: Any, what: str, landscape: bool, title_rows: Optional[tuple[int, int]] = None,
+               one_page: bool = False, fit_width: int = 1) -> None:
+    """A4, fitted to `fit_width` pages wide (and one page high with `one_page`), the pack's title
+    in the page header and `what` at its right, the page number in the footer counted from 1 on
+    every sheet (LibreOffice's page total counts the whole workbook: a one-page sheet says
+    "Trang 1/1", a longer one "Trang N")."""
+    ws.set_paper(A4)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.fit_to_pages(fit_width, 1 if one_page else 0)
+    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+    if title_rows is not None:
+        ws.repeat_rows(*title_rows)
+    ws.set_header(f"&L&8{pack_header(pack)}&R&8{header_text(what)}")
+    ws.set_footer("&C&8Trang 1/1" if one_page else "&C&8Trang &P")
+    ws.set_start_page(1)
+
+
+# ---- values as people read them (printed forms) ---------------------------------------------------
+
+def rate_text(value: Any) -> str:
+    """A rate as evidence holds it ("60/10000") → "0,60% (60/10.000)". Exact to 4 decimals of a
+    per cent; a longer one is cut (never rounded up past a threshold) and marked "≈"."""
+    if isinstance(value, ZeroRatio):
+        return f"{value.shown[:1].upper()}{value.shown[1:]} ({value}), " + zero_text(value).split(", ", 1)[-1]
+    num, sep, den = str(value).partition("/")
+    if not sep:
+        return vn_number(Decimal(num) * 100) + "%"
+    n, d = Fraction(Decimal(num)), Fraction(Decimal(den))
+    if d == 0:
+        return f"{vn_number(num)}/{vn_number(den)}"
+    percent = n * 100 / d
+    scaled = percent * 10_000
+    if percent == 0:
+        text = "0"
+    elif percent.denominator == 1:
+        text = str(percent.numerator)
+    elif scaled.denominator == 1:  # exact in 4 decimals
+        text = _at_least_two_decimals(vn_number(Decimal(scaled.numerator) / 10_000))
+    else:  # cut to 2 decimals, 4 below 1 %: "≈0,13%", "≈0,0052%"
+        places = 100 if percent >= 1 else 10_000
+        text = "≈" + _at_least_two_decimals(vn_number(Decimal(math.floor(percent * places)) / places))
+    return f"{text}% ({vn_number(num)}/{vn_number(den)})"
+
+
+def reading_text(level: Level, name: str, value: Any) -> str:
+    """One value as people read it: "1.234 cây", "Có", "0,60% (60/10.000)", "(trống)"."""
+    if value is None:
+        return "(trống)"
+    if value is True or value is False:
+        return YES if value else NO
+    if name in level.derived:
+        return rate_text(value)
+    indicator = level.indicators.get(name)
+    unit = f" {indicator.unit}" if indicator is not None and indicator.unit else ""
+    try:
+        return vn_number(value) + unit
+    except (ArithmeticError, ValueError, TypeError):
+        return str(value)
+
+
+def readings_text(wording: Wording, names: Iterable[str], inputs: dict, sep: str = "\n") -> str:
+    """The values a criterion reads (its own `reads`), each as people read it; with the
+    indicator's label when their units alone do not tell them apart."""
+    names = [n for n in names if n in inputs]
+    named = wording.needs_labels(names)
+    parts = []
+    for name in names:
+        text = reading_text(wording.level, name, inputs[name])
+        parts.append(f"{wording.label(name)}: {text}" if named else text)
+    return sep.join(parts)
+
+
+def _at_least_two_decimals(text: str) -> str:
+    whole, comma, fraction = text.partition(",")
+    return f"{whole},{fraction.ljust(2, '0')}"

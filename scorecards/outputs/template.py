@@ -18,13 +18,13 @@ from lanhmanh.engine.model.admin_units import AdminUnit, current
 from lanhmanh.engine.model.pack import Constraint, Indicator, Level, Pack
 from lanhmanh.scorecards.outputs.atomic import write_workbook
 from lanhmanh.scorecards.outputs.presentation import (
-    A4,
     HEADING,
     NO,
     WORKBOOK_OPTIONS,
     YES,
     fit_row,
     house_format,
+    page_setup,
     status_text,
     text_lines,
     text_width,
@@ -278,12 +278,11 @@ class Template:
         ws.freeze_panes(ID_ROW, 2)
         ws.ignore_errors({"number_stored_as_text": f"A{FIRST_ROW}:D{max(self.last_row, FIRST_ROW)}"})
         ws.protect("", {"format_columns": True, "format_rows": True})
-        ws.set_landscape()
-        ws.set_paper(A4)
-        ws.repeat_rows(LABEL_ROW - 1, ID_ROW - 1)
+        # A4 landscape, at most two pages wide (the code and name repeated on each), as long as needed
+        page_setup(ws, self.pack, "Biểu mẫu nhập số liệu", landscape=True, title_rows=(LABEL_ROW - 1, ID_ROW - 1),
+                   fit_width=2)
         ws.repeat_columns(0, 1)
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-        ws.set_footer("&C&P / &N")
         ws.print_area(0, 0, max(self.last_row, FIRST_ROW) - 1, last_col)
 
     def commune_row(self, ws, r: int, u: AdminUnit) -> None:
@@ -403,9 +402,7 @@ class Template:
                 row_texts = (str(n), message, constraint.text, how)
                 self.line(ws, r, widths, [(a, b, v, self.f_cell) for (a, b), v in zip(spans, row_texts)])
                 r += 1
-        ws.set_landscape()
-        ws.set_paper(A4)
-        ws.fit_to_pages(1, 0)
+        page_setup(ws, self.pack, HELP_SHEET, landscape=True)
 
     def how_checked(self, c: Constraint) -> str:
         """The instructions' "Kiểm tra khi nhập" of a constraint or plausibility check."""

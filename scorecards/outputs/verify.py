@@ -42,6 +42,7 @@ from lanhmanh.scorecards.outputs.scorecard.book import (
     province_note,
     result_text,
 )
+from lanhmanh.scorecards.outputs.scorecard.heading import RECIPIENTS
 from lanhmanh.scorecards.outputs.scorecard.provinces import OFFICIAL_UNITS, PROVINCE_NOTE
 from lanhmanh.scorecards.outputs.scorecard.workbook import UNIT_SHEETS_MAX
 
@@ -134,6 +135,15 @@ class Grid:
             if set(needles) <= set(self.headings(r)):
                 return r
         return None
+
+    def table_end(self, hr: int) -> int:
+        """The last row of the table under heading row `hr`: the rows from the notes printed under
+        it or from "Nơi nhận:" on are the document's foot (signatures), not the table."""
+        for r in range(hr + 1, self.max_row + 1):
+            first = self.text(r, 1).strip()
+            if first == RECIPIENTS or first.startswith(f"{NOTE_LABEL}:"):
+                return r - 1
+        return self.max_row
 
     def label_rows(self, col: int = 1) -> dict[str, list[int]]:
         """Text in column `col` → the rows holding it (labels of a key/value sheet)."""
@@ -586,7 +596,7 @@ class Comparison:
         reported here."""
         known = {r.unit.code: r.unit for r in self.batch.units}
         rows: dict[str, list[int]] = defaultdict(list)
-        for row in range(hr + 1, g.max_row + 1):
+        for row in range(hr + 1, g.table_end(hr) + 1):
             code = g.text(row, c_code).strip()
             if not code:
                 if not g.row_empty(row, cols):
@@ -678,7 +688,7 @@ class Comparison:
                 self.diff(PROVINCES, f"column {label!r} is missing from the headings (row {hr})")
         rows: dict[str, int] = {}
         total_row = None
-        for row in range(hr + 1, g.max_row + 1):
+        for row in range(hr + 1, g.table_end(hr) + 1):
             code = g.text(row, c_code).strip()
             if code:
                 rows.setdefault(code, row)

@@ -15,7 +15,6 @@ from lanhmanh.engine.model.admin_units import UnitLists
 from lanhmanh.engine.model.pack import UNDETERMINED, Criterion, Level, Pack, references
 from lanhmanh.scorecards.outputs.digest import results_digest
 from lanhmanh.scorecards.outputs.presentation import (
-    A4,
     BOXED,
     CHARTS,
     GROUP_BG,
@@ -24,14 +23,14 @@ from lanhmanh.scorecards.outputs.presentation import (
     batch_year,
     class_colours,
     class_order,
-    header_text,
     house_format,
     met_text,
+    page_setup,
     province_name,
     quote_sheet,
-    status_text,
 )
 from lanhmanh.scorecards.outputs.profile import CouncilProfile
+from lanhmanh.scorecards.outputs.scorecard.heading import HEADING_ROWS
 
 # the summary's column headings by key (`verify` finds the columns by them)
 HEADINGS = {"rank_province": "Hạng trong tỉnh", "rank_national": "Hạng toàn quốc", "code": "Mã đơn vị",
@@ -44,6 +43,16 @@ PREVIOUS_GROUP = "So với năm trước"
 CHANGE_VI = {"improved": "Tiến bộ", "same": "Giữ nguyên", "worsened": "Tụt hạng"}
 MARK = "x"  # the mark of a maintained (giữ vững) or transformed (chuyển hóa) unit
 NO_PREVIOUS = "Không có số liệu năm trước"
+UNIT_FORMS_MAX = 200  # one printable form per unit up to this many units in a workbook
+NATIONAL_FORMS_MAX = 2000  # a national batch larger than this gets no forms (scorecards/outputs/national.py)
+
+
+def forms_note_text(pack_id: str) -> str:
+    """Why a workbook has no per-unit forms, and how to make them for one province."""
+    return (f"Tệp này không kèm phiếu đánh giá từng đơn vị cấp xã: phiếu chỉ được lập khi lô có đến "
+            f"{UNIT_FORMS_MAX} đơn vị, và không lập trong lô toàn quốc trên {NATIONAL_FORMS_MAX:,} đơn vị"
+            .replace(",", ".") + ". Để lập phiếu cho một tỉnh, chấm riêng số liệu của tỉnh đó: lanhmanh score "
+            f"<tệp số liệu của tỉnh> --rules {pack_id} --out <tệp kết quả>.xlsx")
 
 
 class Book:
@@ -66,7 +75,7 @@ class Book:
         self.has_province_sheet = bool(batch.units)
         self.has_province_level = batch.pack.province is not None and any(
             p.outcome is not None for p in batch.provinces)
-        year = batch_year(batch)
+        self.year = year = batch_year(batch)
         self.district_names = district_names(batch, year)
         self.province_names = {code: province_name(code, year) for code in
                                dict.fromkeys([r.unit.province_code for r in batch.units] + self.province_codes)}
@@ -96,21 +105,9 @@ class Book:
 
     def print_setup(self, ws, what: str, landscape: bool, title_rows: Optional[tuple[int, int]] = None,
                     one_page: bool = False) -> None:
-        """A4, fitted to the page width (and height, `one_page`), the pack in the page header,
-        `what` at its right, page numbers in the footer."""
-        ws.set_paper(A4)
-        if landscape:
-            ws.set_landscape()
-        else:
-            ws.set_portrait()
-        ws.fit_to_pages(1, 1 if one_page else 0)
-        ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
-        if title_rows is not None:
-            ws.repeat_rows(*title_rows)
-        pack = self.pack
-        ws.set_header(f"&L&8{header_text(pack.id)} {header_text(pack.version)} "
-                      f"({header_text(status_text(pack.status))})&R&8{header_text(what)}")
-        ws.set_footer("&C&8Trang &P / &N")
+        """A4, fitted to the page width (and height, `one_page`), the pack's title in the page
+        header, `what` at its right, page numbers from 1 in the footer."""
+        page_setup(ws, self.pack, what, landscape, title_rows, one_page)
 
 
 class Formats:
@@ -140,14 +137,16 @@ class Formats:
         self.link = fmt(font_color="#0563C1", underline=1, **BOXED)
         self.note = fmt(bold=True, font_color="#9C0006", text_wrap=True, valign="vcenter")
         self.fills: dict[str, Any] = {}
+        self.wrapped_fills: dict[str, Any] = {}  # for a class column narrower than its labels
         self.chart_colours: dict[str, str] = {}
         for class_id in classes:
             light, strong = class_colours(classes, class_id)
             self.fills[class_id] = fmt(bg_color=light, **BOXED)
+            self.wrapped_fills[class_id] = fmt(bg_color=light, text_wrap=True, **BOXED)
             self.chart_colours[class_id] = strong
 
-    def class_fill(self, class_id: str):
-        return self.fills.get(class_id, self.wrap)
+    def class_fill(self, class_id: str, wrap: bool = False):
+        return (self.wrapped_fills if wrap else self.fills).get(class_id, self.wrap)
 
     def result(self, met: Optional[bool]):
         """Đạt in green, Không đạt in red, Chưa xác định (a province criterion the missing communes
@@ -233,7 +232,10 @@ class SummaryLayout:
         self.col = {key: i for i, key in enumerate(cols)}
         self.first_crit = len(cols)
         self.last_col = self.first_crit + len(bk.criteria) - 1 if bk.criteria else len(cols) - 1
-        self.top = 1 if bk.batch.notes else 0  # the notes line above the headings
+        # the notes line (not printed: the notes print under the table), then the heading block
+        self.notes_row = 0 if bk.batch.notes else None
+        self.heading_row = 1 if bk.batch.notes else 0
+        self.top = self.heading_row + HEADING_ROWS
         self.group_row, self.head_row = self.top, self.top + 1
         self.first_row = self.top + 2  # two header rows
         self.last_row = self.first_row + max(len(bk.batch.units), 1) - 1

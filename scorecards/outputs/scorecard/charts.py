@@ -43,7 +43,7 @@ def charts_sheet(bk: Book) -> None:
     for i, (label, n) in enumerate(rows):
         ws.write_string(second_top + 2 + i, 0, label, f.text)
         ws.write_number(second_top + 2 + i, 1, n, f.int)
-    bk.print_setup(ws, "Biểu đồ", landscape=True)
+    bk.print_setup(ws, "Biểu đồ", landscape=True, one_page=True)  # tables and charts whole on one page
     if not units:  # a chart of nothing would be an empty frame
         ws.write_string(second_top + 2 + len(rows), 0, "Không có đơn vị nào được xếp loại.", f.plain)
         return

@@ -7,7 +7,14 @@ from typing import Any
 
 from lanhmanh.engine.evaluation.scoring import BatchResult
 from lanhmanh.scorecards.outputs.digest import DIGEST_FORMAT
-from lanhmanh.scorecards.outputs.presentation import INFO, INFO_DIGEST_LABEL, NOTE_LABEL, status_text
+from lanhmanh.scorecards.outputs.presentation import (
+    INFO,
+    INFO_DIGEST_LABEL,
+    NOTE_LABEL,
+    fit_row,
+    merge_or_write,
+    status_text,
+)
 from lanhmanh.scorecards.outputs.scorecard.book import Book
 from lanhmanh.version import __version__
 
@@ -20,7 +27,9 @@ def info_sheet(bk: Book) -> None:
     ws = bk.sheet(INFO)
     f, batch = bk.formats, bk.batch
     meta = bk.pack.meta()
-    ws.write_string(0, 0, "THÔNG TIN VỀ BẢNG XẾP HẠNG", f.title)
+    # the title over the table's width (a long title centred in one cell was cut at the page edge)
+    merge_or_write(ws, 0, 0, 0, 3, "THÔNG TIN VỀ BẢNG XẾP HẠNG", f.title)
+    ws.set_row(0, 24)
     items = [
         ("Bộ tiêu chí (mã)", meta["id"]),
         ("Tên bộ tiêu chí", meta["title"]),
@@ -47,12 +56,14 @@ def info_sheet(bk: Book) -> None:
             ws.write_number(i, 1, value, f.int)
         else:
             ws.write_string(i, 1, str(value), f.value)
+            fit_row(ws, i, [(str(value), 70), (label, 34)])
     top = 2 + len(items) + 1
     ws.write_string(top, 0, "Tệp số liệu đầu vào", f.bold)
     for c, heading in enumerate(("Tệp", "SHA-256", "Số dòng", "Trang tính")):
         ws.write_string(top + 1, c, heading, f.head)
     for i, source in enumerate(batch.inputs, start=top + 2):
         ws.write_string(i, 0, str(source.get("path", "")), f.value)
+        fit_row(ws, i, [(str(source.get("path", "")), 34)])
         ws.write_string(i, 1, str(source.get("sha256", "")), f.text)
         ws.write_number(i, 2, int(source.get("rows", 0)), f.int)
         ws.write_string(i, 3, str(source.get("sheet") or ""), f.text)
@@ -60,6 +71,7 @@ def info_sheet(bk: Book) -> None:
     ws.set_column(1, 1, 70)
     ws.set_column(2, 3, 12)
     bk.print_setup(ws, "Thông tin", landscape=True)
+    ws.print_area(0, 0, top + 1 + len(batch.inputs), 3)
 
 
 def previous_info(batch: BatchResult) -> list[tuple[str, Any]]:

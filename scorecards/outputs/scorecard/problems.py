@@ -59,3 +59,5 @@ def problem_table(bk: Book, title: str, reason_head: str, rows: list[Problem], e
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(rows), 1), last)
     bk.print_setup(ws, title, landscape=True, title_rows=(0, 0))
+    if not rows:  # nothing to print: the print area is a blank cell (LibreOffice skips the empty page)
+        ws.print_area(3, 0, 3, 0)

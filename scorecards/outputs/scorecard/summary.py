@@ -29,17 +29,19 @@ from lanhmanh.scorecards.outputs.scorecard.book import (
     Book,
     class_cell_text,
     criterion_note,
+    forms_note_text,
 )
+from lanhmanh.scorecards.outputs.scorecard.heading import document_title, draw_heading, draw_signatures
 
 
 def summary_sheet(bk: Book) -> None:
-    """One row per unit in national rank order, criteria under their groups' headings."""
+    """An administrative document (ND 30/2020/NĐ-CP): the heading block, one row per unit in
+    national rank order with the criteria under their groups' headings, the notes, the signature
+    blocks and "Nơi nhận"."""
     ws = bk.sheet(SUMMARY)
     ws.activate()
     f, lay, level = bk.formats, bk.layout, bk.level
     col = lay.col
-    if bk.batch.notes:
-        notes_line(bk, ws)
     # group_row: the column groups; head_row: the columns
     spans = [("Thứ hạng", col["rank_province"], col["rank_district" if lay.districts else "rank_national"]),
              ("Đơn vị", col["code"], col["district" if lay.districts else "province"]),
@@ -50,6 +52,31 @@ def summary_sheet(bk: Book) -> None:
     for heading, ids in criterion_groups(bk.pack, level):
         spans.append((heading, first, first + len(ids) - 1))
         first += len(ids)
+    # widths that fit Vietnamese text; the class id is for `verify` and formulas, hidden from print
+    names = [r.unit.name for r in bk.batch.units]
+    class_width = text_width([level.class_label(c) for c in bk.classes], 12, 50)
+    widths = {"rank_province": 8, "rank_national": 8, "code": 8, "name": text_width(names, 12, 40),
+              "type": 9, "province_code": 6, "province": text_width(bk.province_names.values(), 10, 24),
+              "class": class_width, "class_id": text_width(bk.classes, 10, 24),
+              "total": 8, "vetoes": 10, "prev_class": class_width,
+              "prev_total": 8, "change": 11, "maintained": 8, "transformed": 9,
+              "rank_district": 8, "district_code": 6, "district": text_width(bk.district_names.values(), 10, 24)}
+    shown = [0.0 if key == "class_id" else widths[key] for key in lay.fixed]
+    for key, c in col.items():
+        ws.set_column(c, c, widths[key], None, {"hidden": True} if key == "class_id" else None)
+    span_width = {}
+    for text, a, b in spans:
+        if a < lay.first_crit:
+            span_width[a] = sum(shown[a:b + 1])
+        else:  # criterion columns: narrow, but a group of one or two gets room for its heading
+            w = max(7 if bk.scored else 6, math.ceil(14 / (b - a + 1)))
+            ws.set_column(a, b, w)
+            shown.extend([w] * (b - a + 1))
+            span_width[a] = w * (b - a + 1)
+    if bk.batch.notes:
+        notes_line(bk, ws)
+    draw_heading(ws, bk.wb, bk.pack, bk.profile, bk.now.date(), shown, lay.heading_row,
+                 document_title(bk.pack, bk.year, province_scope(bk)), "summary")
     group_row, head_row = lay.group_row, lay.head_row
     for text, a, b in spans:
         merge_or_write(ws, group_row, a, group_row, b, text, f.group)
@@ -59,34 +86,49 @@ def summary_sheet(bk: Book) -> None:
         ws.write_string(head_row, lay.first_crit + i, criterion.id, f.head)
         ws.write_comment(head_row, lay.first_crit + i, criterion_note(criterion), {"x_scale": 2.5, "y_scale": 2})
     unit_rows(bk, ws)
-    # widths that fit Vietnamese text; frozen header and identity; filter; print layout
-    names = [r.unit.name for r in bk.batch.units]
-    class_width = text_width([level.class_label(c) for c in bk.classes], 12, 50)
-    widths = {"rank_province": 8, "rank_national": 8, "code": 8, "name": text_width(names, 12, 40),
-              "type": 9, "province_code": 6, "province": text_width(bk.province_names.values(), 10, 24),
-              "class": class_width, "class_id": text_width(bk.classes, 10, 24),
-              "total": 8, "vetoes": 10, "prev_class": class_width,
-              "prev_total": 8, "change": 11, "maintained": 8, "transformed": 9,
-              "rank_district": 8, "district_code": 6, "district": text_width(bk.district_names.values(), 10, 24)}
-    for key, c in col.items():
-        ws.set_column(c, c, widths[key])
-    span_width = {}
-    for text, a, b in spans:
-        if a < lay.first_crit:
-            span_width[a] = sum(widths[k] for k in lay.fixed[a:b + 1])
-        else:  # criterion columns: narrow, but a group of one or two gets room for its heading
-            w = max(7 if bk.scored else 6, math.ceil(14 / (b - a + 1)))
-            ws.set_column(a, b, w)
-            span_width[a] = w * (b - a + 1)
     ws.set_row(group_row, 15 * max(text_lines(text, span_width[a]) for text, a, _ in spans))
     ws.set_row(head_row, 45)
-    ws.freeze_panes(lay.first_row, col["name"] + 1)
+    # the frozen pane: the heading block and the table's headings, the ranks, code and name
+    ws.freeze_panes(lay.first_row, col["name"] + 1, lay.first_row, col["name"] + 1)
     ws.autofilter(head_row, 0, lay.last_row if bk.batch.units else head_row, lay.last_col)
-    bk.print_setup(ws, "Tổng hợp xếp loại, xếp hạng", landscape=True, title_rows=(0, head_row))
+    row = lay.last_row + 2
+    if bk.batch.notes:  # the notes line on top is not printed: here they print with the table
+        text = f"{NOTE_LABEL}: " + "; ".join(bk.batch.notes)
+        merge_or_write(ws, row, 0, row, lay.last_col, text, f.note)
+        ws.set_row(row, 15 * text_lines(text, sum(shown)))
+        row += 2
+    end = draw_signatures(ws, bk.wb, bk.pack, bk.profile, shown, row, "summary", province=province_scope(bk, False))
+    bk.print_setup(ws, "Tổng hợp xếp loại, xếp hạng", landscape=True, title_rows=(group_row, head_row))
+    ws.print_area(lay.heading_row, 0, end - 1, lay.last_col)
+    if not bk.unit_sheets and bk.batch.units:
+        forms_note(bk, ws, end + 1, lay.last_col)
+
+
+def province_scope(bk: Book, upper: bool = True) -> str:
+    """'TỈNH NGHỆ AN' (upper) or 'Nghệ An' for a one-province batch; '' for several provinces."""
+    if len(bk.province_names) != 1:
+        return ""
+    name = next(iter(bk.province_names.values()))
+    return province_title(name) if upper else name
+
+
+def province_title(name: str) -> str:
+    """'Nghệ An' → 'TỈNH NGHỆ AN'; 'Thành phố Hà Nội' stays a city."""
+    if name.lower().startswith(("tỉnh", "thành phố")) or name.isdigit():
+        return name.upper()
+    return f"TỈNH {name}".upper()
+
+
+def forms_note(bk: Book, ws, row: int, last_col: int) -> None:
+    """Outside the print area: the per-unit forms are not in this workbook, and how to make them
+    for one province."""
+    merge_or_write(ws, row, 0, row, last_col, forms_note_text(bk.pack.id), bk.formats.note)
+    ws.set_row(row, 30)
 
 
 def notes_line(bk: Book, ws) -> None:
-    """The batch's notes in one line above the headings, across the whole table."""
+    """The batch's notes in one line above the heading block, across the whole table (on screen;
+    `verify` reads it here)."""
     text = f"{NOTE_LABEL}: " + "; ".join(bk.batch.notes)
     merge_or_write(ws, 0, 0, 0, max(bk.layout.last_col, 1), text, bk.formats.note)
     ws.set_row(0, 15 * text_lines(text, 160))

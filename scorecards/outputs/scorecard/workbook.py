@@ -12,7 +12,7 @@ from lanhmanh.scorecards.outputs.atomic import write_workbook
 from lanhmanh.scorecards.outputs.digest import DIGEST_FORMAT
 from lanhmanh.scorecards.outputs.presentation import WORKBOOK_OPTIONS
 from lanhmanh.scorecards.outputs.profile import CouncilProfile
-from lanhmanh.scorecards.outputs.scorecard.book import Book
+from lanhmanh.scorecards.outputs.scorecard.book import UNIT_FORMS_MAX, Book
 from lanhmanh.scorecards.outputs.scorecard.charts import charts_sheet
 from lanhmanh.scorecards.outputs.scorecard.evidence import evidence_sheet
 from lanhmanh.scorecards.outputs.scorecard.info import info_sheet
@@ -23,7 +23,7 @@ from lanhmanh.scorecards.outputs.scorecard.summary import summary_sheet
 from lanhmanh.scorecards.outputs.scorecard.unit_form import unit_sheet
 from lanhmanh.version import __version__
 
-UNIT_SHEETS_MAX = 200  # one printable form per unit up to this many units
+UNIT_SHEETS_MAX = UNIT_FORMS_MAX  # one printable form per unit up to this many units
 
 
 def write_scorecard(batch: BatchResult, out: Path, now: Optional[dt.datetime] = None,
