@@ -12,6 +12,7 @@ from lanhmanh.commands.check import check
 from lanhmanh.commands.diff import diff
 from lanhmanh.commands.explain import explain
 from lanhmanh.commands.history import history
+from lanhmanh.commands.report import report
 from lanhmanh.commands.score import score
 from lanhmanh.commands.template import template
 from lanhmanh.commands.test import test_cmd
@@ -31,7 +32,7 @@ def cli() -> None:
     """
 
 
-for command in (score, template, check, test_cmd, explain, diff, verify, history):
+for command in (score, template, check, test_cmd, explain, diff, verify, history, report):
     cli.add_command(command)
 
 
