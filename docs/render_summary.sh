@@ -1,11 +1,31 @@
 #!/usr/bin/env bash
-# Re-renders docs/summary-sheet.png, the README's picture of a scorecard's summary sheet, with
-# LibreOffice (headless) and poppler's pdftoppm: the top of the first printed page of the sample's
-# scorecard. Run from the repository root with lanhmanh installed in .venv.
+# Re-renders the README's pictures of a printed scorecard with LibreOffice (headless) and poppler:
+# docs/img/tong-hop.png (the first page of the summary "Tổng hợp") and docs/img/phieu-xa-qd28.png
+# (the two pages of Phường Thành Vinh's QĐ 28 form, side by side), from the Nghệ An sample scored
+# with the example council profile and printed through `score --pdf`. Run from the repository root
+# with lanhmanh installed in .venv. --no-db: a picture is no assessment, nothing goes into the
+# history database.
 set -euo pipefail
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-.venv/bin/lanhmanh score examples/nghe-an-2025-lanh-manh.xlsx --rules xa-lanh-manh --out "$work/s.xlsx" >/dev/null
-soffice --headless --convert-to pdf --outdir "$work" "$work/s.xlsx" >/dev/null
-pdftoppm -png -r 110 -f 1 -l 1 -x 0 -y 0 -W 1286 -H 520 -singlefile "$work/s.pdf" docs/summary-sheet
-echo "docs/summary-sheet.png rendered"
+.venv/bin/lanhmanh score examples/nghe-an-2025-ma-tuy.xlsx --rules qd-28-2025 --no-db \
+    --profile examples/ho-so-hoi-dong.yaml --out "$work/s.xlsx" --pdf "$work/s.pdf" >/dev/null
+mkdir -p docs/img
+pdftoppm -png -r 80 -f 1 -l 1 -singlefile "$work/s.pdf" docs/img/tong-hop
+# the form's first page: the first page headed by the ward's People's Committee
+first=$(pdftotext -layout "$work/s.pdf" - | awk -v RS='\f' '/UBND PHƯỜNG THÀNH VINH/ && !n {n = NR} END {print n}')
+pdftoppm -png -r 60 -f "$first" -l $((first + 1)) "$work/s.pdf" "$work/form"
+.venv/bin/python - "$work" <<'PY'
+import sys
+from pathlib import Path
+from PIL import Image  # pillow comes with matplotlib, which the report uses
+pages = [Image.open(p) for p in sorted(Path(sys.argv[1]).glob("form-*.png"))]
+gap = 20
+out = Image.new("RGB", (sum(p.width for p in pages) + gap, max(p.height for p in pages)), (200, 200, 200))
+x = 0
+for p in pages:
+    out.paste(p, (x, 0))
+    x += p.width + gap
+out.save("docs/img/phieu-xa-qd28.png")
+PY
+echo "docs/img/tong-hop.png and docs/img/phieu-xa-qd28.png rendered"
