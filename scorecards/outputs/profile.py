@@ -60,14 +60,18 @@ class CouncilProfile:
     def place_date_line(self, today: dt.date) -> str:
         """'Nghệ An, ngày 15 tháng 12 năm 2026'. ND 30/2020/NĐ-CP: a day under 10 and a month under 3
         take a leading zero ('ngày 05 tháng 02', 'ngày 15 tháng 3')."""
-        d = self.date or today
-        month = f"{d.month:02d}" if d.month <= 2 else str(d.month)
-        day = f"{d.day:02d}" if d.day < 10 else str(d.day)
-        return f"{self.place or DOTS}, ngày {day} tháng {month} năm {d.year}"
+        return f"{self.place or DOTS}, {date_words(self.date or today)}"
 
     def with_fields(self, **values: Any) -> "CouncilProfile":
         """A copy with the flags given on the command line (None: keep the profile's value)."""
         return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+def date_words(d: dt.date) -> str:
+    """'ngày 05 tháng 02 năm 2026', 'ngày 24 tháng 8 năm 2025': a date as Nghị định 30/2020/NĐ-CP
+    writes it (a day under 10 and a month under 3 take a leading zero)."""
+    month = f"{d.month:02d}" if d.month <= 2 else str(d.month)
+    return f"ngày {d.day:02d} tháng {month} năm {d.year}"
 
 
 def or_dots(value: Optional[str]) -> str:

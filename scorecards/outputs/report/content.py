@@ -4,7 +4,6 @@ the provinces' own class and criteria, and the units per class for the annex. La
 class id, indicator id or expression reaches the text."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -16,11 +15,12 @@ from lanhmanh.engine.batch.previous import best_class, key_area_classes
 from lanhmanh.engine.evaluation.scoring import BatchResult, ProvinceResult, UnitResult
 from lanhmanh.engine.model.pack import UNDETERMINED, Pack
 from lanhmanh.scorecards.outputs.presentation import batch_year, class_order, province_name, vn_number
+from lanhmanh.scorecards.outputs.profile import date_words  # noqa: F401  (the report's dates)
+from lanhmanh.scorecards.outputs.scorecard.heading import basis_texts as basis_lines  # noqa: F401
+from lanhmanh.scorecards.outputs.scorecard.heading import sentence_start
 
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 # a source's title that starts with a verb follows the document's name directly; otherwise "về"
-VERBS = ("ban hành", "quy định", "hướng dẫn", "thực hiện", "phê duyệt", "sửa đổi", "triển khai")
-
 
 @dataclass
 class ClassLine:
@@ -65,16 +65,6 @@ def change_text(before: Optional[int], now: int) -> str:
     return "Không đổi"
 
 
-def date_words(d: dt.date) -> str:
-    """'ngày 05 tháng 02 năm 2026' (ND 30: a day under 10 and a month under 3 take a leading zero)."""
-    month = f"{d.month:02d}" if d.month <= 2 else str(d.month)
-    return f"ngày {d.day:02d} tháng {month} năm {d.year}"
-
-
-def sentence_start(text: str) -> str:
-    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
-
-
 def pack_subject(pack: Pack) -> str:
     """The pack's title as the object of 'Kết quả đánh giá, phân loại theo …', without the
     parenthesis that names the decision and the reading."""
@@ -105,24 +95,6 @@ def subject_line(batch: BatchResult) -> str:
     year = batch_year(batch)
     return (f"Kết quả đánh giá, phân loại theo {pack_subject(batch.pack)}"
             + (f" trên địa bàn {where}" if where else "") + (f" năm {year}" if year else ""))
-
-
-def basis_lines(pack: Pack) -> list[str]:
-    """One 'Căn cứ …' line per legal source of the pack, in its order."""
-    out = []
-    for source in pack.sources.values():
-        text = str(source.get("document") or "").strip()
-        if not text:
-            continue
-        date = source.get("date")
-        if isinstance(date, dt.date):
-            text += " " + date_words(date)
-        title = str(source.get("title") or "").strip()
-        if title:
-            title = sentence_start(title)
-            text += (" " if title.startswith(VERBS) else " về ") + title
-        out.append(f"Căn cứ {text}")
-    return out
 
 
 def class_lines(batch: BatchResult) -> list[ClassLine]:

@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 
 from lanhmanh.engine.model.pack import Document, Pack
 from lanhmanh.scorecards.outputs.presentation import house_format, text_lines
-from lanhmanh.scorecards.outputs.profile import DOTS, CouncilProfile, or_dots
+from lanhmanh.scorecards.outputs.profile import DOTS, CouncilProfile, date_words, or_dots
 
 QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
@@ -91,13 +91,23 @@ def source_date(value) -> str:
             return ""
     if not isinstance(value, dt.date):
         return ""
-    month = f"{value.month:02d}" if value.month <= 2 else str(value.month)
-    day = f"{value.day:02d}" if value.day < 10 else str(value.day)
-    return f"ngày {day} tháng {month} năm {value.year}"
+    return date_words(value)
 
 
-def basis_lines(pack: Pack) -> list[str]:
-    """The "Căn cứ …" lines, one per legal document of the pack (pack.sources)."""
+# a source's title that starts with one of these follows its date directly ("… ngày 24 tháng 8 năm
+# 2025 ban hành tiêu chí …"); any other is introduced by "về"
+VERBS = ("ban hành", "quy định", "hướng dẫn", "thực hiện", "phê duyệt", "sửa đổi", "triển khai")
+
+
+def sentence_start(text: str) -> str:
+    """`text` lower-cased at its first letter to go inside a sentence, unless it starts with an
+    acronym ("UBND", "QĐ")."""
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
+def basis_texts(pack: Pack) -> list[str]:
+    """One "Căn cứ …" sentence per legal document of the pack (pack.sources), in its order, without
+    the closing punctuation: the documents that print them (scorecard sheets, the report) share it."""
     lines = []
     for source in pack.sources.values():
         document = str(source.get("document") or "").strip()
@@ -109,8 +119,15 @@ def basis_lines(pack: Pack) -> list[str]:
             text += f" {when}"
         title = str(source.get("title") or "").strip()
         if title:
-            text += " " + title[0].lower() + title[1:]
+            title = sentence_start(title)
+            text += (" " if title.startswith(VERBS) else " về ") + title
         lines.append(text)
+    return lines
+
+
+def basis_lines(pack: Pack) -> list[str]:
+    """basis_texts punctuated as a list in a document: ';' after each, '.' after the last."""
+    lines = basis_texts(pack)
     return [line + (";" if i < len(lines) - 1 else ".") for i, line in enumerate(lines)]
 
 
