@@ -174,7 +174,8 @@ def test_cli_rejects_the_locale_error_and_warns_on_the_high_rate(run_cli, workdi
 
     wb = load_workbook(workdir / "o.xlsx")
     rejected = [r for r in wb["Hồ sơ bị loại"].iter_rows(min_row=2, values_only=True) if r[1]]
-    assert [(r[2], r[3], r[5], r[6]) for r in rejected] == [(DATA_SHEET, "G5", "users_with_records", "60")]
+    assert [(r[2], r[3], r[5], r[6], r[7], r[8]) for r in rejected] == [
+        (DATA_SHEET, "G5", "users_with_records", "16681", "Phường Thành Vinh", "60")]  # the row's unit named
     warns = [r for r in wb["Cảnh báo"].iter_rows(min_row=2, values_only=True) if r[6] and "vượt 5%" in r[6]]
     assert [(r[2], r[3], r[5]) for r in warns] == [(DATA_SHEET, "G6", "users_with_records")]
 

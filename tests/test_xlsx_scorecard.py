@@ -257,6 +257,7 @@ def test_rejects_sheet_lists_every_rejected_row(run_cli, workdir):
         assert row["Tệp"] == rej["path"] and row["Tệp"].endswith("bad-rows.csv")
         assert row["Dòng"] == rej["row"]
         assert row["Cột"] == rej["column"]
+        assert (row["Mã đơn vị"], row["Tên đơn vị"]) == (rej["unit_code"], rej["unit_name"])
         assert row["Giá trị"] == str(rej["value"])
         assert row["Lý do bị loại"] == rej["reason"]
     assert [r["Dòng"] for r in rows] == [4, 5, 6, 7, 8]

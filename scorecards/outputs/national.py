@@ -265,8 +265,9 @@ def build_summary(wb, nat: National, now: dt.datetime, profile: Optional[Council
     chart_sheet(wb, nat)
     if nat.checks:
         targets_sheet(wb, nat, fmt)
-    problems_sheet(wb, nat, REJECTS, ["Tệp", "Trang", "Dòng", "Cột", "Giá trị", "Lý do"], fmt,
-                   [(r.path, r.sheet or "", r.row, r.column, r.value, r.reason) for r in nat.batch.rejected])
+    problems_sheet(wb, nat, REJECTS, ["Tệp", "Trang", "Dòng", "Cột", "Mã đơn vị", "Tên đơn vị", "Giá trị", "Lý do"],
+                   fmt, [(r.path, r.sheet or "", r.row, r.column, r.unit_code or "", r.unit_name or "", r.value,
+                          r.reason) for r in nat.batch.rejected])
     problems_sheet(wb, nat, WARNINGS, ["Tệp", "Trang", "Dòng", "Cột", "Nội dung"], fmt,
                    [(w.path, w.sheet or "", w.row, w.column or "", w.message) for w in nat.batch.warnings])
     info_sheet(wb, nat, fmt, now)
