@@ -27,6 +27,7 @@ from lanhmanh.engine.analysis.explain import (
     typed_code,
     unit_document,
 )
+from lanhmanh.engine.evaluation.validate import shown
 from lanhmanh.engine.model.pack import UNDETERMINED
 from lanhmanh.errors import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
 
@@ -131,7 +132,7 @@ def _rejections_of(batch, digits: str) -> list:
 
 def _print_rejections(rejected) -> None:
     for r in rejected:
-        click.echo(f"  {r.where()}, column {r.column or '-'}, value {r.value!r}: {r.reason}", err=True)
+        click.echo(f"  {r.where()}, column {r.column or '-'}, value {shown(r.value)}: {r.reason}", err=True)
 
 
 def _report_rejected(code: str, rejected) -> None:

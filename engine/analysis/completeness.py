@@ -22,7 +22,7 @@ from typing import Any, Optional
 from lanhmanh.engine.evaluation.outcome import EngineRefused
 from lanhmanh.engine.evaluation.python_backend import Compiler, PythonBackend, eval_bool
 from lanhmanh.engine.evaluation.scoring import make_backend
-from lanhmanh.engine.evaluation.validate import MAX_MAGNITUDE, Validator
+from lanhmanh.engine.evaluation.validate import MAX_MAGNITUDE, Validator, shown
 from lanhmanh.engine.language import nodes
 from lanhmanh.engine.language.visitor import Visitor
 from lanhmanh.engine.model.pack import UNCLASSIFIED, Indicator, Level, Pack, ratio_of, references
@@ -647,7 +647,7 @@ class LevelSearch:
             record = {"unit_code": "00001", "unit_name": "Xã 00001", "unit_type": "xã", "province_code": "01"}
         record.update({k: val for k, val in values.items() if k != SHARES})
         unit = v.row("completeness", 1, record)
-        reasons = [f"{r.column}={r.value!r}: {r.reason}" for r in v.rejected]
+        reasons = [f"{r.column}={shown(r.value)}: {r.reason}" for r in v.rejected]
         return unit, reasons
 
     def _confirm_reps(self) -> None:

@@ -6,7 +6,7 @@ from typing import Optional
 
 from lanhmanh.engine.evaluation.outcome import Outcome
 from lanhmanh.engine.evaluation.scoring import score_units
-from lanhmanh.engine.evaluation.validate import Validator
+from lanhmanh.engine.evaluation.validate import Validator, shown
 from lanhmanh.engine.model.pack import Case, Level, Pack
 
 
@@ -40,7 +40,7 @@ def run_case(pack: Pack, case: Case, engine: str) -> CaseResult:
                 failures.append("expected the row to be rejected, but it was accepted")
             return CaseResult(pack.id, case, engine, failures)
         if unit is None:
-            reasons = "; ".join(f"{r.column}={r.value!r}: {r.reason}" for r in v.rejected)
+            reasons = "; ".join(f"{r.column}={shown(r.value)}: {r.reason}" for r in v.rejected)
             failures.append(f"the case's input is rejected: {reasons}")
             return CaseResult(pack.id, case, engine, failures)
         batch = score_units(pack, [unit], engine)
@@ -53,14 +53,14 @@ def run_case(pack: Pack, case: Case, engine: str) -> CaseResult:
         for i, c in enumerate(case.given.get("communes", []), start=1):
             u = v.row(pack.path, case.line, {**_identity(i, f"{case.name} #{i}"), **c})
             if u is None:
-                reasons = "; ".join(f"{r.column}={r.value!r}: {r.reason}" for r in v.rejected)
+                reasons = "; ".join(f"{r.column}={shown(r.value)}: {r.reason}" for r in v.rejected)
                 return CaseResult(pack.id, case, engine, [f"commune {i} of the case is rejected: {reasons}"])
             units.append(u)
         prow = {"unit_code": "", "unit_name": "Tỉnh", "unit_type": "tỉnh", "province_code": "01",
                 **case.given.get("province", {})}
         u = v.row(pack.path, case.line, prow)
         if u is None:
-            reasons = "; ".join(f"{r.column}={r.value!r}: {r.reason}" for r in v.rejected)
+            reasons = "; ".join(f"{r.column}={shown(r.value)}: {r.reason}" for r in v.rejected)
             return CaseResult(pack.id, case, engine, [f"the province row is rejected: {reasons}"])
         official = case.given.get("official_units")  # the province's communes in the official list
         batch = score_units(pack, units + [u], engine, official=None if official is None else {"01": official})
