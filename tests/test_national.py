@@ -368,3 +368,18 @@ def test_a_killed_runs_staging_folder_is_removed_by_the_next_national_run(run_cl
     assert run_national(run_cli, files).exit_code == 0
     assert not dead.exists() and (alive / "40-nghe-an.xlsx").read_bytes() == b"half"
     assert sorted(p.name for p in workdir.iterdir() if p.name.endswith(".partial")) == [alive.name]
+
+
+def test_the_national_summary_carries_lanhmanhs_properties(run_cli, files, workdir):
+    # an input folder holding it skips it as lanhmanh's own output, whatever its title says
+    import zipfile
+
+    from lanhmanh.scorecards.inputs.xlsx_reader import made_by_lanhmanh
+
+    assert run_national(run_cli, files).exit_code == 0
+    summary = workdir / "out" / SUMMARY_FILE
+    with zipfile.ZipFile(summary) as z:
+        custom = z.read("docProps/custom.xml").decode("utf-8")
+    assert 'name="lanhmanh.document"' in custom and "national_summary" in custom
+    assert 'name="lanhmanh.pack_id"' in custom and "xa-lanh-manh" in custom
+    assert made_by_lanhmanh(summary)

@@ -341,8 +341,9 @@ _FULL_CALC = re.compile(rb"<(?:[^\s<>/:!?]+:)?calcPr\b[^>]*\bfullCalcOnLoad\s*=\
 
 def made_by_lanhmanh(source) -> bool:
     """Whether an .xlsx (a path or a file object) is a scorecard or national summary that lanhmanh
-    wrote: its custom properties lanhmanh.pack_id / lanhmanh.results_digest (a scorecard), or the
-    national summary's title and comment. A data-entry template (filled in, a submission) is not."""
+    wrote: its custom properties lanhmanh.pack_id / lanhmanh.results_digest (a scorecard, and a
+    national summary since it carries them), or the title and comment of a national summary written
+    before. A data-entry template (filled in, a submission) is not."""
     if isinstance(source, Path) and source.suffix.lower() not in (".xlsx", ".xlsm"):
         return False
     try:

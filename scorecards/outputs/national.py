@@ -273,6 +273,10 @@ def build_summary(wb, nat: National, now: dt.datetime, profile: Optional[Council
     info_sheet(wb, nat, fmt, now)
     wb.set_properties({"title": f"Tổng hợp toàn quốc — {pack.title}", "subject": f"{pack.id} {pack.version}",
                        "comments": "Tạo bởi lanhmanh"})
+    # what tells lanhmanh's own outputs from submissions in an input folder (xlsx_reader.made_by_lanhmanh)
+    for name, value in (("lanhmanh.document", "national_summary"), ("lanhmanh.pack_id", pack.id),
+                        ("lanhmanh.pack_version", pack.version)):
+        wb.set_custom_property(name, value, "text")
 
 
 def forms_text(nat: National) -> str:
