@@ -1,0 +1,59 @@
+"""The council's guide (docs/huong-dan-su-dung.md) and the README stay true to the command line:
+every `lanhmanh …` command they show names a real command and only its real options, and every
+picture and link to another document exists."""
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from lanhmanh.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "docs" / "huong-dan-su-dung.md", ROOT / "README.md"]
+
+
+def commands_in(doc: Path) -> list[tuple[int, list[str]]]:
+    """(line, words) of every `lanhmanh …` line inside a fenced sh/bat block."""
+    found, fenced = [], False
+    for n, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.startswith("```"):
+            fenced = not fenced and line[3:].strip() in ("sh", "bat", "console")
+            continue
+        text = line.strip().removeprefix("$ ")
+        text = re.sub(r"^(\.venv[\\/](Scripts|bin)[\\/])", "", text)
+        if fenced and text.startswith("lanhmanh "):
+            found.append((n, shlex.split(text.split("  #")[0], posix=True)))
+    return found
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_every_command_shown_is_real(doc):
+    shown = commands_in(doc)
+    assert shown, f"{doc.name} shows no lanhmanh command"
+    for line, words in shown:
+        name = words[1]
+        if name.startswith("-"):
+            continue  # `lanhmanh --help`
+        assert name in cli.commands, f"{doc.name}:{line}: no command {name!r}"
+        options = {o for p in cli.commands[name].params for o in [*p.opts, *p.secondary_opts]} | {"--help"}
+        for word in words[2:]:
+            if word.startswith("--"):
+                option = word.split("=")[0]
+                assert option in options, f"{doc.name}:{line}: `lanhmanh {name}` has no option {option}"
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_every_picture_and_document_linked_exists(doc):
+    text = doc.read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+        if target.startswith(("http://", "https://")):
+            continue
+        assert (doc.parent / target).exists(), f"{doc.name} links to {target}, which does not exist"
+
+
+def test_the_readme_links_the_guide_in_its_first_lines():
+    head = "\n".join((ROOT / "README.md").read_text(encoding="utf-8").splitlines()[:15])
+    assert "docs/huong-dan-su-dung.md" in head
