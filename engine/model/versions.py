@@ -18,6 +18,7 @@ from typing import Iterable, Optional
 
 from ruamel.yaml import YAML
 
+from lanhmanh.engine.model import fast_yaml
 from lanhmanh.errors import RuleError
 
 ENV = "LANHMANH_RULES_PATH"
@@ -127,7 +128,10 @@ def _read_version(path: Path) -> Optional[Version]:
     try:
         data = path.read_bytes()
         text = data.decode("utf-8-sig")
-        meta = YAML(typ="safe", pure=True).load(_pack_block(text))
+        block = _pack_block(text)
+        meta = _quick_meta(block)
+        if meta is None:
+            meta = YAML(typ="safe", pure=True).load(block)
     except Exception:  # a broken file is reported when it is loaded, not while versions are listed
         return None
     meta = meta.get("pack") if isinstance(meta, dict) else None
@@ -136,6 +140,29 @@ def _read_version(path: Path) -> Optional[Version]:
     return Version(path, meta["id"], str(meta.get("version", "")), _date(meta.get("effective_from")),
                    _date(meta.get("effective_to")), str(meta.get("status", "")),
                    hashlib.sha256(data).hexdigest())
+
+
+def _quick_meta(block: str) -> Optional[dict]:
+    """The fields of the `pack:` block read below, read by libyaml (fast_yaml) when each comes out
+    as ruamel's safe loader gives it (text, a whole number, true/false, a date, null); None when
+    not, or when fast_yaml declines the block: ruamel's safe loader reads it then."""
+    try:
+        tree = fast_yaml.load(block)
+    except fast_yaml.Declined:
+        return None
+    pack = tree.get("pack") if isinstance(tree, dict) else None
+    if not isinstance(pack, dict):
+        return None
+    out: dict = {}
+    for key in ("id", "version", "effective_from", "effective_to", "status"):
+        if key in pack:
+            value = pack[key]
+            if isinstance(value, str):
+                value = str(value)  # a quoted or anchored string: ruamel's str subclass
+            elif value is not None and type(value) not in (int, bool, dt.date):
+                return None  # 1.0, 0o17, a date and time: as ruamel's safe loader reads them
+            out[key] = value
+    return {"pack": out}
 
 
 def _pack_block(text: str) -> str:
