@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-renders the README's pictures of a printed scorecard with LibreOffice (headless) and poppler:
 # docs/img/tong-hop.png (the first page of the summary "Tổng hợp") and docs/img/phieu-xa-qd28.png
-# (the two pages of Phường Thành Vinh's QĐ 28 form, side by side), from the Nghệ An sample scored
+# (the one page of Phường Thành Vinh's QĐ 28 form), from the Nghệ An sample scored
 # with the example council profile and printed through `score --pdf`. Run from the repository root
 # with lanhmanh installed in .venv. --no-db: a picture is no assessment, nothing goes into the
 # history database.
@@ -14,18 +14,5 @@ mkdir -p docs/img
 pdftoppm -png -r 80 -f 1 -l 1 -singlefile "$work/s.pdf" docs/img/tong-hop
 # the form's first page: the first page headed by the ward's People's Committee
 first=$(pdftotext -layout "$work/s.pdf" - | awk -v RS='\f' '/UBND PHƯỜNG THÀNH VINH/ && !n {n = NR} END {print n}')
-pdftoppm -png -r 60 -f "$first" -l $((first + 1)) "$work/s.pdf" "$work/form"
-.venv/bin/python - "$work" <<'PY'
-import sys
-from pathlib import Path
-from PIL import Image  # pillow comes with matplotlib, which the report uses
-pages = [Image.open(p) for p in sorted(Path(sys.argv[1]).glob("form-*.png"))]
-gap = 20
-out = Image.new("RGB", (sum(p.width for p in pages) + gap, max(p.height for p in pages)), (200, 200, 200))
-x = 0
-for p in pages:
-    out.paste(p, (x, 0))
-    x += p.width + gap
-out.save("docs/img/phieu-xa-qd28.png")
-PY
+pdftoppm -png -r 80 -f "$first" -l "$first" -singlefile "$work/s.pdf" docs/img/phieu-xa-qd28
 echo "docs/img/tong-hop.png and docs/img/phieu-xa-qd28.png rendered"

@@ -198,7 +198,8 @@ def test_added_removed_and_changed_items(tmp_path):
         tmp_path, "edited.yaml", "xa-lanh-manh",
         ("      - {when: communication_sessions >= 6, points: 5, label: Từ 6 đến 11 buổi}",
          "      - {when: communication_sessions >= 6, points: 4, label: Từ 6 đến 11 buổi}"),
-        (("  E3:\n    title: Không có cơ sở kinh doanh để xảy ra hoạt động mại dâm\n    group: E\n"
+        (("  E3:\n    title: Không có cơ sở kinh doanh để xảy ra hoạt động mại dâm\n"
+          "    form_title: Không có cơ sở kinh doanh để xảy ra hoạt động mại dâm\n    group: E\n"
           "    when: venues_prostitution_violations == 0\n    points: 5\n"), ""),
         ("  villages_total:\n    label: Tổng số thôn, tổ dân phố\n    unit: thôn\n    type: integer\n    min: 1\n",
          "  villages_total:\n    label: Tổng số thôn, tổ dân phố\n    unit: thôn\n    type: integer\n    min: 2\n"),

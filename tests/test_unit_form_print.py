@@ -1,7 +1,9 @@
 """The printed commune form (one sheet per unit) and the "Chứng cứ" sheet as a council prints them:
-read back with openpyxl, and (slow) printed through LibreOffice and read from the PDF."""
+read back with openpyxl, and (slow) printed through LibreOffice and read from the PDF. Each form of
+the shipped packs is one A4 portrait page at 10 pt or more, rows sized to their text."""
 from __future__ import annotations
 
+import csv
 import dataclasses
 import re
 import subprocess
@@ -19,6 +21,12 @@ from lanhmanh.scorecards.outputs.scorecard import unit_form
 
 COUNTRY, MOTTO = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"
 SIGN_SPACE_PT = 35 / 25.4 * 72
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SAMPLES = {"qd-28-2025": EXAMPLES / "nghe-an-2025-ma-tuy.csv", "xa-lanh-manh": EXAMPLES / "nghe-an-2025-lanh-manh.csv"}
+HEADS = ["Tiêu chí", "Nội dung", "Ngưỡng", "Số liệu", "Kết quả"]
+# LibreOffice's rendering of the body font (Times New Roman → DejaVu Serif) at 11 pt: points a
+# character on average (0.515 em); the form sizes its rows with some room above this
+LO_CHAR_PT = 5.67
 # what a printed page must never show: expressions, `name=value`, ids with underscores
 MACHINE = re.compile(r">=|<=|==|!=|\w=\w|\band\b|\bor\b|at_least|or_higher|\w_\w")
 
@@ -28,6 +36,13 @@ def qd28_batch(files) -> Path:
             {**identity(2, "Phường Hai", "phường"), **qd28_values(harbouring_points=2, on_key_route=True)},
             {**identity(3, "Đặc khu Ba", "đặc khu"), **qd28_values(drug_plants=1234)}]
     return files.csv("in/qd.csv", rows)
+
+
+def sample_slice(files, rules: str, n: int) -> Path:
+    """The first `n` units of the Nghệ An sample of a pack."""
+    with SAMPLES[rules].open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))[:n]
+    return files.csv(f"in/{rules}.csv", rows)
 
 
 def score(run_cli, inp: Path, rules: str, out: str = "s.xlsx"):
@@ -45,19 +60,53 @@ def machine_ids(pack_ref: str) -> set[str]:
     return set(level.indicators) | set(level.derived) | {c.id for c in level.classes}
 
 
+def width_pt(ws, cell) -> float:
+    """The printed width in points of a cell, merged or not (LibreOffice: 7 px a unit + 5, a point a px)."""
+    first, last = cell.column, cell.column
+    for rng in ws.merged_cells.ranges:
+        if rng.min_row <= cell.row <= rng.max_row and rng.min_col <= cell.column <= rng.max_col:
+            first, last = rng.min_col, rng.max_col
+    letter = openpyxl.utils.get_column_letter
+    return sum(unit_form.col_points(ws.column_dimensions[letter(c)].width) for c in range(first, last + 1))
+
+
+def threshold(ws, row: int) -> str:
+    """A criterion's threshold: in "Ngưỡng", or under the title when the two share a cell."""
+    return ws.cell(row, 3).value or ws.cell(row, 2).value.split("\nNgưỡng: ", 1)[1]
+
+
+def one_page_checks(ws) -> None:
+    """One A4 page: no page break, the rows' heights at the print scale within the printable
+    height, the page mark "Trang 1/1" in the footer; every criterion row sized to its text (it holds
+    the text as LibreOffice sets it, with at most one line to spare)."""
+    scale = (ws.page_setup.scale or 100) / 100
+    assert not ws.row_breaks.brk and ws.oddFooter.center.text == "Trang 1/1"
+    area = ws.print_area if isinstance(ws.print_area, str) else ws.print_area[0]
+    last_row = int(re.search(r"\$(\d+)$", area).group(1))
+    heights = [ws.row_dimensions[r].height for r in range(1, last_row + 1)]
+    printable = (unit_form.PAGE_H - 72 * (ws.page_margins.top + ws.page_margins.bottom))
+    assert sum(heights) * scale <= printable
+    head = next(r for r in range(1, last_row + 1) if ws.cell(r, 1).value == "Tiêu chí")
+    for r in range(head + 1, last_row + 1):
+        if ws.cell(r, 5).value not in ("Đạt", "Không đạt"):
+            continue
+        lines = max(unit_form.text_lines(c.value, width_pt(ws, c), LO_CHAR_PT)
+                    for c in ws[r] if isinstance(c.value, str))
+        height = ws.row_dimensions[r].height
+        assert unit_form.form_row_height(lines) <= height + 0.38, (ws.cell(r, 1).value, height)  # ¾ pt steps
+        assert height <= unit_form.form_row_height(lines + 1) + 0.38, (ws.cell(r, 1).value, height, lines)
+
+
 def form_checks(ws, pack_ref: str) -> int:
-    """What every form must hold: the heading block, A4 portrait at ≥ 10 pt, the page marks, the
-    signing space, no machine text. Returns the print scale."""
+    """What every form must hold: the heading block, A4 portrait on one page at ≥ 10 pt, the page
+    mark, the signing space, no machine text. Returns the print scale."""
     found = texts(ws)
     assert COUNTRY in found and MOTTO in found
     scale = ws.page_setup.scale or 100
     assert unit_form.FONT_PT * scale / 100 >= 10
     assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "portrait"
     assert not ws.sheet_properties.pageSetUpPr or not ws.sheet_properties.pageSetUpPr.fitToPage
-    if ws.row_breaks.brk:  # two pages: each ends with its own mark, nothing in the footer
-        assert "Trang 1/2" in found and "Trang 2/2" in found and not ws.oddFooter.center.text
-    else:
-        assert ws.oddFooter.center.text == "Trang 1/1"
+    one_page_checks(ws)
     notes = [c.row for row in ws.iter_rows() for c in row if c.value in ("(Ký tên, đóng dấu)",)]
     assert notes and ws.row_dimensions[notes[0] + 1].height * scale / 100 >= SIGN_SPACE_PT
     ids = machine_ids(pack_ref)
@@ -81,20 +130,33 @@ def test_the_qd28_form_in_the_administrative_format(run_cli, files):
         assert police in found and "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH" in found  # the pack's roles, left to right
         assert "Căn cứ: Quyết định 28/2025/QĐ-TTg ngày 24/8/2025" in found
         assert not any("MINH HỌA" in t for t in found)
-        rows = {ws.cell(r, 1).value: [ws.cell(r, c).value for c in range(1, 6)] for r in range(1, ws.max_row + 1)}
-        assert rows["I.a"][3] == "Từ 0,5% trở lên" and rows["I.b"][3] == "Có từ 2 điểm trở lên"
-        assert rows["I.đ"][3].startswith("Ít nhất 2 tiêu chí loại II trở lên")
+        at = {ws.cell(r, 1).value: r for r in range(1, ws.max_row + 1)}
+        assert threshold(ws, at["I.a"]) == "Từ 0,5% trở lên" and threshold(ws, at["I.b"]) == "Có từ 2 điểm trở lên"
+        assert threshold(ws, at["I.đ"]).lower().startswith("ít nhất 2 tiêu chí loại ii trở lên")
         head = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Tiêu chí")
-        assert [ws.cell(head, c).value for c in range(1, 6)] == ["Tiêu chí", "Nội dung", "Số liệu", "Ngưỡng",
-                                                                 "Kết quả"]
+        assert [ws.cell(head, c).value for c in range(1, 6)] == HEADS
+        # the pack's short form wording, not the legal title (that one is in the JSON)
+        pack = pack_for_year("qd-28-2025", 2025)
+        for cid, r in at.items():
+            if cid in pack.commune.criteria:
+                c = pack.commune.criteria[cid]
+                assert ws.cell(r, 2).value.split("\n")[0] == c.form_title
+                assert not any(c.title in t for t in found)
         # the date line has a row of its own, above the signature titles
         date = next(r for r in range(1, ws.max_row + 1) if "ngày …… tháng" in str(ws.cell(r, 3).value))
         assert ws.cell(date + 1, 3).value == "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH"
-    one = {ws.cell(r, 1).value: ws.cell(r, 3).value for ws in [wb["00001"]] for r in range(1, ws.max_row + 1)}
+    one = {ws.cell(r, 1).value: ws.cell(r, 4).value for ws in [wb["00001"]] for r in range(1, ws.max_row + 1)}
     assert one["I.a"] == "0,60% (60/10.000)" and one["I.đ"] == "Không"
-    assert one["Xếp loại"] == "Địa bàn trọng điểm phức tạp về ma túy loại III"
-    three = {ws.cell(r, 1).value: ws.cell(r, 3).value for ws in [wb["00003"]] for r in range(1, ws.max_row + 1)}
-    assert three["I.d"] == "1.234 cây\n0 m²" and three["Tên đơn vị"] == "Đặc khu Ba"
+    assert wb["00001"].cell(next(r for r in range(1, 60) if wb["00001"].cell(r, 1).value == "Xếp loại"), 3).value \
+        == "Địa bàn trọng điểm phức tạp về ma túy loại III"
+    # DF.2 reads two counts: one a line, in the order its threshold names them
+    df2 = next(r for r in range(1, 60) if wb["00001"].cell(r, 1).value == "DF.2")
+    assert wb["00001"].cell(df2, 4).value == "0 người\n0 người"
+    assert threshold(wb["00001"], df2).startswith("số người cư trú trên địa bàn vi phạm pháp luật về ma túy bằng 0 "
+                                                  "và số đối tượng truy nã")
+    three = {ws.cell(r, 1).value: ws.cell(r, 4).value for ws in [wb["00003"]] for r in range(1, ws.max_row + 1)}
+    names = {ws.cell(r, 1).value: ws.cell(r, 3).value for ws in [wb["00003"]] for r in range(1, ws.max_row + 1)}
+    assert three["I.d"] == "1.234 cây\n0 m²" and names["Tên đơn vị"] == "Đặc khu Ba"
 
 
 def test_an_illustrative_pack_says_so_in_the_title_block_and_verify_reads_the_forms(run_cli, files):
@@ -109,7 +171,11 @@ def test_an_illustrative_pack_says_so_in_the_title_block_and_verify_reads_the_fo
         assert ws.cell(total, 6).value.startswith("=SUM(F") and ws.cell(total, 3).value == "(tối đa 100 điểm)"
         assert "NGƯỜI LẬP BIỂU" in texts(ws)
     rows = {wb["00002"].cell(r, 1).value: r for r in range(1, wb["00002"].max_row + 1)}
-    assert wb["00002"].cell(rows["B1"], 4).value == "Từ 12 buổi trở lên: 10 điểm\nTừ 6 đến 11 buổi: 5 điểm"
+    assert threshold(wb["00002"], rows["B1"]) == "Từ 12 buổi trở lên: 10 điểm\nTừ 6 đến 11 buổi: 5 điểm"
+    # D1 reads two counts of people: its form_title names them in that order
+    d1 = wb["00002"].cell(rows["D1"], 2).value
+    assert d1.startswith("Số người nghiện ma túy mới phát sinh trong năm và năm trước")
+    assert wb["00002"].cell(rows["D1"], 4).value == "0 người\n(trống)"  # last year not given
     assert cached["00002"].cell(rows["B1"], 6).value == 5
     assert wb["00002"].cell(rows["Điểm liệt"], 3).value.startswith("V2 – ")
     v = run_cli("verify", "s.xlsx", str(inp), "--rules", "xa-lanh-manh", "--unit-list", "none")
@@ -127,6 +193,27 @@ def test_signatures_default_when_a_pack_declares_none_and_blocks_run_left_to_rig
     assert unit_form.committee_name("Phường Hai", "phường") == "UBND PHƯỜNG HAI"
     assert unit_form.committee_name("Hai", "xã") == "UBND XÃ HAI"
     assert unit_form.place_name("Đặc khu Ba", "đặc khu") == "Ba"
+
+
+@pytest.mark.parametrize("rules", ["qd-28-2025", "xa-lanh-manh"])
+def test_forms_of_the_nghe_an_samples_are_one_page_with_the_short_wording(run_cli, files, rules):
+    """The first units of the Nghệ An samples (all 130 print in the slow test below): one page each
+    at ≥ 10 pt, the columns and print setup of one workbook alike, each criterion's form_title."""
+    wb, _ = score(run_cli, sample_slice(files, rules, 8), rules)
+    pack = pack_for_year(rules, 2025)
+    forms = [wb[n] for n in wb.sheetnames if n.isdigit()]
+    assert len(forms) == 8
+    widths = {tuple(round(ws.column_dimensions[c].width, 2) for c in "ABCDE") for ws in forms}
+    assert len(widths) <= 2  # at most two print scales, each with its widths
+    for ws in forms:
+        form_checks(ws, rules)
+        assert ws.page_margins.top >= 0.25 and ws.page_margins.bottom >= 0.35  # room for the page mark
+        head = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Tiêu chí")
+        assert [ws.cell(head, c).value for c in range(1, 6)] == HEADS
+        for r in range(head + 1, head + 1 + len(pack.commune.criteria)):
+            c = pack.commune.criteria[ws.cell(r, 1).value]
+            assert ws.cell(r, 2).value.split("\n")[0] == c.form_title
+            assert ws.cell(r, 2).alignment.wrap_text and ws.cell(r, 4).alignment.wrap_text
 
 
 def test_rows_are_sized_by_their_wrapped_text():
@@ -237,39 +324,42 @@ def page_font_sizes(pdf: Path) -> list[set[float]]:
     return out
 
 
+SIGNERS = {"qd-28-2025": ["TRƯỞNG CÔNG AN", "TM. ỦY BAN NHÂN DÂN", "(Ký tên, đóng dấu)"],
+           "xa-lanh-manh": ["NGƯỜI LẬP BIỂU", "TM. ỦY BAN NHÂN DÂN", "(Ký tên, đóng dấu)"]}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("rules", ["qd-28-2025", "xa-lanh-manh"])
-def test_printed_forms_hold_their_pages_type_size_and_signatures(run_cli, files, tmp_path, rules):
-    if rules == "qd-28-2025":
+@pytest.mark.parametrize("rules, sample", [("qd-28-2025", False), ("xa-lanh-manh", False),
+                                           ("qd-28-2025", True), ("xa-lanh-manh", True)])
+def test_every_printed_form_is_one_page_with_its_heading_signatures_and_10_pt(run_cli, files, tmp_path, rules,
+                                                                             sample):
+    """Printed through LibreOffice: each commune form is exactly one page (the Nghệ An samples: all
+    130), with the heading block, the title, the unit, the signature blocks and the page mark
+    "Trang 1/1" on it, its type at least 10 pt, no machine text."""
+    if sample:
+        inp = SAMPLES[rules]
+    elif rules == "qd-28-2025":
         inp = qd28_batch(files)
-        titles = ["TRƯỞNG CÔNG AN", "TM. ỦY BAN NHÂN DÂN"]
     else:
         inp = files.csv("in/x.csv", [xlm_row(1), xlm_row(2, harbouring_points=1)])
-        titles = ["NGƯỜI LẬP BIỂU", "TM. ỦY BAN NHÂN DÂN"]
     wb, _ = score(run_cli, inp, rules)
     codes = [n for n in wb.sheetnames if n.isdigit()]
+    assert len(codes) == (130 if sample else len(codes))
     pdf = to_pdf(Path("s.xlsx").resolve(), tmp_path)
     texts_ = page_texts(pdf)
     sizes = page_font_sizes(pdf)
     assert len(texts_) == len(sizes)
-    forms: list[list[int]] = []  # the pages of each form, in order
-    for i, text in enumerate(texts_):
-        if COUNTRY in text:
-            if "Trang 1/1" in text or "Trang 1/2" in text:
-                forms.append([i])
-        elif forms and "Trang 2/2" in text and len(forms[-1]) == 1:
-            forms[-1].append(i)
+    forms = [i for i, text in enumerate(texts_) if "PHIẾU TỰ ĐÁNH GIÁ, XẾP LOẠI ĐƠN VỊ CẤP XÃ" in text]
     assert len(forms) == len(codes)
+    assert not any("Trang 1/2" in text or "Trang 2/2" in text for text in texts_)
     ids = machine_ids(rules)
-    for pages_ in forms:
-        first, last = texts_[pages_[0]], texts_[pages_[-1]]
-        marks = ["Trang 1/1"] if len(pages_) == 1 else ["Trang 1/2", "Trang 2/2"]
-        assert all(mark in texts_[p] for mark, p in zip(marks, pages_))
-        assert MOTTO in first and "PHIẾU TỰ ĐÁNH GIÁ, XẾP LOẠI ĐƠN VỊ CẤP XÃ" in first
-        assert all(t in last for t in titles), last
-        for p in pages_:
-            assert not MACHINE.search(texts_[p]), texts_[p]
-            assert not set(re.findall(r"[\w.]+", texts_[p])) & ids
-            assert min(sizes[p]) >= 9.95, sizes[p]  # body type at least 10 pt on paper
+    for code, p in zip(codes, forms):
+        page = texts_[p]
+        assert COUNTRY in page and MOTTO in page and "Trang 1/1" in page
+        assert re.search(rf"Mã đơn vị\s+{code}\b", page), page
+        assert all(t in page for t in SIGNERS[rules]), page
+        assert not MACHINE.search(page), page
+        assert not set(re.findall(r"[\w.]+", page)) & ids
+        assert min(sizes[p]) >= 9.95, sizes[p]  # body type at least 10 pt on paper
     evidence = [t for t in texts_ if "Ngưỡng đạt" in t]
     assert evidence and not any(MACHINE.search(t) for t in evidence)

@@ -172,7 +172,7 @@ def test_nothing_arose_earns_full_points_and_is_shown_as_such(run_cli, files, wo
     evidence = [r for r in wb["Chứng cứ"].iter_rows(values_only=True) if r[2] == "C2"]
     assert "prostitution_handled_share=0/0 (không phát sinh, tính là 100%)" in evidence[0][3]
     form = [r for r in wb["00001"].iter_rows(values_only=True) if r[0] == "E2"]
-    assert "Không phát sinh (0/0), tính là 100%" in form[0][2].split("\n")  # printed in words, no machine id
+    assert "Không phát sinh (0/0), tính là 100%" in form[0][3].split("\n")  # printed in words, no machine id
 
 
 def test_2025_1_shows_its_zero_denominators_with_the_default_wording(run_cli, files, workdir):

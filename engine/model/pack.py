@@ -75,6 +75,7 @@ class Criterion:
     tier: Optional[str] = None
     aspect: Optional[str] = None
     reads: tuple[str, ...] = ()  # indicators and derived values it reads, for evidence
+    form_title: Optional[str] = None  # the printed form's short wording; None: the title
 
     @property
     def max_points(self) -> int:

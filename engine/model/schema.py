@@ -126,6 +126,8 @@ class BandSpec(_Model):
 
 class CriterionSpec(_Model):
     title: str
+    # a short wording for the printed commune form (the title stays the legal wording)
+    form_title: Optional[str] = Field(default=None, min_length=1)
     cite: Optional[Cite] = None
     note: Optional[str] = None
     group: Optional[str] = None

@@ -3,17 +3,19 @@ of Nghị định 30/2020/NĐ-CP: the heading block (the unit's People's Committ
 ngữ), the title, the unit, its criteria table (thresholds in words, values as people read them),
 total, class, vetoes and ranks, the place and date and the pack's signature blocks.
 
-A4 portrait, body type at least 10 pt: every row is sized to its text here, and the print scale
-is computed from those sizes (never a blind fit-to-page that would shrink the type). One page
-when the text holds on one at that size, else two, broken between criteria (see unit_sheet)."""
+A4 portrait, one page, body type at least 10 pt: each criterion is named by its `form_title`
+(the pack's short wording), every row is sized to its text here, the column widths are fitted
+once per workbook to the longest text of each cell, and the print scale is computed from the
+row heights (never a blind fit-to-page that would shrink the type). A form of a pack whose text
+does not hold on one page at that size takes two, broken between criteria (see unit_sheet)."""
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Optional
 
-from lanhmanh.engine.analysis.wording import Wording
+from lanhmanh.engine.analysis.wording import Wording, lower_first
 from lanhmanh.engine.evaluation.evidence import criteria_evidence
 from lanhmanh.engine.evaluation.scoring import UnitResult
 from lanhmanh.engine.model.pack import Criterion, Pack, Role
@@ -34,18 +36,23 @@ from lanhmanh.scorecards.outputs.scorecard.book import Book, also_text, class_ce
 # ---- the page -----------------------------------------------------------------------------------
 
 PAGE_W, PAGE_H = 595.3, 841.9  # A4 in points
-MARGINS = {"left": 0.6, "right": 0.4, "top": 0.45, "bottom": 0.55}  # inches
-HEADER_MARGIN, FOOTER_MARGIN = 0.2, 0.25
-SAFETY = 0.96  # of the printable height: what a renderer's rounding may take
+MARGINS = {"left": 0.6, "right": 0.4, "top": 0.3, "bottom": 0.4}  # inches
+HEADER_MARGIN, FOOTER_MARGIN = 0.15, 0.2
+SAFETY = 0.998  # of the printable height: what a renderer's rounding may take
 FONT_PT = 11  # the form's body type, printed at SCALE_MIN or more: ≥ 10 pt on paper
 SCALE_MIN = 91
-SIGN_SPACE_MM = 37  # room to sign under the signature titles (≥ 35 mm on paper)
-PAGE_FOOTER = "&C&10Trang 1/1"  # one page per form: not the workbook's running page count
+SIGN_SPACE_MM = 35.3  # room to sign under the signature titles (≥ 35 mm on paper)
+PAGE_FOOTER = "&C&11Trang 1/1"  # one page per form (not the running page count); scaled like the body
 
-# the text model that sizes rows: points per character of the body font at 11 pt (mixed case,
-# bold capitals) and per line, measured on LibreOffice's rendering with some room to spare (Times
-# New Roman is narrower than its substitutes, Excel's columns narrower than LibreOffice's)
-CHAR_PT, CAPS_PT, LINE_PT, PAD_PT = 6.4, 8.6, 13.6, 3.0
+# the text model of the "Chứng cứ" sheet (evidence.py): points per character at 11 pt, per line,
+# and a cell's padding, with room to spare
+CHAR_PT, LINE_PT, PAD_PT = 6.4, 13.6, 3.0
+# the form's text model, at 11 pt: points per character of mixed-case text and of bold capitals,
+# per line and of a row's padding. Measured on LibreOffice's rendering (Times New Roman replaced
+# by DejaVu Serif: 0.52 em a character on average, 0.78 em for bold capitals, lines 1.165 em
+# apart), with about 5 % to spare; Times New Roman is narrower.
+FORM_CHAR_PT, CAPS_PT, FORM_LINE_PT, ROW_PAD_PT = 6.0, 8.8, 12.9, 1.0
+BOLD_PT, COUNTRY_PT = 6.8, 8.2  # bold mixed case; the Quốc hiệu (0.72 em)
 
 # the default signatures when a pack declares none for the unit form
 DEFAULT_SIGNATURES = (Role("prepares", "NGƯỜI LẬP BIỂU", "unit", "(Ký, ghi rõ họ tên)"),
@@ -87,6 +94,10 @@ def row_height(lines: int, line_pt: float = LINE_PT) -> float:
     return lines * line_pt + PAD_PT
 
 
+def form_row_height(lines: int, line_pt: float = FORM_LINE_PT) -> float:
+    return lines * line_pt + ROW_PAD_PT
+
+
 # ---- formats ----------------------------------------------------------------------------------
 
 class FormFormats:
@@ -102,7 +113,7 @@ class FormFormats:
         self.motto = fmt(bold=True, underline=1, **centre)
         self.title = fmt(bold=True, font_size=13, **centre)
         self.subtitle = fmt(italic=True, **centre)
-        self.banner = fmt(bold=True, font_size=12, font_color="#C00000", border=2, border_color="#C00000",
+        self.banner = fmt(bold=True, font_size=FONT_PT, font_color="#C00000", border=2, border_color="#C00000",
                           **centre)
         self.note = fmt(bold=True, font_color="#9C0006", text_wrap=True, valign="vcenter")
         self.head = fmt(**HEADING)
@@ -205,43 +216,121 @@ class Cell:
     fmt: Any
     kind: str = "text"  # text | number | sum (of a column over the criteria rows)
     value: Any = None
-    char_pt: float = CHAR_PT
+    char_pt: float = FORM_CHAR_PT
 
 
 @dataclass
 class Row:
     cells: list[Cell]
-    lines_pt: float = LINE_PT
+    lines_pt: float = FORM_LINE_PT
     fixed: Optional[float] = None  # a height in points on paper (the signing space)
     min_lines: int = 1
-    role: str = ""  # head: the table's headings; criterion: a criterion's row
+    role: str = ""  # top: the heading block; head: the table's headings; criterion: a criterion's row
+    variants: list[list[Cell]] = field(default_factory=list)  # other ways to lay out its cells
+
+    def layouts(self) -> list[list[Cell]]:
+        return [self.cells, *self.variants]
 
 
 def width_shares(scored: bool) -> list[float]:
-    """Each column's share of the printable width."""
+    """Each column's share of the printable width before the columns are fitted to the text."""
     return [0.055, 0.405, 0.16, 0.21, 0.095, 0.075] if scored else [0.06, 0.43, 0.17, 0.22, 0.12]
 
 
-def widths_at(scale: float, scored: bool) -> list[float]:
+def room_width(scale: float) -> float:
+    """The printable width in points of the sheet (before the print scale)."""
+    return printable()[0] * 0.98 / scale
+
+
+def widths_at(scale: float, shares: list[float]) -> list[float]:
     """Column widths (sheet units) that fill the printable width at a print scale."""
-    shares = width_shares(scored)
-    room = (printable()[0] * 0.98 / scale - 5 * len(shares)) / 7
-    return [round(share * room, 2) for share in shares]
+    room = room_width(scale)
+    return [round((share * room - 5) / 7, 2) for share in shares]
 
 
 def measure(rows: list[Row], widths: list[float], scale: float) -> list[float]:
     """Each row's height in points (sheet units, before the print scale)."""
-    heights = []
+    return rows_at(rows, [col_points(w) for w in widths], scale)
+
+
+def rows_at(rows: list[Row], points: list[float], scale: float) -> list[float]:
+    return [height for height, _ in laid_out(rows, points, scale)]
+
+
+def whole_pixels(points: float) -> float:
+    """A row height as the workbook stores it: XlsxWriter rounds it to whole pixels (¾ pt)."""
+    return int(points * 4 / 3 + 0.5) * 0.75
+
+
+def laid_out(rows: list[Row], points: list[float], scale: float) -> list[tuple[float, list[Cell]]]:
+    """Each row's height in points, as stored, and its cells, in the layout of the row that takes
+    fewest lines."""
+    out = []
     for row in rows:
         if row.fixed is not None:
-            heights.append(row.fixed / scale)
+            out.append((whole_pixels(row.fixed / scale), row.cells))
             continue
-        lines = row.min_lines
+        best: Optional[tuple[int, list[Cell]]] = None
+        for cells in row.layouts():
+            lines = max([row.min_lines] + [text_lines(cell.text, sum(points[cell.first_col:cell.last_col + 1]),
+                                                      cell.char_pt) for cell in cells])
+            if best is None or lines < best[0]:
+                best = (lines, cells)
+        assert best is not None
+        out.append((whole_pixels(form_row_height(best[0], row.lines_pt)), best[1]))
+    return out
+
+
+def min_points(rows: list[Row], n: int) -> list[float]:
+    """The narrowest each column may be: its longest word, in cells of that column alone."""
+    out = [24.0] * n
+    for row in rows:
         for cell in row.cells:
-            points = sum(col_points(widths[c]) for c in range(cell.first_col, cell.last_col + 1))
-            lines = max(lines, text_lines(cell.text, points, cell.char_pt))
-        heights.append(row_height(lines, row.lines_pt))
-    return heights
+            if cell.first_col == cell.last_col and cell.text:
+                word = max(len(w) for w in cell.text.split())
+                out[cell.first_col] = max(out[cell.first_col], word * cell.char_pt + 2 * PAD_PT)
+    return out
+
+
+def fitted_shares(rows: list[Row], scored: bool, steps: tuple[float, ...] = (3.0, 12.0, 36.0, 90.0)) -> list[float]:
+    """Column shares that make the form shortest: starting from width_shares, width moves from one
+    column to another (the move that takes most lines off the form first, at SCALE_MIN) until no
+    move of any of `steps` points shortens it."""
+    scale = SCALE_MIN / 100
+    room = room_width(scale)
+    points = [share * room for share in width_shares(scored)]
+    least = min_points(rows, len(points))
+    points = [max(p, m) for p, m in zip(points, least)]
+    points = [p * room / sum(points) for p in points]
+
+    def height(points: list[float]) -> float:  # with the widths as written (see widths_at)
+        return sum(rows_at(rows, [col_points(round((p - 5) / 7, 2)) for p in points], scale))
+
+    best = height(points)
+    # first a coarse search over the threshold's and the values' widths (the title takes the rest)
+    for a in range(int(least[2]), int(room / 2), 6):
+        for b in range(int(least[3]), int(room / 3), 6):
+            trial = list(points)
+            trial[1] += trial[2] + trial[3] - a - b
+            trial[2], trial[3] = a, b
+            if trial[1] >= least[1]:
+                total = height(trial)
+                if total < best - 0.01:
+                    best, points = total, trial
+    for _ in range(400):
+        move = None
+        for i, j, step in ((i, j, step) for step in steps for i in range(len(points)) for j in range(len(points))):
+            if i != j and points[i] - step >= least[i]:
+                trial = list(points)
+                trial[i] -= step
+                trial[j] += step
+                total = height(trial)
+                if total < best - 0.01:
+                    best, move = total, trial
+        if move is None:
+            break
+        points = move
+    return [p / room for p in points]
 
 
 def printable() -> tuple[float, float]:
@@ -250,15 +339,14 @@ def printable() -> tuple[float, float]:
     return width, height
 
 
-def layout(rows: list[Row], scored: bool) -> Optional[tuple[int, list[float], list[float]]]:
+def layout(rows: list[Row], shares: list[float]) -> Optional[tuple[int, list[float], list[float]]]:
     """The print scale (per cent), the column widths and the row heights: the largest scale from
     100 % down to SCALE_MIN at which the form fits one page, the columns filling the page width at
-    that scale (wider columns, fewer wrapped lines); None when it does not fit even at SCALE_MIN
-    (a smaller scale only makes the form longer on paper relative to the page: tried first)."""
+    that scale; None when it does not fit even at SCALE_MIN."""
     room_h = printable()[1]
 
     def fits(scale: int):
-        widths = widths_at(scale / 100, scored)
+        widths = widths_at(scale / 100, shares)
         heights = measure(rows, widths, scale / 100)
         return (scale, widths, heights) if sum(heights) * scale / 100 <= room_h else None
 
@@ -275,27 +363,74 @@ def layout(rows: list[Row], scored: bool) -> Optional[tuple[int, list[float], li
 
 def unit_sheet(bk: Book, r: UnitResult) -> None:
     """A printable form for one unit: one A4 page, with each criterion's citation when the page
-    holds it at SCALE_MIN or more, else without (the "Căn cứ" line and "Chứng cứ" keep them).
-    A form whose text does not fit one page at that size (long legal titles) takes two pages,
-    broken between criteria, the table's headings repeated, "Trang 1/2" and "Trang 2/2" at the
-    foot of each (never a smaller type)."""
+    holds them on every form of the batch at SCALE_MIN or more, else without (the "Căn cứ" line
+    and the JSON keep them). A form whose text does not fit one page at that size (long legal
+    titles, no `form_title`) takes two pages, broken between criteria, the table's headings
+    repeated, "Trang 1/2" and "Trang 2/2" at the foot of each (never a smaller type)."""
     ws = bk.wb.add_worksheet(bk.unit_sheet_name(r.unit.code))
-    for cites in (True, False):
+    for cites in ((True, False) if book_cites(bk, r) else (False,)):
         rows = form_rows(bk, r, cites)
-        found = layout(rows, bk.scored)
+        found = layout(rows, book_shares(bk, rows, cites))
         if found is not None:
-            scale, widths, heights = found
-            write_rows(ws, rows, widths, heights)
+            scale, widths, _ = found
+            write_rows(ws, rows, widths, scale / 100)
             page_setup(ws, scale, len(rows) - 1, len(widths) - 1, PAGE_FOOTER)
             return
     rows = form_rows(bk, r, cites=True)
-    scale, widths, rows, heights, first_of_page_2 = two_pages(rows, bk)
-    write_rows(ws, rows, widths, heights)
+    scale, widths, rows, _, first_of_page_2 = two_pages(rows, bk, book_shares(bk, rows, True))
+    write_rows(ws, rows, widths, scale / 100)
     page_setup(ws, scale, len(rows) - 1, len(widths) - 1, "")
     ws.set_h_pagebreaks([first_of_page_2])
 
 
-def two_pages(rows: list[Row], bk: Book) -> tuple[int, list[float], list[Row], list[float], int]:
+# per workbook: with and without citations, the longest rows and the column shares fitted to them
+_SHARES: "weakref.WeakKeyDictionary[Any, dict[bool, tuple[list[Row], list[float]]]]" = weakref.WeakKeyDictionary()
+_CITES: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()
+
+
+def book_cites(bk: Book, r: UnitResult) -> bool:
+    """Whether the forms of a workbook print the citations: when the longest text of every cell
+    holds on one page with them (the forms of one workbook alike)."""
+    if bk.wb not in _CITES:
+        shares = book_shares(bk, form_rows(bk, r, cites=True), True)
+        _CITES[bk.wb] = layout(_SHARES[bk.wb][True][0], shares) is not None
+    return _CITES[bk.wb]
+
+
+def book_shares(bk: Book, rows: list[Row], cites: bool) -> list[float]:
+    """The column shares of every form of a workbook (with or without citations): the forms of
+    one workbook look alike. Fitted to `rows` with each criterion's cells holding the longest
+    text of any unit of the batch (its values differ from one unit to the next)."""
+    made = _SHARES.setdefault(bk.wb, {})
+    if cites not in made:
+        longest = longest_rows(bk, rows, cites)
+        made[cites] = (longest, fitted_shares(longest, bk.scored))
+    return made[cites][1]
+
+
+def longest_rows(bk: Book, rows: list[Row], cites: bool, sample: int = 500) -> list[Row]:
+    """`rows` with each cell holding the longest text of that cell on the forms of the batch's units
+    (rows matched by their first cell: a criterion's id, a label such as "Điểm liệt")."""
+    def key(row: Row) -> str:
+        if row.role == "top":
+            return row.role
+        return row.cells[0].text if row.cells and row.fixed is None else ""
+
+    at = {key(row): i for i, row in enumerate(rows) if key(row)}
+    out = list(rows)
+    for r in bk.batch.units[:sample]:
+        for row in form_rows(bk, r, cites):
+            i = at.get(key(row))
+            if i is None or len(row.cells) != len(out[i].cells):
+                continue
+            mine = out[i]
+            layouts = [[a if len(a.text) >= len(b.text) else b for a, b in zip(x, y)]
+                       for x, y in zip(mine.layouts(), row.layouts())]
+            out[i] = Row(layouts[0], mine.lines_pt, mine.fixed, mine.min_lines, mine.role, layouts[1:])
+    return out
+
+
+def two_pages(rows: list[Row], bk: Book, shares: list[float]) -> tuple[int, list[float], list[Row], list[float], int]:
     """The form over two pages at the largest scale that holds it (SCALE_MIN or more when it can):
     page 1 down to a criterion, page 2 from the next one under the repeated headings; each page
     ends with its page mark, page 1's pushed to the foot of the page."""
@@ -306,9 +441,9 @@ def two_pages(rows: list[Row], bk: Book) -> tuple[int, list[float], list[Row], l
     room = printable()[1]
     for scale in range(100, 9, -1):
         s = scale / 100
-        widths = widths_at(s, bk.scored)
+        widths = widths_at(s, shares)
         heights = measure(rows, widths, s)
-        mark = row_height(1)
+        mark = form_row_height(1)
         limit = room / s - 4
         for k in reversed(crit[1:]):  # page 2 starts at criterion row k
             if sum(heights[:k]) + mark > limit:
@@ -340,12 +475,12 @@ def form_rows(bk: Book, r: UnitResult, cites: bool) -> list[Row]:
 
     # heading block (ND 30/2020): the unit's People's Committee left; Quốc hiệu, Tiêu ngữ right
     line(Cell(0, 1, committee_name(unit.name, unit.type), f.body_left, char_pt=CAPS_PT),
-         Cell(right, last, COUNTRY, f.country, char_pt=CAPS_PT))
-    line(Cell(0, 1, "", f.body_left), Cell(right, last, MOTTO, f.motto, char_pt=6.2))
-    line(Cell(0, last, "", f.subtitle), fixed=8)
+         Cell(right, last, COUNTRY, f.country, char_pt=COUNTRY_PT), role="top")
+    line(Cell(0, 1, "", f.body_left), Cell(right, last, MOTTO, f.motto, char_pt=BOLD_PT))
+    line(Cell(0, last, "", f.subtitle), fixed=4)
     if bk.batch.notes:  # the signed sheet must carry the batch's notes too: in row 4, above the title
         line(Cell(0, last, f"{NOTE_LABEL}: " + "; ".join(bk.batch.notes), f.note))
-    line(Cell(0, last, form_title(pack), f.title, char_pt=CAPS_PT * 13 / 11), lines_pt=17)
+    line(Cell(0, last, form_title(pack), f.title, char_pt=CAPS_PT * 13 / 11), lines_pt=FORM_LINE_PT * 13 / 11)
     year = "" if unit.year is None else f", năm {unit.year}"
     line(Cell(0, last, f"{pack.title}{year}", f.subtitle))
     basis = basis_line(pack)
@@ -353,41 +488,44 @@ def form_rows(bk: Book, r: UnitResult, cites: bool) -> list[Row]:
         line(Cell(0, last, basis, f.subtitle))
     banner = STATUS_BANNER.get(pack.status)
     if banner:  # an illustrative pack says so in the title block, prominently
-        line(Cell(0, last, banner, f.banner, char_pt=CAPS_PT * 12 / 11), lines_pt=16, min_lines=2)
-    line(Cell(0, last, "", f.subtitle), fixed=6)
+        line(Cell(0, last, banner, f.banner, char_pt=BOLD_PT), lines_pt=FORM_LINE_PT,
+         min_lines=2)
+    line(Cell(0, last, "", f.subtitle), fixed=3)
     # the unit: verify reads the labels in column A and the values in column C
     province = bk.province_label(unit.province_code)
-    line(Cell(0, 1, "Tên đơn vị", f.label), Cell(2, 2, unit.name, f.value),
-         Cell(3, 3, "Tỉnh, thành phố", f.label), Cell(4, last, province, f.value))
-    line(Cell(0, 1, "Mã đơn vị", f.label), Cell(2, 2, unit.code, f.value),
-         Cell(3, 3, "Năm đánh giá", f.label), Cell(4, last, "" if unit.year is None else str(unit.year), f.value))
-    line(Cell(0, last, "", f.subtitle), fixed=6)
-    heads = ["Tiêu chí", "Nội dung", "Số liệu", "Ngưỡng", "Kết quả"] + (["Điểm"] if scored else [])
-    line(*[Cell(c, c, h, f.head) for c, h in enumerate(heads)], role="head")
+    line(Cell(0, 1, "Tên đơn vị", f.label, char_pt=BOLD_PT), Cell(2, 2, unit.name, f.value),
+         Cell(3, last, f"Tỉnh, thành phố: {province}", f.value))
+    line(Cell(0, 1, "Mã đơn vị", f.label, char_pt=BOLD_PT), Cell(2, 2, unit.code, f.value),
+         Cell(3, last, f"Năm đánh giá: {'' if unit.year is None else unit.year}", f.value))
+    line(Cell(0, last, "", f.subtitle), fixed=3)
+    heads = ["Tiêu chí", "Nội dung", "Ngưỡng", "Số liệu", "Kết quả"] + (["Điểm"] if scored else [])
+    line(*[Cell(c, c, h, f.head, char_pt=BOLD_PT) for c, h in enumerate(heads)], role="head")
     criteria: list[Criterion] = bk.criteria
     for criterion, ev in zip(criteria, criteria_evidence(level, unit.values, outcome)):
         cite = short_cite(pack, criterion.cite) if cites else ""
-        title = f"{criterion.title} ({cite})" if cite else criterion.title
+        wording_ = criterion.form_title or criterion.title  # the pack's short wording for the form
+        title = f"{wording_} ({cite})" if cite else wording_
         threshold = "\n".join(wording.criterion(criterion).split("; "))
         if criterion.scored and len(criterion.bands) == 1:
             threshold += f": {criterion.max_points} điểm"
         reads = [name for name in criterion.reads if name in ev["inputs"]]
         values = readings_text(wording, reads, ev["inputs"])
-        if wording.needs_labels(reads):  # values told apart by their labels: under the title, in full
-            title += "\nSố liệu: " + values.replace("\n", "; ")
+        if wording.needs_labels(reads):  # values told apart by their labels
+            if any(band.label for band in criterion.bands) and not criterion.form_title:
+                title += "\nSố liệu: " + values.replace("\n", "; ")
+            # else the generated threshold, or the form_title, names them in this order
             values = "\n".join(reading_text(level, name, ev["inputs"][name]) for name in reads)
-        cells = [Cell(0, 0, criterion.id, f.centre), Cell(1, 1, title, f.value),
-                 Cell(2, 2, values, f.value),
-                 Cell(3, 3, threshold, f.value),
-                 Cell(4, 4, met_text(ev["met"]), f.met if ev["met"] else f.not_met)]
+        tail = [Cell(3, 3, values, f.value), Cell(4, 4, met_text(ev["met"]), f.met if ev["met"] else f.not_met)]
         if scored:
-            if criterion.scored:
-                cells.append(Cell(5, 5, "", f.int, "number", ev["points"]))
-            else:
-                cells.append(Cell(5, 5, "", f.int))
-        line(*cells, role="criterion")
+            tail.append(Cell(5, 5, "", f.int, "number", ev["points"]) if criterion.scored else Cell(5, 5, "", f.int))
+        split = [Cell(0, 0, criterion.id, f.centre), Cell(1, 1, title, f.value), Cell(2, 2, threshold, f.value)]
+        # a long threshold may run under the title across both columns when that takes fewer lines
+        below = lower_first(threshold) if "\n" not in threshold else threshold
+        merged = [Cell(0, 0, criterion.id, f.centre), Cell(1, 2, f"{title}\nNgưỡng: {below}", f.value)]
+        line(*split, *tail, role="criterion").variants = [merged + tail]
     if scored:  # the sums' ranges: the criteria rows where they end up (see write_rows)
-        line(Cell(0, 1, "Tổng điểm", f.label), Cell(2, 4, f"(tối đa {max_total(level)} điểm)", f.value),
+        line(Cell(0, 1, "Tổng điểm", f.label, char_pt=BOLD_PT),
+             Cell(2, 4, f"(tối đa {max_total(level)} điểm)", f.value),
              Cell(5, 5, "", f.total, "sum", ("F", outcome.total)))
     results = [("Xếp loại", class_cell_text(level, outcome.class_id, r.also_meets), f.klass)]
     if r.also_meets is not None:  # the pack's order of classes hid a class whose condition holds too
@@ -397,16 +535,16 @@ def form_rows(bk: Book, r: UnitResult, cites: bool) -> list[Row]:
         results.append(("Điểm liệt", vetoes or "Không có", f.value))
     results.append(("Thứ hạng", f"{r.rank_province} trong tỉnh, {r.rank_national} trong toàn bộ danh sách", f.value))
     for label, value, fmt in results:
-        line(Cell(0, 1, label, f.label), Cell(2, last, value, fmt))
+        line(Cell(0, 1, label, f.label, char_pt=BOLD_PT),
+             Cell(2, last, value, fmt, char_pt=BOLD_PT if fmt is f.klass else FORM_CHAR_PT))
     # place and date, then the signature blocks: each in its own row, nothing drawn over another
     roles = signature_roles(pack)
     blocks = spans(len(roles), last)
-    line(Cell(0, last, "", f.subtitle), fixed=6)
     place = place_name(unit.name, unit.type)  # the commune signs its own form: its own name
     date_first, date_last = blocks[-1]
     line(Cell(date_first, date_last, f"{place}, ngày …… tháng …… năm {unit.year or '……'}", f.date))
     line(*[Cell(a, b, role.title_for(unit.type), f.sign_title, char_pt=CAPS_PT)
-           for (a, b), role in zip(blocks, roles)], lines_pt=15)
+           for (a, b), role in zip(blocks, roles)])
     line(*[Cell(a, b, role.note, f.sign_note) for (a, b), role in zip(blocks, roles)])
     line(Cell(0, last, "", f.subtitle), fixed=SIGN_SPACE_MM / 25.4 * 72)
     names = [bk.profile.signatory(role.id).name if role.level != "unit" else None for role in roles]
@@ -416,13 +554,13 @@ def form_rows(bk: Book, r: UnitResult, cites: bool) -> list[Row]:
     return rows
 
 
-def write_rows(ws, rows: list[Row], widths: list[float], heights: list[float]) -> None:
+def write_rows(ws, rows: list[Row], widths: list[float], scale: float) -> None:
     crit = [i for i, row in enumerate(rows) if row.role == "criterion"]
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)
-    for index, (row, height) in enumerate(zip(rows, heights)):
-        ws.set_row(index, round(height, 1))
-        for cell in row.cells:
+    for index, (height, cells) in enumerate(laid_out(rows, [col_points(w) for w in widths], scale)):
+        ws.set_row(index, height)
+        for cell in cells:
             if cell.kind == "number":
                 ws.write_number(index, cell.first_col, cell.value, cell.fmt)
             elif cell.kind == "sum":
