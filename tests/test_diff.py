@@ -466,3 +466,15 @@ def test_unreadable_input_exits_4(run_cli, files):
         result = run_cli("diff", "xa-lanh-manh", "xa-lanh-manh", inp)
         assert result.exit_code == 4, result.output
         assert "cannot read input" in result.stderr
+
+
+def test_a_changed_form_wording_is_reported_without_effect(tmp_path):
+    """Regression: `form_title` (the printed form's wording) was not compared, so a pack whose form
+    said something else diffed as identical."""
+    old, _ = load_pack(XLM_2025)
+    line = f"    form_title: {old.commune.criteria['E3'].form_title}\n"
+    copy = pack_copy(tmp_path, "worded.yaml", "xa-lanh-manh", (line, "    form_title: Không có cơ sở để xảy ra mại dâm\n"))
+    new, _ = load_pack(copy)
+    changes = [(c.kind, c.id, c.field, c.effect) for c in diff_packs(old, new)
+               if c.field == "form_title"]
+    assert changes == [("criterion", "E3", "form_title", False)]

@@ -201,8 +201,8 @@ def _criterion_fields(old, new) -> list[_Field]:
     else:
         fields.append(_Field("bands", lambda c: [(shape(b.cond), b.points if c.scored else None)
                                                  for b in c.bands], _bands_text))
-    fields += [_attr("tier"), _attr("aspect"), _attr("title", effect=False), _attr("cite", effect=False),
-               _attr("note", effect=False), _attr("group", effect=False)]
+    fields += [_attr("tier"), _attr("aspect"), _attr("title", effect=False), _attr("form_title", effect=False),
+               _attr("cite", effect=False), _attr("note", effect=False), _attr("group", effect=False)]
     return fields
 
 
