@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import sys
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -99,14 +101,30 @@ def score(inputs: tuple[str, ...], rules: str, out: str | None, out_dir: str | N
 
     bar = progress.for_stderr()
     try:
-        with bar.phase("reading"), warnings_printed():
-            pack, intake = api.prepare(inputs, rules, year=year, previous=previous, crosswalk=crosswalk,
-                                       unit_list=unit_list, force=force, db=db)
-        outputs = Outputs(out, out_dir, json_out, _read_targets(targets_file, pack), coverage, db, not no_db,
-                          pdf_out, profile)
-        return _score_and_write(bar, pack, intake, engine, strict, outputs)
+        with _collector_paused():
+            with bar.phase("reading"), warnings_printed():
+                pack, intake = api.prepare(inputs, rules, year=year, previous=previous, crosswalk=crosswalk,
+                                           unit_list=unit_list, force=force, db=db)
+            outputs = Outputs(out, out_dir, json_out, _read_targets(targets_file, pack), coverage, db, not no_db,
+                              pdf_out, profile)
+            return _score_and_write(bar, pack, intake, engine, strict, outputs)
     finally:
         bar.close()
+
+
+@contextmanager
+def _collector_paused():
+    """The cyclic garbage collector off while a batch is read, scored and written: the batch is
+    millions of long-lived objects (rows, units, evidence, the JSON document) and makes almost no
+    reference cycles, so each collection rescanned them all for nothing (a fifth of a 10,000-unit
+    run). Reference counting still frees everything; the collector is back on afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _read_targets(targets_file: str | None, pack):

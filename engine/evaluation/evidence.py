@@ -37,6 +37,8 @@ class ZeroRatio(str):
 
 def value_for_output(v: Any) -> Any:
     """Exact values for JSON: ints and bools as they are, decimals as text, rates as 'n/d'."""
+    if v is None or type(v) is int or type(v) is bool:  # the common values, as they are
+        return v
     if isinstance(v, tuple) and len(v) == 2:
         return f"{value_for_output(v[0])}/{value_for_output(v[1])}"
     if isinstance(v, Fraction):
@@ -78,26 +80,31 @@ class EvidenceBuilder:
                 "max_points": c.max_points if c.scored else None, "scored": c.scored,
             }))
 
+        # the same, as tuples read once per unit: (id, scored, max_points, threshold, cite, names)
+        self.rows = [(base["id"], base["scored"], base["max_points"], base["threshold"], base["cite"], names)
+                     for _, names, base in self.static]
+
     def build(self, values: dict, out: Outcome) -> list[dict]:
         cache: dict[str, Any] = {}
         rows = []
-        for i, (c, names, base) in enumerate(self.static):
-            met, pts, band = out.outcomes[i]
+        outcomes = out.outcomes
+        for i, (cid, scored, max_points, threshold, cite, names) in enumerate(self.rows):
+            met, pts, band = outcomes[i]
             inputs = {}
             zero = {}
             for name, kind, payload in names:
-                if name not in cache:
-                    if kind == "ratio":
-                        cache[name] = _ratio_text(values, payload)
-                    else:
-                        cache[name] = value_for_output(values.get(payload))
-                inputs[name] = cache[name]
-                if kind == "ratio" and isinstance(cache[name], ZeroRatio):
-                    zero[name] = cache[name].as_dict()
+                if name in cache:
+                    value = cache[name]
+                elif kind == "ratio":
+                    value = cache[name] = _ratio_text(values, payload)
+                else:
+                    value = cache[name] = value_for_output(values.get(payload))
+                inputs[name] = value
+                if kind == "ratio" and isinstance(value, ZeroRatio):
+                    zero[name] = value.as_dict()
             row = {
-                "id": base["id"], "met": met,
-                "points": pts if base["scored"] else None, "max_points": base["max_points"],
-                "band": band, "inputs": inputs, "threshold": base["threshold"], "cite": base["cite"],
+                "id": cid, "met": met, "points": pts if scored else None, "max_points": max_points,
+                "band": band, "inputs": inputs, "threshold": threshold, "cite": cite,
             }
             if zero:  # the rates read whose denominator is 0: how shown, what counted as
                 row["zero_denominator"] = zero

@@ -167,11 +167,23 @@ def rank_key(level: Level, unit: Unit, out: Outcome) -> tuple:
             val = -val if k.descending else val
             # floor(val * 10**12) orders almost every pair with one integer comparison; the
             # exact value behind it decides only between values closer than 10**-12
-            key.append((0, math.floor(val * _SCALE), val))
+            key.append(_ordered(val))
     return tuple(key)
 
 
 _SCALE = 10 ** 12
+
+
+def _ordered(val) -> tuple:
+    """(0, floor(val * 10**12), val), computed without Fraction arithmetic; a whole value is
+    given as an int, which compares with ints and Fractions exactly as the Fraction would (the
+    many rates of 0 then tie on int comparisons)."""
+    if isinstance(val, Fraction):
+        n, d = val.numerator, val.denominator  # d > 0
+        if d == 1:
+            return (0, n * _SCALE, n)
+        return (0, (n * _SCALE) // d, val)
+    return (0, math.floor(val * _SCALE), val)
 
 
 def _key_value(level: Level, values: dict, name: str):

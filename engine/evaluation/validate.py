@@ -10,11 +10,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Context, Decimal, InvalidOperation, localcontext
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
-from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
-
-from lanhmanh.engine.evaluation.python_backend import eval_bool
+from lanhmanh.engine.evaluation.python_backend import Compiler, prepare
 from lanhmanh.engine.language.nodes import names_in
 from lanhmanh.engine.language.problems import did_you_mean
 from lanhmanh.engine.model.admin_units import current
@@ -22,6 +20,7 @@ from lanhmanh.engine.model.pack import Constraint, Indicator, Level, Pack, ratio
 
 IDENTITY = ("unit_code", "unit_name", "unit_type", "province_code", "district_code", "year")
 # the Vietnamese headings of the identity columns, as templates and scorecards write them
+_IDENTITY_SET = frozenset(IDENTITY)
 IDENTITY_LABELS = {"unit_code": "Mã đơn vị", "unit_name": "Tên đơn vị", "unit_type": "Loại đơn vị",
                    "province_code": "Mã tỉnh", "district_code": "Mã huyện", "year": "Năm đánh giá"}
 COMMUNE_TYPES = ("xã", "phường", "đặc khu", "thị trấn")
@@ -197,6 +196,12 @@ def parse_value(ind: Indicator, raw: Any) -> Any:
     """A cell → int | Decimal | bool | None (blank). Raises CellError with a reason in Vietnamese+English."""
     if isinstance(raw, BadValue):
         raise CellError(raw.reason)
+    value: Union[int, Decimal]
+    if type(raw) is str and ind.type == "integer" and raw.isascii() and raw.isdigit() and len(raw) <= MAX_DIGITS:
+        value = int(raw)  # plain ASCII digits, the common cell: as _to_int reads them, checked below
+        if value > MAX_MAGNITUDE:
+            raise CellError(f"implausibly large (more than {MAX_MAGNITUDE:,})".replace(",", "."))
+        return _in_bounds(ind, value)
     if ind.type == "boolean":
         if isinstance(raw, bool):
             return raw
@@ -216,13 +221,17 @@ def parse_value(ind: Indicator, raw: Any) -> Any:
         if ind.required:
             raise CellError("missing value (required)")
         return None
-    value: Union[int, Decimal]
     if ind.type == "integer":
         value = _to_int(raw)
     else:
         value = _to_decimal(raw, ind.decimals)
     if not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
         raise CellError(f"implausibly large (more than {MAX_MAGNITUDE:,})".replace(",", "."))
+    return _in_bounds(ind, value)
+
+
+def _in_bounds(ind: Indicator, value):
+    """`value` when it lies within the indicator's min and max; CellError otherwise."""
     if ind.min is not None and value < ind.min:
         raise CellError(f"below the minimum {ind.min}" if ind.min != 0 else "negative (must be ≥ 0)")
     if ind.max is not None and value > ind.max:
@@ -279,6 +288,8 @@ AMBIGUOUS = "ambiguous: a dot or comma before exactly three digits may be a thou
 
 
 def _to_int(raw: Any) -> int:
+    if type(raw) is str and raw.isascii() and raw.isdigit() and len(raw) <= MAX_DIGITS:
+        return int(raw)  # plain ASCII digits, the common cell: what the checks below would give
     if isinstance(raw, bool):
         raise CellError("true/false where a whole number is expected")
     if isinstance(raw, int):
@@ -307,7 +318,30 @@ def _to_int(raw: Any) -> int:
     raise CellError("not a whole number")
 
 
+_DECIMALS: dict[tuple[str, int], Union[Decimal, str]] = {}  # (text, places) → the value, or why rejected
+_MAX_DECIMALS = 4096  # texts remembered; past it, forgotten
+
+
 def _to_decimal(raw: Any, places: int) -> Decimal:
+    """A cell as a Decimal with at most `places` decimals (canonical: no trailing zeros). The
+    answer for a text depends on nothing else, so each distinct text is worked out once."""
+    if type(raw) is not str:
+        return _read_decimal(raw, places)
+    known = _DECIMALS.get((raw, places))
+    if known is None:
+        try:
+            known = _read_decimal(raw, places)
+        except CellError as e:
+            known = str(e)
+        if len(_DECIMALS) >= _MAX_DECIMALS:
+            _DECIMALS.clear()
+        _DECIMALS[(raw, places)] = known
+    if isinstance(known, str):
+        raise CellError(known)
+    return known
+
+
+def _read_decimal(raw: Any, places: int) -> Decimal:
     if isinstance(raw, bool):
         raise CellError("true/false where a number is expected")
     if isinstance(raw, (int, Decimal)):
@@ -367,6 +401,7 @@ class Validator:
         self.warnings: list[RowWarning] = []
         self.years_warned: set = set()
         self.years_read: set[int] = set()  # the valid years of every row read, rejected rows included
+        self._check_plan: Optional[_CheckPlan] = None  # the constraints, prepared once (_plan)
 
     def knows(self, header: Any) -> bool:
         """Whether a header cell names a column of this pack (id, identity column or label)."""
@@ -426,6 +461,8 @@ class Validator:
                 return None
             letter = (letters or {}).get(col or "")
             if letter is None and col and col.startswith("(column ") and col[8:-1].isdigit():
+                # imported here: openpyxl (and numpy, which it loads) costs start-up on every run
+                from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
                 letter = get_column_letter(int(col[8:-1]))
             return f"{letter}{rowno}" if letter else f"row {rowno}"
 
@@ -493,7 +530,7 @@ class Validator:
         extra: dict[str, Any] = {}
         inds = self.province_inds if is_province else self.level.indicators
         for col, raw in record.items():
-            if col in IDENTITY:
+            if col in _IDENTITY_SET:
                 continue
             if col.startswith("(column ") and not _blank(raw):
                 reject(col, raw, "a value beyond the last headed column" +
@@ -606,8 +643,14 @@ class Validator:
             return False
         if _blank(record.get("unit_code")) or _blank(record.get("unit_name")):
             return False
-        given = [v for k, v in record.items() if k in self.level.indicators]
-        if given and all(_blank(v) for v in given):
+        indicators = self.level.indicators
+        given = False  # an indicator column in the row; any filled in: the row has figures
+        for k, v in record.items():
+            if k in indicators:
+                if not _blank(v):
+                    return False
+                given = True
+        if given:
             year = record.get("year")  # the batch year is still read from such rows
             if isinstance(year, int) and not isinstance(year, bool) and 2000 <= year <= 2100:
                 self.years_read.add(year)
@@ -680,11 +723,21 @@ class Validator:
         broken `severity: warning` (plausibility) gives a warning naming the cell of the
         constraint's first indicator with its value: returned as (column, message, value, id), to be
         given when the row is accepted. A constraint reading a value the row does not give (a blank
-        optional indicator; on a province row, a figure left to the communes' sum) is skipped."""
+        optional indicator; on a province row, a figure left to the communes' sum) is skipped.
+        What depends only on the pack (the names each constraint reads, its compiled condition) is
+        worked out once per validator (`_plan`); per row only the rates read are computed, once."""
         soft = []
-        for c in self.level.constraints + self.level.soft_constraints:
-            reads = self._reads(c, values)
-            if reads is None or eval_bool(c.cond, values, self.level):
+        plan = self._plan()
+        ratios: dict[str, Any] = {}  # derived id → ratio_of(values, …), computed once per row
+        env = None  # the evaluation dict (prepare), made once per row when a constraint is tested
+        for check in plan.checks:
+            c = check.constraint
+            reads = check.reads_given(values, ratios)
+            if reads is None:
+                continue
+            if env is None:
+                env = prepare(self.level, values)
+            if check.test(self.level)(env):
                 continue
             first = c.first
             if c.severity == "error":
@@ -695,13 +748,18 @@ class Validator:
                                     f"({c.text}; {figures}; plausibility check {c.id}: the row is scored "
                                     "as given)", values.get(first), c.id))
         if not is_province:
-            for d in self.level.derived.values():
-                if d.zero == "reject":
-                    r = ratio_of(values, d.num, d.den)
-                    if r is not None and r[1] == 0:
-                        col = d.den[0]
-                        reject(col, values.get(col), f"{d.id} = {d.text} has a zero denominator")
+            for d in plan.zero_rejects:
+                r = ratios[d.id] if d.id in ratios else ratio_of(values, d.num, d.den)
+                if r is not None and r[1] == 0:
+                    col = d.den[0]
+                    reject(col, values.get(col), f"{d.id} = {d.text} has a zero denominator")
         return soft
+
+    def _plan(self) -> "_CheckPlan":
+        plan = self._check_plan
+        if plan is None or plan.level is not self.level:
+            plan = self._check_plan = _CheckPlan(self.level)
+        return plan
 
 
     def _reads(self, c: Constraint, values: dict) -> Optional[list[str]]:
@@ -725,6 +783,55 @@ class Validator:
 
 def _names(node):
     return [n.id for n in names_in(node)]
+
+
+class _Check:
+    """One constraint with what depends only on the pack: the names its condition reads (each with
+    its Derived, or None for an indicator), the indicators `_reads` lists when they are all given,
+    and its condition compiled (on first use: a pack whose constraint cannot be compiled fails on
+    the first row that tests it, as eval_bool did)."""
+
+    def __init__(self, c: Constraint, level: Level):
+        self.constraint = c
+        self.names = [(name, level.derived.get(name)) for name in _names(c.cond)]
+        out: dict[str, None] = {}
+        for name, d in self.names:
+            if d is not None:
+                out.update(dict.fromkeys(d.reads))
+            else:
+                out[name] = None
+        self.reads = list(out)
+        self._test: Optional[Callable[[dict], bool]] = None
+
+    def reads_given(self, values: dict, ratios: dict) -> Optional[list[str]]:
+        """`Validator._reads` for one row: None when a value read is not given or a rate read has
+        a zero denominator that is not a number; the indicators read otherwise (a new list)."""
+        for name, d in self.names:
+            if d is not None:
+                if name in ratios:
+                    r = ratios[name]
+                else:
+                    r = ratios[name] = ratio_of(values, d.num, d.den)
+                if r is None or (r[1] == 0 and isinstance(d.zero, str)):
+                    return None
+            elif values.get(name) is None:
+                return None
+        return list(self.reads)
+
+    def test(self, level: Level) -> Callable[[dict], bool]:
+        if self._test is None:
+            self._test = Compiler(level).condition(self.constraint.cond)
+        return self._test
+
+
+class _CheckPlan:
+    """A level's constraints (errors first, then plausibility warnings) as `_Check`s, and the rates
+    whose zero denominator rejects a row."""
+
+    def __init__(self, level: Level):
+        self.level = level
+        self.checks = [_Check(c, level) for c in level.constraints + level.soft_constraints]
+        self.zero_rejects = [d for d in level.derived.values() if d.zero == "reject"]
 
 
 def _shown(v: Any) -> str:

@@ -3,6 +3,11 @@ from __future__ import annotations
 
 import json
 import os
+from json.encoder import (  # type: ignore[attr-defined]
+    c_encode_basestring,
+    c_make_encoder,
+    encode_basestring,
+)
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +21,13 @@ from lanhmanh.version import __version__
 def result_dict(batch: BatchResult) -> dict:
     pack = batch.pack
     level = pack.commune
+    labels: dict[str, str] = {}  # class id → label, looked up once per class
     units = []
     for r in batch.units:
         u, out = r.unit, r.outcome
+        label = labels.get(out.class_id)
+        if label is None:
+            label = labels[out.class_id] = level.class_label(out.class_id)
         units.append({
             "unit_code": u.code,
             "unit_name": u.name,
@@ -27,7 +36,7 @@ def result_dict(batch: BatchResult) -> dict:
             "district_code": u.district_code,
             "year": u.year,
             "class": out.class_id,
-            "class_label": level.class_label(out.class_id),
+            "class_label": label,
             # the later class of the pack's `also_report` whose condition also holds (null: none)
             "also_meets": r.also_meets,
             "total": out.total,
@@ -89,24 +98,54 @@ def result_dict(batch: BatchResult) -> dict:
     }
 
 
-def _one(v) -> str:
-    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+# json.dumps(v, ensure_ascii=False, separators=(",", ":")), without an encoder made per call
+_one = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_MAX_TEXTS = 200_000  # strings remembered by one document's encoder (_encoder); past it, forgotten
+
+
+class _Texts(dict):
+    """A string → its JSON text, escaped once per document: the criteria's thresholds and
+    citations repeat in every unit."""
+
+    def __missing__(self, s: str) -> str:
+        text = self[s] = encode_basestring(s)
+        return text
+
+
+def _encoder():
+    """A function writing exactly what `_one` writes, faster on a document's repeated strings:
+    json's C encoder (as json.dumps uses it) given the memo above as its string escaper, which
+    is json's own escaper behind a dictionary. `_one` itself where the C encoder is missing."""
+    if c_make_encoder is None or encode_basestring is not c_encode_basestring:
+        return _one
+    texts = _Texts()
+    default = json.JSONEncoder().default  # what json.dumps raises on a value it cannot write
+
+    def one(v) -> str:
+        if isinstance(v, str):
+            return _one(v)
+        if len(texts) > _MAX_TEXTS:
+            texts.clear()
+        encode = c_make_encoder({}, default, texts.__getitem__, None, ":", ",", False, False, True)
+        return "".join(encode(v, 0))
+    return one
 
 
 def chunks(doc: dict):
     """The result as JSON text, in pieces: one top-level key per line and one unit (or rejected
     row, or warning) per line, so that a diff or grep finds a commune; compact inside, which
     keeps the C encoder (an indented dump of 10,000 units takes ~20 s in the pure-Python one)."""
+    one = _encoder()
     yield "{\n"
     for i, (k, v) in enumerate(doc.items()):
-        yield ("," if i else "") + f"{_one(k)}: "
+        yield ("," if i else "") + f"{one(k)}: "
         if isinstance(v, list) and v:
             yield "[\n"
             for j, x in enumerate(v):
-                yield ("," if j else "") + _one(x) + "\n"
+                yield ("," if j else "") + one(x) + "\n"
             yield "]\n"
         else:
-            yield _one(v) + "\n"
+            yield one(v) + "\n"
     yield "}\n"
 
 
