@@ -4,24 +4,46 @@
 """
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
-from lanhmanh.commands.check import check
-from lanhmanh.commands.diff import diff
-from lanhmanh.commands.explain import explain
-from lanhmanh.commands.history import history
-from lanhmanh.commands.report import report
-from lanhmanh.commands.score import score
-from lanhmanh.commands.template import template
-from lanhmanh.commands.test import test_cmd
-from lanhmanh.commands.verify import verify
 from lanhmanh.errors import EXIT_INTERNAL
 from lanhmanh.version import __version__
 
+# every command, by the module and name it is defined under: a command's module is imported only
+# when that command runs (or --help lists them), so that `lanhmanh score` on CSV files does not pay
+# for openpyxl, python-docx or matplotlib (click's "lazily loading subcommands" pattern)
+COMMANDS = {
+    "score": "lanhmanh.commands.score:score",
+    "template": "lanhmanh.commands.template:template",
+    "check": "lanhmanh.commands.check:check",
+    "test": "lanhmanh.commands.test:test_cmd",
+    "explain": "lanhmanh.commands.explain:explain",
+    "diff": "lanhmanh.commands.diff:diff",
+    "verify": "lanhmanh.commands.verify:verify",
+    "history": "lanhmanh.commands.history:history",
+    "report": "lanhmanh.commands.report:report",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported by name when they are first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, name = COMMANDS[cmd_name].split(":")
+        command = getattr(importlib.import_module(module), name)
+        assert isinstance(command, click.Command) and command.name == cmd_name
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lanhmanh")
 def cli() -> None:
     """Classify, score and rank communes from declarative rule packs.
@@ -30,10 +52,6 @@ def cli() -> None:
     (the literal reading, for comparison), xa-lanh-manh (illustrative points scorecard),
     xa-lanh-manh-nghe-an (an illustrative provincial variant of it).
     """
-
-
-for command in (score, template, check, test_cmd, explain, diff, verify, history, report):
-    cli.add_command(command)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import re
 import shlex
 from pathlib import Path
 
+import click
 import pytest
 
 from lanhmanh.cli import cli
@@ -37,8 +38,9 @@ def test_every_command_shown_is_real(doc):
         name = words[1]
         if name.startswith("-"):
             continue  # `lanhmanh --help`
-        assert name in cli.commands, f"{doc.name}:{line}: no command {name!r}"
-        options = {o for p in cli.commands[name].params for o in [*p.opts, *p.secondary_opts]} | {"--help"}
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None, f"{doc.name}:{line}: no command {name!r}"
+        options = {o for p in command.params for o in [*p.opts, *p.secondary_opts]} | {"--help"}
         for word in words[2:]:
             if word.startswith("--"):
                 option = word.split("=")[0]
@@ -57,3 +59,16 @@ def test_every_picture_and_document_linked_exists(doc):
 def test_the_readme_links_the_guide_in_its_first_lines():
     head = "\n".join((ROOT / "README.md").read_text(encoding="utf-8").splitlines()[:15])
     assert "docs/huong-dan-su-dung.md" in head
+
+
+def test_every_command_module_is_listed_and_loads():
+    # the commands are imported lazily by name (cli.COMMANDS): each entry loads a command of that name,
+    # and every module of commands/ defining a command is listed
+    from lanhmanh import cli as cli_module
+
+    ctx = click.Context(cli)
+    assert cli.list_commands(ctx) == sorted(cli_module.COMMANDS)
+    for name in cli_module.COMMANDS:
+        assert cli.get_command(ctx, name).name == name
+    defined = {p.stem for p in (ROOT / "commands").glob("*.py")} - {"__init__", "common", "progress"}
+    assert defined == {target.split(":")[0].rsplit(".", 1)[1] for target in cli_module.COMMANDS.values()}
