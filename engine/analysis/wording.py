@@ -9,6 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Optional
 
+from lanhmanh.engine.evaluation.evidence import terminates
 from lanhmanh.engine.language import nodes
 from lanhmanh.engine.model.pack import Band, ClassDef, Criterion, Level, Pack, Veto
 
@@ -26,7 +27,7 @@ _ARITH = {"+": "cộng", "-": "trừ", "*": "nhân", "/": "chia cho"}
 def number_text(value, decimals: Optional[int] = None) -> str:
     """1000000 → "1.000.000", 0.5 → "0,5" (a fraction that does not end: "1/3")."""
     if isinstance(value, Fraction):
-        if value.denominator != 1 and not _terminates(value):
+        if value.denominator != 1 and not terminates(value):
             return f"{number_text(value.numerator)}/{number_text(value.denominator)}"
         value = Decimal(value.numerator) / Decimal(value.denominator)
     number = Decimal(value)
@@ -37,14 +38,6 @@ def number_text(value, decimals: Optional[int] = None) -> str:
         fraction = fraction.rstrip("0")
     text = f"{int(whole):,}".replace(",", ".") + ("," + fraction if fraction else "")
     return ("-" if number < 0 else "") + text
-
-
-def _terminates(f: Fraction) -> bool:
-    d = f.denominator
-    for p in (2, 5):
-        while d % p == 0:
-            d //= p
-    return d == 1
 
 
 def lower_first(text: str) -> str:

@@ -43,13 +43,14 @@ def value_for_output(v: Any) -> Any:
         return f"{value_for_output(v[0])}/{value_for_output(v[1])}"
     if isinstance(v, Fraction):
         return str(v.numerator) if v.denominator == 1 else str(Decimal(v.numerator) / Decimal(v.denominator)) \
-            if _terminates(v) else f"{v.numerator}/{v.denominator}"
+            if terminates(v) else f"{v.numerator}/{v.denominator}"
     if isinstance(v, Decimal):
         return str(v)
     return v
 
 
-def _terminates(f: Fraction) -> bool:
+def terminates(f: Fraction) -> bool:
+    """Whether f is a terminating decimal (its denominator has no prime factor but 2 and 5)."""
     d = f.denominator
     for p in (2, 5):
         while d % p == 0:
