@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import sys
 import warnings
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
@@ -17,6 +18,7 @@ from lanhmanh.engine.batch.previous import PreviousError
 from lanhmanh.engine.evaluation.diagnosis import reject_lines
 from lanhmanh.engine.evaluation.scoring import ENGINES
 from lanhmanh.engine.language.problems import RuleFileError
+from lanhmanh.engine.model.pack import UNCLASSIFIED
 from lanhmanh.errors import InputError, LanhmanhError, RuleWarning, UnreadableInputs, UsageError
 from lanhmanh.scorecards.outputs.profile import CouncilProfile, load_profile, parse_signer
 
@@ -160,6 +162,21 @@ def warnings_printed() -> Iterator[None]:
 
 
 # ---- rows -------------------------------------------------------------------------------------------
+
+def batch_lines(batch, ids: bool = True) -> list[str]:
+    """What every scoring command says first: the pack, the engine and the counts of units scored and
+    rows rejected; then the units of each class reached, best first, unclassified last (with the
+    class ids when `ids`)."""
+    pack = batch.pack
+    bad_rows = len({(r.path, r.row) for r in batch.rejected})
+    lines = [f"{pack.id} {pack.version} ({pack.status}) · engine {batch.engine} · "
+             f"{len(batch.units)} unit(s) scored, {bad_rows} row(s) rejected"]
+    counts = Counter(r.outcome.class_id for r in batch.units)
+    for cid in [c.id for c in pack.commune.classes] + [UNCLASSIFIED]:
+        if counts.get(cid):
+            lines.append(f"  {pack.commune.class_label(cid)}" + (f" ({cid})" if ids else "") + f": {counts[cid]}")
+    return lines
+
 
 def print_rejects(rejected) -> None:
     for line in reject_lines(rejected):  # per file: its headline, then at most 10 of one reason

@@ -3,7 +3,6 @@ the province's report to the level above as a Word document (scorecards/outputs/
 is not recorded in the history database (`score` records it)."""
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Optional
 
@@ -11,6 +10,7 @@ import click
 
 from lanhmanh import api
 from lanhmanh.commands.common import (
+    batch_lines,
     batch_options,
     print_rejects,
     print_warnings,
@@ -73,14 +73,8 @@ def report(inputs: tuple[str, ...], rules: str, out: str, pdf_out: Optional[str]
 
 
 def _summary(batch, out: str) -> None:
-    pack = batch.pack
-    bad_rows = len({(r.path, r.row) for r in batch.rejected})
-    click.echo(f"{pack.id} {pack.version} ({pack.status}) · engine {batch.engine} · "
-               f"{len(batch.units)} unit(s) scored, {bad_rows} row(s) rejected")
-    counts = Counter(r.outcome.class_id for r in batch.units)
-    for c in pack.commune.classes:
-        if counts.get(c.id):
-            click.echo(f"  {c.label}: {counts[c.id]}")
+    for line in batch_lines(batch, ids=False):  # the report names classes by their labels only
+        click.echo(line)
     print_warnings(batch.warnings)
     print_rejects(batch.rejected)
     click.echo(f"report written to {out}")

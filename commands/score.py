@@ -5,7 +5,6 @@ import errno
 import gc
 import os
 import sys
-from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,6 +16,7 @@ import click
 from lanhmanh import api
 from lanhmanh.commands import progress
 from lanhmanh.commands.common import (
+    batch_lines,
     batch_options,
     db_path,
     print_rejects,
@@ -29,7 +29,6 @@ from lanhmanh.engine.analysis.coverage import batch_report
 from lanhmanh.engine.batch import history
 from lanhmanh.engine.batch.previous import summary_lines
 from lanhmanh.engine.batch.targets import TargetsError, check_targets, read_targets
-from lanhmanh.engine.model.pack import UNCLASSIFIED
 from lanhmanh.errors import EXIT_OK, EXIT_OUTPUT, EXIT_REJECTED, LanhmanhError, OutputError
 from lanhmanh.scorecards.outputs.json_out import dumps, result_dict, write_json_atomic
 from lanhmanh.scorecards.outputs.national import SUMMARY_FILE, write_national
@@ -218,13 +217,8 @@ def _summary(batch, json_out, xlsx_out=None) -> None:
     pack = batch.pack
     stream = sys.stderr if json_out == "-" else sys.stdout
     echo = lambda s="": click.echo(s, file=stream)  # noqa: E731
-    bad_rows = len({(r.path, r.row) for r in batch.rejected})
-    echo(f"{pack.id} {pack.version} ({pack.status}) · engine {batch.engine} · "
-         f"{len(batch.units)} unit(s) scored, {bad_rows} row(s) rejected")
-    counts = Counter(r.outcome.class_id for r in batch.units)
-    for cid in [c.id for c in pack.commune.classes] + [UNCLASSIFIED]:
-        if counts.get(cid):
-            echo(f"  {pack.commune.class_label(cid)} ({cid}): {counts[cid]}")
+    for line in batch_lines(batch):
+        echo(line)
     if pack.province is not None:
         for p in batch.provinces:
             if p.outcome:
