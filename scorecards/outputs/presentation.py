@@ -9,7 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
-from lanhmanh.engine.analysis.wording import Wording
+from lanhmanh.engine.analysis.wording import Wording, number_text
 from lanhmanh.engine.evaluation.evidence import ZeroRatio, value_for_output
 from lanhmanh.engine.model.admin_units import UnitLists
 from lanhmanh.engine.model.pack import UNCLASSIFIED, Level
@@ -126,12 +126,8 @@ def inputs_text(inputs: dict) -> str:
 
 
 def vn_number(value) -> str:
-    """1000000 → "1.000.000", 0.5 → "0,5" (Vietnamese separators)."""
-    number = Decimal(value)
-    whole, _, fraction = f"{abs(number):f}".partition(".")
-    fraction = fraction.rstrip("0")
-    text = f"{int(whole):,}".replace(",", ".") + ("," + fraction if fraction else "")
-    return ("-" if number < 0 else "") + text
+    """1000000 → "1.000.000", 0.5 → "0,5" (Vietnamese separators; wording.number_text)."""
+    return number_text(value)
 
 
 def province_name(code: str, year: Optional[int] = None) -> str:
