@@ -5,14 +5,13 @@ and the scorecard's rejected sheet."""
 from __future__ import annotations
 
 import functools
-import re
-import unicodedata
 from collections import Counter
 from typing import Any, Optional
 
+from lanhmanh.engine.evaluation.headings import IDENTITY, fold_header
+
 MAX_SAME_REASON = 10  # rejections of one reason listed per file on the command line; then a count
 REJECTS_SHEET = "Hồ sơ bị loại"  # the scorecard's sheet of rejected rows (outputs.presentation.REJECTS)
-IDENTITY = {"unit_code", "unit_name", "unit_type", "province_code", "district_code", "year"}
 
 
 def headline(validator: Any, path: str, sheet: Optional[str], headers: list[str], n_rows: int,
@@ -47,10 +46,8 @@ def headline(validator: Any, path: str, sheet: Optional[str], headers: list[str]
     return f"{n} of {n_rows} rows rejected for one reason: {reason} (column {col})"
 
 
-def _fold(s: str) -> str:
-    s = unicodedata.normalize("NFC", str(s)).lower()
-    s = re.sub(r"\s*\([^)]*\)\s*$", "", s)
-    return re.sub(r"\s+", " ", s).strip()
+def _fold(s: Any) -> str:
+    return fold_header(str(s))
 
 
 @functools.lru_cache(maxsize=None)

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from decimal import Context, Decimal, InvalidOperation, localcontext
 from typing import Any, Callable, Optional, Union
 
+from lanhmanh.engine.evaluation.headings import IDENTITY, fold_header
 from lanhmanh.engine.evaluation.python_backend import Compiler, prepare
 from lanhmanh.engine.language.nodes import names_in
 from lanhmanh.engine.language.problems import did_you_mean
 from lanhmanh.engine.model.admin_units import current
 from lanhmanh.engine.model.pack import Constraint, Indicator, Level, Pack, ratio_of
 
-IDENTITY = ("unit_code", "unit_name", "unit_type", "province_code", "district_code", "year")
 # the Vietnamese headings of the identity columns, as templates and scorecards write them
 _IDENTITY_SET = frozenset(IDENTITY)
 IDENTITY_LABELS = {"unit_code": "Mã đơn vị", "unit_name": "Tên đơn vị", "unit_type": "Loại đơn vị",
@@ -391,11 +391,11 @@ class Validator:
         self.province_seen: dict[str, tuple[str, int]] = {}
         self.by_label: dict[str, str] = {}
         for ind in list(self.level.indicators.values()) + list(self.province_inds.values()):
-            self.by_label[_fold_header(ind.label)] = ind.id
+            self.by_label[fold_header(ind.label)] = ind.id
             if ind.unit:  # the template heads a column "label (unit)"
-                self.by_label.setdefault(_fold_header(f"{ind.label} ({ind.unit})"), ind.id)
+                self.by_label.setdefault(fold_header(f"{ind.label} ({ind.unit})"), ind.id)
         for ident, label in IDENTITY_LABELS.items():
-            self.by_label.setdefault(_fold_header(label), ident)
+            self.by_label.setdefault(fold_header(label), ident)
         self.known = set(self.level.indicators) | set(self.province_inds) | set(IDENTITY)
         self.rejected: list[Rejection] = []
         self.warnings: list[RowWarning] = []
@@ -408,7 +408,7 @@ class Validator:
         if header is None:
             return False
         key = nfc(str(header)).strip()
-        return key in self.known or key.lower() in self.known or _fold_header(key) in self.by_label
+        return key in self.known or key.lower() in self.known or fold_header(key) in self.by_label
 
     def header_map(self, path: str, headers: list[str], sheet: Optional[str] = None,
                    cells: Optional[dict[str, str]] = None) -> dict[str, str]:
@@ -425,8 +425,8 @@ class Validator:
             key = nfc(str(h)).strip()
             if key in known:
                 ident = key
-            elif _fold_header(key) in self.by_label:
-                ident = self.by_label[_fold_header(key)]
+            elif fold_header(key) in self.by_label:
+                ident = self.by_label[fold_header(key)]
             elif key.lower() in known:
                 ident = key.lower()
             else:
@@ -861,10 +861,3 @@ def _same_name(official: str, given: str, utype: str) -> bool:
                 return s[len(t) + 1:]
         return s
     return fold(official) == fold(given)
-
-
-def _fold_header(s: str) -> str:
-    s = nfc(s).lower()
-    s = re.sub(r"\s*\([^)]*\)\s*$", "", s)  # "Số nhân khẩu (người)" → label without unit
-    return re.sub(r"\s+", " ", s).strip()
-
