@@ -78,6 +78,36 @@ def files(tmp_path: Path) -> Files:
     return Files(tmp_path)
 
 
+# ---- the language ----------------------------------------------------------------------------------
+#
+# lanhmanh speaks Vietnamese unless told otherwise. The suite asserts on English messages by default:
+# LANHMANH_LANG=en for the whole session (set at import of this file, so subprocesses and xdist
+# workers inherit it), and each test starts in English. A test of the Vietnamese interface asks for
+# it with the `vietnamese` fixture (or `--lang vi` / `LANHMANH_LANG=vi` in the call it makes).
+
+os.environ["LANHMANH_LANG"] = "en"
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    from lanhmanh.i18n import set_language
+
+    set_language("en")
+    yield
+    set_language("en")
+
+
+@pytest.fixture
+def vietnamese(monkeypatch):
+    """lanhmanh speaks Vietnamese during the test (in this process, in CliRunner and subprocesses)."""
+    from lanhmanh.i18n import set_language
+
+    monkeypatch.setenv("LANHMANH_LANG", "vi")
+    set_language("vi")
+    yield
+    set_language("en")
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
