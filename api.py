@@ -43,6 +43,7 @@ from lanhmanh.errors import (
     UnreadableInputs,
     UsageError,
 )
+from lanhmanh.i18n import _
 from lanhmanh.scorecards.inputs.base import InputFile
 from lanhmanh.scorecards.inputs.readers import gather, read_any
 
@@ -107,7 +108,7 @@ def prepare(inputs: Union[PathLike, Iterable[PathLike]], rules: PathLike, *, yea
     paths = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
     pack, intake, _notes = load_for_batch(str(rules), paths, str(unit_list), year, force)
     if crosswalk is not None and previous is None:
-        raise UsageError("--crosswalk maps last year's unit codes: give it together with --previous")
+        raise UsageError(_("--crosswalk maps last year's unit codes: give it together with --previous"))
     if previous is not None:
         intake.previous = read_previous(pack, intake, str(previous), None if crosswalk is None else str(crosswalk),
                                         None if db is None else str(db))
@@ -120,7 +121,8 @@ def score_intake(pack: Pack, intake: Intake, engine: Optional[str] = None,
     with last year's results when the intake has them. `progress` wraps the units (a progress bar)."""
     engine = engine or DEFAULT_ENGINE
     if engine not in ENGINES:
-        raise UsageError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})", argument="engine")
+        raise UsageError(_("unknown engine {engine} (choose from {engines})")
+                         .format(engine=repr(engine), engines=", ".join(ENGINES)), argument="engine")
     v = intake.validator
     units = progress(intake.units) if progress is not None else intake.units
     batch = score_units(pack, units, engine, v.rejected, v.warnings, official_counts(intake))
@@ -154,7 +156,7 @@ def record(batch: BatchResult, db: PathLike) -> Optional[int]:
     except HistoryError as e:
         raise OutputError(str(e)) from e
     except (sqlite3.Error, OSError) as e:  # a locked, full or read-only file
-        raise OutputError(f"cannot write the history database {db}: {e}") from e
+        raise OutputError(_("cannot write the history database {path}: {error}").format(path=db, error=e)) from e
 
 
 # ---- the pack -------------------------------------------------------------------------------------
@@ -195,16 +197,18 @@ def load_for_batch(rules: str, inputs: Iterable[PathLike], unit_list: str = "off
     if not versions.in_force(pack, batch_year):
         _refuse_unless(force, pack, batch_year, found or versions.versions_of(pack.id))
         warnings.warn(LanhmanhWarning(
-            f"--force: pack {pack.id} {pack.version} is in force {_dates(pack)}, not on "
-            f"{versions.period_end(batch_year)}; the {batch_year} batch is scored with it anyway, and the "
-            "scorecard and the JSON say so"))
+            _("--force: pack {pack} {version} is in force {dates}, not on {date}; the {year} batch is scored "
+              "with it anyway, and the scorecard and the JSON say so")
+            .format(pack=pack.id, version=pack.version, dates=_dates(pack), date=versions.period_end(batch_year),
+                    year=batch_year)))
         intake.notes.append(versions.forced_note(pack, batch_year))
     if intake.skipped:
         warnings.warn(LanhmanhWarning(
-            f"{len(intake.skipped)} scorecard(s) or summary(ies) made by lanhmanh found in the input folder(s) "
-            f"were skipped, not read as submissions (first: {intake.skipped[0]})"))
+            _("{n} scorecard(s) or summary(ies) made by lanhmanh found in the input folder(s) were skipped, "
+              "not read as submissions (first: {first})").format(n=len(intake.skipped), first=intake.skipped[0])))
     for text in pack.advisories_for(batch_year):  # the pack's `advisories:` for this year (data)
-        warnings.warn(LanhmanhWarning(f"pack {pack.id} {pack.version}, batch {batch_year}: {text}"))
+        warnings.warn(LanhmanhWarning(_("pack {pack} {version}, batch {year}: {text}")
+                                      .format(pack=pack.id, version=pack.version, year=batch_year, text=text)))
         intake.notes.append(text)
     intake.year = batch_year
     return pack, intake, intake.notes
@@ -216,7 +220,9 @@ def _refuse_unless(force: bool, pack: Pack, year: int, found: list) -> None:
 
 
 def _dates(pack: Pack) -> str:
-    return f"from {pack.effective_from}" + (f" to {pack.effective_to}" if pack.effective_to else "")
+    if pack.effective_to:
+        return _("from {start} to {end}").format(start=pack.effective_from, end=pack.effective_to)
+    return _("from {start}").format(start=pack.effective_from)
 
 
 def _is_file_ref(ref: str) -> bool:
@@ -258,10 +264,12 @@ def read_inputs(inputs: Iterable[PathLike], pack: Pack, unit_list: str = "offici
         except BlankTable as e:
             unreadable.append((f.path, f.sheet, str(e)))
     if unreadable and not read:
-        raise UnreadableInputs([InputError(f"{path}, sheet {sheet!r}" if sheet is not None else path, message)
+        raise UnreadableInputs([InputError(_("{path}, sheet {sheet}").format(path=path, sheet=repr(sheet))
+                                           if sheet is not None else path, message)
                                 for path, sheet, message in unreadable])
-    v.rejected[:0] = [Rejection(path, None, "", None, f"the file cannot be read, none of its rows were scored: "
-                                                      f"{message}", sheet) for path, sheet, message in unreadable]
+    v.rejected[:0] = [Rejection(path, None, "", None,
+                                _("the file cannot be read, none of its rows were scored: {message}")
+                                .format(message=message), sheet) for path, sheet, message in unreadable]
     return Intake(units, v, files, skipped=[str(p) for p in found.skipped])
 
 
@@ -288,13 +296,14 @@ def year_of_batch(intake: Intake, year: Optional[int]) -> int:
         parts = []
         for y in sorted(by_year):
             first = by_year[y][0]
-            parts.append(f"{y} ({len(by_year[y])} row(s), first {first.path} row {first.row})")
-        raise UsageError(f"the rows give several years: {', '.join(parts)}; a batch is one assessment year (its "
-                         "pack is chosen by it): score each year's rows separately")
+            parts.append(_("{year} ({n} row(s), first {path} row {row})")
+                         .format(year=y, n=len(by_year[y]), path=first.path, row=first.row))
+        raise UsageError(_("the rows give several years: {years}; a batch is one assessment year (its pack is "
+                           "chosen by it): score each year's rows separately").format(years=", ".join(parts)))
     if by_year:
         (found,) = by_year
         if year is not None and year != found:
-            raise UsageError(f"--year {year}, but the rows give the year {found}")
+            raise UsageError(_("--year {year}, but the rows give the year {found}").format(year=year, found=found))
         return found
     # no row passed: the year of the rows rejected (read with a pack id's newest version, a batch
     # of an earlier year lacks the columns that version added); its version reads them again
@@ -307,8 +316,9 @@ def year_of_batch(intake: Intake, year: Optional[int]) -> int:
     today = dt.date.today()
     guess = versions.assessment_year(today)
     warnings.warn(LanhmanhWarning(
-        f"no row gives a year; the batch is taken as {guess}, the assessment period {versions.period_start(guess)} "
-        f"to {versions.period_end(guess)} that contains today ({today}); give --year to choose"))
+        _("no row gives a year; the batch is taken as {year}, the assessment period {start} to {end} that "
+          "contains today ({today}); give --year to choose")
+        .format(year=guess, start=versions.period_start(guess), end=versions.period_end(guess), today=today)))
     return guess
 
 

@@ -20,6 +20,7 @@ from lanhmanh.engine.evaluation.scoring import ENGINES
 from lanhmanh.engine.language.problems import RuleFileError
 from lanhmanh.engine.model.pack import UNCLASSIFIED
 from lanhmanh.errors import InputError, LanhmanhError, RuleWarning, UnreadableInputs, UsageError
+from lanhmanh.i18n import N_, _
 from lanhmanh.scorecards.outputs.profile import CouncilProfile, load_profile, parse_signer
 
 RULES_HELP = "A shipped pack id (qd-28-2025, xa-lanh-manh) or a rule file."
@@ -135,10 +136,11 @@ def report(e: LanhmanhError) -> int:
         for p in e.problems:
             click.echo(str(p), err=True)
         n = sum(1 for p in e.problems if p.severity == "error")
-        click.echo(f"{n} error(s): the rule file is invalid; nothing was written", err=True)
+        click.echo(_("{n} error(s): the rule file is invalid; nothing was written").format(n=n), err=True)
     elif isinstance(e, InputError):
         for one in e.errors if isinstance(e, UnreadableInputs) else [e]:
-            click.echo(f"lanhmanh: cannot read input {one.path}: {one.message}", err=True)
+            click.echo(_("lanhmanh: cannot read input {path}: {message}").format(path=one.path, message=one.message),
+                       err=True)
     elif isinstance(e, PreviousError):
         option = "--crosswalk" if e.crosswalk else "--previous"
         click.echo(f"lanhmanh: {option} {e.source}: {e.detail}", err=True)
@@ -158,7 +160,8 @@ def warnings_printed() -> Iterator[None]:
             yield
     finally:
         for w in caught:
-            click.echo(str(w.message) if isinstance(w.message, RuleWarning) else f"warning: {w.message}", err=True)
+            click.echo(str(w.message) if isinstance(w.message, RuleWarning)
+                       else _("warning: {message}").format(message=w.message), err=True)
 
 
 # ---- rows -------------------------------------------------------------------------------------------
@@ -169,8 +172,9 @@ def batch_lines(batch, ids: bool = True) -> list[str]:
     class ids when `ids`)."""
     pack = batch.pack
     bad_rows = len({(r.path, r.row) for r in batch.rejected})
-    lines = [f"{pack.id} {pack.version} ({pack.status}) · engine {batch.engine} · "
-             f"{len(batch.units)} unit(s) scored, {bad_rows} row(s) rejected"]
+    lines = [_("{pack} {version} ({status}) · engine {engine} · {n} unit(s) scored, {rejected} row(s) rejected")
+             .format(pack=pack.id, version=pack.version, status=status_label(pack.status), engine=batch.engine,
+                     n=len(batch.units), rejected=bad_rows)]
     counts = Counter(r.outcome.class_id for r in batch.units)
     for cid in [c.id for c in pack.commune.classes] + [UNCLASSIFIED]:
         if counts.get(cid):
@@ -185,7 +189,20 @@ def print_rejects(rejected) -> None:
 
 def print_warnings(row_warnings) -> None:
     for w in row_warnings:
-        where = w.path + (f" sheet {w.sheet!r}" if w.sheet is not None else "") + \
-            (f" cell {w.cell}" if w.cell else (f" row {w.row}" if w.row else "") +
-             (f" column {w.column}" if w.column else ""))
-        click.echo(f"warning: {where.strip()}: {w.message}", err=True)
+        where = w.path
+        if w.sheet is not None:
+            where += _(" sheet {sheet}").format(sheet=repr(w.sheet))
+        if w.cell:
+            where += _(" cell {cell}").format(cell=w.cell)
+        else:
+            where += _(" row {row}").format(row=w.row) if w.row else ""
+            where += _(" column {column}").format(column=w.column) if w.column else ""
+        click.echo(_("warning: {where}: {message}").format(where=where.strip(), message=w.message), err=True)
+
+
+STATUS_LABELS = {"official": N_("official"), "illustrative": N_("illustrative")}
+
+
+def status_label(status: str) -> str:
+    """A pack's status as the user reads it (official, illustrative ...)."""
+    return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status

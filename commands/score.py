@@ -30,6 +30,7 @@ from lanhmanh.engine.batch import history
 from lanhmanh.engine.batch.previous import summary_lines
 from lanhmanh.engine.batch.targets import TargetsError, check_targets, read_targets
 from lanhmanh.errors import EXIT_OK, EXIT_OUTPUT, EXIT_REJECTED, LanhmanhError, OutputError
+from lanhmanh.i18n import _
 from lanhmanh.scorecards.outputs.json_out import dumps, result_dict, write_json_atomic
 from lanhmanh.scorecards.outputs.national import SUMMARY_FILE, write_national
 from lanhmanh.scorecards.outputs.paths import refuse_outputs_over_inputs
@@ -85,11 +86,12 @@ def score(inputs: tuple[str, ...], rules: str, out: str | None, out_dir: str | N
     A pack named by id is taken in the version in force for the batch year (on 14 Dec of that
     year); a pack not in force for it is refused unless --force is given."""
     if out and Path(out).suffix.lower() != ".xlsx":
-        raise click.BadParameter(f"{out}: the scorecard is an Excel workbook; name it .xlsx", param_hint="--out")
+        raise click.BadParameter(_("{path}: the scorecard is an Excel workbook; name it .xlsx").format(path=out),
+                                 param_hint="--out")
     if pdf_out and Path(pdf_out).suffix.lower() != ".pdf":
-        raise click.BadParameter(f"{pdf_out}: name the PDF .pdf", param_hint="--pdf")
+        raise click.BadParameter(_("{path}: name the PDF .pdf").format(path=pdf_out), param_hint="--pdf")
     if targets_file and not out_dir:
-        raise click.UsageError("--targets is shown in the national summary: give --out-dir too")
+        raise click.UsageError(_("--targets is shown in the national summary: give --out-dir too"))
     refuse_outputs_over_inputs(inputs, [(option, path) for option, path in
                                         (("--out", out), ("--out-dir", out_dir), ("--json", json_out),
                                                           ("--pdf", pdf_out))
@@ -101,7 +103,7 @@ def score(inputs: tuple[str, ...], rules: str, out: str | None, out_dir: str | N
     bar = progress.for_stderr()
     try:
         with _collector_paused():
-            with bar.phase("reading"), warnings_printed():
+            with bar.phase(_("reading")), warnings_printed():
                 pack, intake = api.prepare(inputs, rules, year=year, previous=previous, crosswalk=crosswalk,
                                            unit_list=unit_list, force=force, db=db)
             outputs = Outputs(out, out_dir, json_out, _read_targets(targets_file, pack), coverage, db, not no_db,
@@ -140,26 +142,26 @@ def _score_and_write(bar, pack, intake: api.Intake, engine: str, strict: bool, o
     v = intake.validator
     if strict and v.rejected:
         print_rejects(v.rejected)
-        click.echo(f"--strict: {len(v.rejected)} problem(s) in the input; nothing was written", err=True)
+        click.echo(_("--strict: {n} problem(s) in the input; nothing was written").format(n=len(v.rejected)), err=True)
         return EXIT_REJECTED
     with warnings_printed():
-        batch = api.score_intake(pack, intake, engine, progress=lambda units: bar.iterate("scoring", units))
+        batch = api.score_intake(pack, intake, engine, progress=lambda units: bar.iterate(_("scoring"), units))
     out, out_dir, json_out = o.out, o.out_dir, o.json_out
     written = None
     try:
         if out_dir:
             written = _write_national(bar, batch, out_dir, o.targets, o.profile)
         if out:
-            with bar.phase("writing the scorecard"):
+            with bar.phase(_("writing the scorecard")):
                 write_scorecard(batch, Path(out), profile=o.profile)
         if json_out:
-            with bar.phase("making the JSON"):
+            with bar.phase(_("making the JSON")):
                 doc = result_dict(batch)
             if json_out == "-":
                 bar.close()  # the JSON goes to the terminal, perhaps: no progress line inside it
                 click.echo(dumps(doc), nl=False)
             else:
-                with bar.phase("writing the JSON"):
+                with bar.phase(_("writing the JSON")):
                     write_json_atomic(json_out, doc)
         # the PDF last: without LibreOffice (exit 2) or when it fails (exit 6), the workbook and the
         # JSON are already written and the run is still recorded
@@ -169,15 +171,16 @@ def _score_and_write(bar, pack, intake: api.Intake, engine: str, strict: bool, o
         name = e.filename or out_dir or out or json_out
         blocker = next((p for p in [Path(str(name)), *Path(str(name)).parents] if p.is_file()), None) \
             if e.errno in (errno.EEXIST, errno.ENOTDIR) else None  # a file where a folder must be
-        why = (f"the folder {blocker} is a file" if blocker is not None
-               else f"{e.strerror or e} (is the file open in Excel?)")
-        click.echo(f"lanhmanh: cannot write {name}: {why}; nothing half-written was left behind", err=True)
+        why = (_("the folder {path} is a file").format(path=blocker) if blocker is not None
+               else _("{error} (is the file open in Excel?)").format(error=e.strerror or e))
+        click.echo(_("lanhmanh: cannot write {path}: {why}; nothing half-written was left behind")
+                   .format(path=name, why=why), err=True)
         return EXIT_OUTPUT
     bar.close()
     stream = sys.stderr if json_out == "-" else None  # standard output carries the JSON
     _summary(batch, json_out, out)
     if o.pdf and pdf_failed is None:
-        click.echo(f"PDF written to {o.pdf}", file=stream or sys.stdout)
+        click.echo(_("PDF written to {path}").format(path=o.pdf), file=stream or sys.stdout)
     if out_dir and written is not None:
         _national_summary(written, out_dir, json_out)
     if o.record:
@@ -185,13 +188,17 @@ def _score_and_write(bar, pack, intake: api.Intake, engine: str, strict: bool, o
         try:
             run_id = api.record(batch, path)
         except OutputError as e:
-            click.echo(f"lanhmanh: {e}; the scorecard and the JSON (if asked for) were written, but this run is "
-                       "not in the history (the database is as it was; give --db PATH or --no-db)", err=True)
+            click.echo(_("lanhmanh: {error}; the scorecard and the JSON (if asked for) were written, but this "
+                         "run is not in the history (the database is as it was; give --db PATH or --no-db)")
+                       .format(error=e), err=True)
             return EXIT_OUTPUT
         if run_id is not None:
-            sample = (" (a run on the bundled sample data, whose figures are synthetic: `--previous history` "
-                      "never takes it)" if history.batch_kind(batch) == "sample" else "")
-            click.echo(f"run {run_id} recorded in the history database {path}{sample}", file=stream or sys.stdout)
+            if history.batch_kind(batch) == "sample":
+                said = _("run {run} recorded in the history database {path} (a run on the bundled sample data, "
+                         "whose figures are synthetic: `--previous history` never takes it)")
+            else:
+                said = _("run {run} recorded in the history database {path}")
+            click.echo(said.format(run=run_id, path=path), file=stream or sys.stdout)
     if o.coverage:
         for line in batch_report(batch):
             click.echo(line, file=stream or sys.stdout)
@@ -206,7 +213,7 @@ def _write_pdf(bar, batch, o: Outputs) -> Optional[LanhmanhError]:
     so that what is already written is reported and the run recorded before the command fails."""
     assert o.pdf is not None
     try:
-        with bar.phase("writing the PDF"):
+        with bar.phase(_("writing the PDF")):
             scorecard_pdf(batch, Path(o.pdf), Path(o.out) if o.out else None, o.profile)
     except (SofficeMissing, OutputError) as e:
         return e
@@ -222,8 +229,9 @@ def _summary(batch, json_out, xlsx_out=None) -> None:
     if pack.province is not None:
         for p in batch.provinces:
             if p.outcome:
-                echo(f"  province {p.province_code}: {pack.province.class_label(p.outcome.class_id)} "
-                     f"({p.outcome.class_id}), {_province_units(p)}")
+                echo(_("  province {code}: {label} ({class_id}), {units}").format(
+                    code=p.province_code, label=pack.province.class_label(p.outcome.class_id),
+                    class_id=p.outcome.class_id, units=_province_units(p)))
 
     for line in summary_lines(batch):
         echo(line)
@@ -231,23 +239,24 @@ def _summary(batch, json_out, xlsx_out=None) -> None:
     if batch.rejected:
         print_rejects(batch.rejected)
     if xlsx_out:
-        echo(f"scorecard written to {xlsx_out}")
+        echo(_("scorecard written to {path}").format(path=xlsx_out))
     if json_out and json_out != "-":
-        echo(f"JSON written to {json_out}")
+        echo(_("JSON written to {path}").format(path=json_out))
 
 
 def _province_units(p) -> str:
     """'130 of 130 official unit(s)'; what the missing ones leave undetermined; the class also met."""
     if p.n_official is None:
-        text = f"{p.n_units} unit(s) (no official unit list: shares over the units scored)"
+        text = _("{n} unit(s) (no official unit list: shares over the units scored)").format(n=p.n_units)
     else:
-        text = f"{p.n_units} of {p.n_official} official unit(s)"
-        if p.n_missing:
-            text += f", {p.n_missing} missing"
-            if p.undetermined:
-                text += f": {', '.join(p.undetermined)} undetermined"
+        text = _("{n} of {official} official unit(s)").format(n=p.n_units, official=p.n_official)
+        if p.n_missing and p.undetermined:
+            text += _(", {missing} missing: {classes} undetermined").format(
+                missing=p.n_missing, classes=", ".join(p.undetermined))
+        elif p.n_missing:
+            text += _(", {missing} missing").format(missing=p.n_missing)
     if p.also_meets is not None:
-        text += f"; also meets {p.also_meets}"
+        text += _("; also meets {class_id}").format(class_id=p.also_meets)
     return text
 
 
@@ -257,7 +266,7 @@ def _write_national(bar, batch, out_dir: str, targets, profile: CouncilProfile):
     if targets:
         counts = {p.province_code: p.class_counts for p in batch.provinces}
         checks = check_targets(targets, counts, {p.province_code: p.n_units for p in batch.provinces})
-    with bar.phase("writing", len(batch.provinces) + 1):
+    with bar.phase(_("writing"), len(batch.provinces) + 1):
         return write_national(batch, Path(out_dir), checks, step=bar.step, workers=_writers(batch), profile=profile)
 
 
@@ -269,15 +278,20 @@ def _writers(batch) -> int:
 
 def _national_summary(nat, out_dir: str, json_out) -> None:
     stream = sys.stderr if json_out == "-" else sys.stdout
-    click.echo(f"{len(nat.lines)} province workbook(s) and {SUMMARY_FILE} written to {out_dir}", file=stream)
+    click.echo(_("{n} province workbook(s) and {summary} written to {path}")
+               .format(n=len(nat.lines), summary=SUMMARY_FILE, path=out_dir), file=stream)
     for chk in nat.checks:
         t = chk.target
-        where = "national" if t.province_code == "*" else f"province {t.province_code}"
+        where = _("national") if t.province_code == "*" else _("province {code}").format(code=t.province_code)
         if chk.actual is None:
-            click.echo(f"  target {where} {t.class_id} {_pct(t.share)}: no unit in the batch", file=stream)
+            said = _("  target {where} {class_id} {share}: no unit in the batch")
+        elif chk.met:
+            said = _("  target {where} {class_id} {share}: {count}/{n} = {actual}, met")
         else:
-            click.echo(f"  target {where} {t.class_id} {_pct(t.share)}: {chk.count}/{chk.n_units} = "
-                       f"{_pct(chk.actual)}, {'met' if chk.met else 'not met'}", file=stream)
+            said = _("  target {where} {class_id} {share}: {count}/{n} = {actual}, not met")
+        click.echo(said.format(where=where, class_id=t.class_id, share=_pct(t.share), count=chk.count,
+                               n=chk.n_units, actual=_pct(chk.actual) if chk.actual is not None else ""),
+                   file=stream)
 
 
 def _pct(f) -> str:

@@ -66,7 +66,7 @@ def help_messages() -> Iterator[tuple[str, str, int]]:
         module, name = target.split(":")
         commands.append(getattr(importlib.import_module(module), name))
     for command in commands:
-        where = inspect.getsourcefile(command.callback) if command.callback else "cli.py"
+        where = inspect.getsourcefile(inspect.unwrap(command.callback)) if command.callback else "cli.py"
         rel = str(Path(where or "cli.py").resolve().relative_to(ROOT))
         texts = [command.help, command.short_help, command.epilog]
         texts += [getattr(p, "help", None) for p in command.params]
