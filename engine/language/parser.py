@@ -40,6 +40,7 @@ from lanhmanh.engine.language.nodes import (
     Num,
     children,
 )
+from lanhmanh.i18n import _
 
 COMPARATORS = ("<=", ">=", "==", "!=", "<", ">")
 MAX_LENGTH = 10_000  # characters in one expression
@@ -87,16 +88,17 @@ def tokenize(src: str) -> list[Token]:
             text = src[i:j]
             digits = text.replace("_", "")
             if digits.count(".") > 1 or digits.endswith(".") or "__" in text or text.endswith("_"):
-                raise ExprSyntaxError(f"malformed number {_short(text)!r}", i)
+                raise ExprSyntaxError(_("malformed number {text}").format(text=repr(_short(text))), i)
             if len(digits.replace(".", "")) > MAX_DIGITS:
-                raise ExprSyntaxError(f"number {_short(text)} has more than {MAX_DIGITS} digits", i)
+                raise ExprSyntaxError(_("number {text} has more than {limit} digits").format(
+                    text=_short(text), limit=MAX_DIGITS), i)
             value = Fraction(digits)
             if j < n and src[j] == "%":
                 value /= 100
                 j += 1
                 text = src[i:j]
             if j < n and _is_name_start(src[j]):
-                raise ExprSyntaxError(f"malformed number {_short(src[i:j + 1])!r}", i)
+                raise ExprSyntaxError(_("malformed number {text}").format(text=repr(_short(src[i:j + 1]))), i)
             tokens.append(Token("num", text, i, value))
             i = j
             continue
@@ -119,11 +121,11 @@ def tokenize(src: str) -> list[Token]:
             i += 1
             continue
         if ch == "=":
-            raise ExprSyntaxError("'=' is not an operator here: write '==' to compare", i)
+            raise ExprSyntaxError(_("'=' is not an operator here: write '==' to compare"), i)
         if ch in "&|!":
             word = {"&": "and", "|": "or", "!": "not"}[ch]
-            raise ExprSyntaxError(f"unexpected {ch!r}: write '{word}'", i)
-        raise ExprSyntaxError(f"unexpected character {ch!r}", i)
+            raise ExprSyntaxError(_("unexpected {char}: write '{word}'").format(char=repr(ch), word=word), i)
+        raise ExprSyntaxError(_("unexpected character {char}").format(char=repr(ch)), i)
     tokens.append(Token("end", "", n))
     return tokens
 
@@ -144,7 +146,7 @@ class _Parser:
         """One level deeper (a parenthesis, a call, `not`, unary `-`); refused past MAX_NESTING."""
         self.nesting += 1
         if self.nesting > MAX_NESTING:
-            raise ExprSyntaxError(f"expression nested deeper than {MAX_NESTING} levels", pos)
+            raise ExprSyntaxError(_("expression nested deeper than {limit} levels").format(limit=MAX_NESTING), pos)
 
     @property
     def tok(self) -> Token:
@@ -161,16 +163,17 @@ class _Parser:
 
     def expect(self, kind: str, text: str) -> Token:
         if not self.at(kind, text):
-            found = self.tok.text or "end of expression"
-            raise ExprSyntaxError(f"expected {text!r}, found {found!r}", self.tok.pos)
+            found = self.tok.text or _("end of expression")
+            message = _("expected {expected}, found {found}").format(expected=repr(text), found=repr(found))
+            raise ExprSyntaxError(message, self.tok.pos)
         return self.take()
 
     def parse(self) -> Node:
         if self.at("end"):
-            raise ExprSyntaxError("empty expression", 0)
+            raise ExprSyntaxError(_("empty expression"), 0)
         node = self.or_()
         if not self.at("end"):
-            raise ExprSyntaxError(f"unexpected {self.tok.text!r}", self.tok.pos)
+            raise ExprSyntaxError(_("unexpected {token}").format(token=repr(self.tok.text)), self.tok.pos)
         return node
 
     def or_(self) -> Node:
@@ -204,7 +207,7 @@ class _Parser:
             t = self.take()
             right = self.sum_()
             if self.tok.kind == "op" and self.tok.text in COMPARATORS:
-                raise ExprSyntaxError("chained comparisons are not allowed: join them with 'and'", self.tok.pos)
+                raise ExprSyntaxError(_("chained comparisons are not allowed: join them with 'and'"), self.tok.pos)
             return Compare(t.text, left, right, t.pos)
         return left
 
@@ -242,7 +245,7 @@ class _Parser:
             if t.text in ("true", "false"):
                 return Bool(t.text == "true", t.pos)
             if t.text in KEYWORDS:
-                raise ExprSyntaxError(f"unexpected keyword {t.text!r}", t.pos)
+                raise ExprSyntaxError(_("unexpected keyword {word}").format(word=repr(t.text)), t.pos)
             if self.at("op", "("):
                 self.enter(self.take().pos)
                 args = []
@@ -261,19 +264,21 @@ class _Parser:
             self.expect("op", ")")
             self.nesting -= 1
             return node
-        found = t.text or "end of expression"
-        raise ExprSyntaxError(f"expected a value, found {found!r}", t.pos)
+        found = t.text or _("end of expression")
+        raise ExprSyntaxError(_("expected a value, found {found}").format(found=repr(found)), t.pos)
 
 
 def parse(src: str) -> Node:
     """Parse an expression; raises ExprSyntaxError with the offset of the problem."""
     if len(src) > MAX_LENGTH:
-        raise ExprSyntaxError(f"expression longer than {MAX_LENGTH} characters ({len(src)})", MAX_LENGTH)
+        raise ExprSyntaxError(_("expression longer than {limit} characters ({length})").format(
+            limit=MAX_LENGTH, length=len(src)), MAX_LENGTH)
     node = _Parser(src).parse()
     deep = _too_deep(node)
     if deep is not None:
-        raise ExprSyntaxError(f"expression nested deeper than {MAX_DEPTH} levels "
-                              "(a chain of operators counts one level per operator)", deep.pos)
+        raise ExprSyntaxError(_("expression nested deeper than {limit} levels "
+                                "(a chain of operators counts one level per operator)").format(limit=MAX_DEPTH),
+                              deep.pos)
     return node
 
 

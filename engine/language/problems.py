@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from lanhmanh.errors import RuleError
+from lanhmanh.i18n import _
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,8 @@ class Problem:
         where = self.path
         if self.line:
             where += f":{self.line}:{self.col}"
-        return f"{where}: {self.severity}: {self.message}"
+        severity = {"error": _("error"), "warning": _("warning")}.get(self.severity, self.severity)
+        return f"{where}: {severity}: {self.message}"
 
 
 class RuleFileError(RuleError):
@@ -30,7 +32,7 @@ class RuleFileError(RuleError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         errors = [p for p in problems if p.severity == "error"]
-        super().__init__("\n".join(str(p) for p in errors) or "invalid rule file")
+        super().__init__("\n".join(str(p) for p in errors) or _("invalid rule file"))
 
 
 def suggest(name: str, candidates: Iterable[str]) -> Optional[str]:
@@ -49,7 +51,7 @@ def suggest(name: str, candidates: Iterable[str]) -> Optional[str]:
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     hint = suggest(name, candidates)
-    return f"; did you mean {hint!r}?" if hint else ""
+    return _("; did you mean {hint}?").format(hint=repr(hint)) if hint else ""
 
 
 def _fold(s: str) -> str:

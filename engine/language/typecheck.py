@@ -15,6 +15,7 @@ from typing import Any, Callable, Collection, Mapping, Optional, Protocol, Seque
 from lanhmanh.engine.language import nodes
 from lanhmanh.engine.language.problems import did_you_mean
 from lanhmanh.engine.language.visitor import Visitor
+from lanhmanh.i18n import _
 
 SPECIALS = {"total": "num", "vetoed": "bool"}  # known in classes only, once points are summed
 FUNCTIONS = ("at_least", "all", "any", "given", "or_higher", "share")
@@ -74,7 +75,8 @@ class Checker:
         check = _Condition(self, text, report, owner, {} if reads is None else reads, in_class, indicators_only)
         kind = check.visit(node)
         if kind is not None and kind != "bool":
-            check.fail(start(node), f"`{text}` is a number; a condition must be true or false (add a comparison)")
+            check.fail(start(node), _("`{text}` is a number; a condition must be true or false (add a comparison)")
+                       .format(text=text))
         return not check.failed
 
 
@@ -106,8 +108,11 @@ class _Condition(Visitor[Optional[str]]):
         """The type of `node`, with an error when it is not `want` (`what` names the operator)."""
         kind = self.visit(node)
         if kind is not None and kind != want:
-            self.fail(node.pos, f"type mismatch: {what} needs {type_name(want)}s, "
-                                f"`{nodes.to_text(node)}` is a {type_name(kind)}")
+            if want == "num":
+                message = _("type mismatch: {what} needs numbers, `{text}` is a true/false")
+            else:
+                message = _("type mismatch: {what} needs true/falses, `{text}` is a number")
+            self.fail(node.pos, message.format(what=what, text=nodes.to_text(node)))
         return kind
 
     def generic_visit(self, node: nodes.Node, *args: Any) -> Optional[str]:
@@ -129,19 +134,22 @@ class _Condition(Visitor[Optional[str]]):
             return "num"
         if not self.indicators_only and name in vocabulary.criteria:
             if name == self.owner:
-                self.fail(node.pos, f"{name!r} refers to itself")
+                self.fail(node.pos, _("{name} refers to itself").format(name=repr(name)))
             return "bool"
         if not self.indicators_only and name in vocabulary.vetoes:
             return "bool"
         if name in SPECIALS:
             if not self.in_class:
-                self.fail(node.pos, f"{name!r} is only known in classes (after points are summed)")
+                self.fail(node.pos, _("{name} is only known in classes (after points are summed)")
+                          .format(name=repr(name)))
                 return None
             return SPECIALS[name]
         if name in vocabulary.commune_booleans:
-            self.fail(node.pos, f"{name!r} is a commune boolean; at province level add a province indicator")
+            self.fail(node.pos, _("{name} is a commune boolean; at province level add a province indicator")
+                      .format(name=repr(name)))
             return None
-        self.fail(node.pos, f"unknown name {name!r}{did_you_mean(name, self.known_names())}")
+        self.fail(node.pos, _("unknown name {name}").format(name=repr(name))
+                  + did_you_mean(name, self.known_names()))
         return None
 
     def visit_Neg(self, node: nodes.Neg) -> Optional[str]:
@@ -157,8 +165,8 @@ class _Condition(Visitor[Optional[str]]):
 
     def visit_Arith(self, node: nodes.Arith) -> Optional[str]:
         if node.op == "/":
-            self.fail(node.pos, "division is only allowed in `derived` (declare the rate there, "
-                                "with its zero_denominator policy)")
+            self.fail(node.pos, _("division is only allowed in `derived` (declare the rate there, "
+                                  "with its zero_denominator policy)"))
             return None
         self.expect(node.left, "num", f"'{node.op}'")
         self.expect(node.right, "num", f"'{node.op}'")
@@ -169,14 +177,17 @@ class _Condition(Visitor[Optional[str]]):
         if left is None or right is None:
             return "bool"
         if left != right:
-            self.fail(node.pos, f"type mismatch: cannot compare a {type_name(left)} with a {type_name(right)}")
+            message = (_("type mismatch: cannot compare a number with a true/false") if left == "num" else
+                       _("type mismatch: cannot compare a true/false with a number"))
+            self.fail(node.pos, message)
         elif left == "bool" and node.op not in ("==", "!="):
-            self.fail(node.pos, f"'{node.op}' needs numbers; true/false compare only with == or !=")
+            self.fail(node.pos, _("'{op}' needs numbers; true/false compare only with == or !=").format(op=node.op))
         return "bool"
 
     def visit_Call(self, node: nodes.Call) -> Optional[str]:
         if node.fn not in FUNCTIONS:
-            self.fail(node.pos, f"unknown function {node.fn!r}{did_you_mean(node.fn, FUNCTIONS)}")
+            self.fail(node.pos, _("unknown function {name}").format(name=repr(node.fn))
+                      + did_you_mean(node.fn, FUNCTIONS))
             return None
         check_call: Callable[[nodes.Call], Optional[str]] = getattr(self, "call_" + node.fn)
         return check_call(node)
@@ -184,20 +195,20 @@ class _Condition(Visitor[Optional[str]]):
     def call_at_least(self, node: nodes.Call) -> str:
         args = node.args
         if len(args) < 2 or not isinstance(args[0], nodes.Num) or args[0].value.denominator != 1:
-            self.fail(node.pos, "at_least(k, A, B, ...) needs a whole number k and at least one condition")
+            self.fail(node.pos, _("at_least(k, A, B, ...) needs a whole number k and at least one condition"))
             return "bool"
         k, conditions = int(args[0].value), len(args) - 1
         if k > conditions:
-            self.fail(args[0].pos, f"at_least({k}, ...) of {conditions} conditions can never hold")
+            self.fail(args[0].pos, _("at_least({k}, ...) of {n} conditions can never hold").format(k=k, n=conditions))
         elif k < 1:
-            self.fail(args[0].pos, f"at_least({k}, ...) always holds")
+            self.fail(args[0].pos, _("at_least({k}, ...) always holds").format(k=k))
         for arg in args[1:]:
             self.expect(arg, "bool", "at_least")
         return "bool"
 
     def call_all(self, node: nodes.Call) -> str:
         if not node.args:
-            self.fail(node.pos, f"{node.fn}() needs at least one condition")
+            self.fail(node.pos, _("{function}() needs at least one condition").format(function=node.fn))
         for arg in node.args:
             self.expect(arg, "bool", node.fn)
         return "bool"
@@ -207,38 +218,41 @@ class _Condition(Visitor[Optional[str]]):
     def call_given(self, node: nodes.Call) -> str:
         args = node.args
         if len(args) != 1 or not isinstance(args[0], nodes.Name) or args[0].id not in self.vocabulary.indicators:
-            self.fail(node.pos, "given(x) takes one indicator name")
+            self.fail(node.pos, _("given(x) takes one indicator name"))
             return "bool"
         name = args[0].id
         self.reads[name] = None
         if self.vocabulary.indicators[name].required:
-            self.report(node.pos, f"given({name}) is always true: the indicator is required", "warning")
+            self.report(node.pos, _("given({name}) is always true: the indicator is required").format(name=name),
+                        "warning")
         return "bool"
 
     def call_or_higher(self, node: nodes.Call) -> str:
         args = node.args
         if len(args) != 1 or not isinstance(args[0], nodes.Name) or args[0].id not in self.vocabulary.criteria:
-            self.fail(node.pos, "or_higher(C) takes one criterion id")
+            self.fail(node.pos, _("or_higher(C) takes one criterion id"))
             return "bool"
         name = args[0].id
         criterion = self.vocabulary.criteria[name]
         if criterion.tier is None or criterion.aspect is None:
-            self.fail(args[0].pos, f"or_higher({name}) needs criterion {name!r} to have a `tier` and an `aspect`")
+            self.fail(args[0].pos, _("or_higher({name}) needs criterion {quoted} to have a `tier` and an `aspect`")
+                      .format(name=name, quoted=repr(name)))
         if name == self.owner:
-            self.fail(args[0].pos, f"{self.owner!r} refers to itself")
+            self.fail(args[0].pos, _("{name} refers to itself").format(name=repr(self.owner)))
         return "bool"
 
     def call_share(self, node: nodes.Call) -> Optional[str]:
         classes = self.vocabulary.commune_classes
         if classes is None:
-            self.fail(node.pos, "share(...) is only known at province level")
+            self.fail(node.pos, _("share(...) is only known at province level"))
             return None
         for arg in node.args:
             if not isinstance(arg, nodes.Name) or arg.id not in classes:
                 got = arg.id if isinstance(arg, nodes.Name) else nodes.to_text(arg)
-                self.fail(arg.pos, f"share() takes commune class ids; {got!r} is not one{did_you_mean(got, classes)}")
+                self.fail(arg.pos, _("share() takes commune class ids; {name} is not one").format(name=repr(got))
+                          + did_you_mean(got, classes))
         if not node.args:
-            self.fail(node.pos, "share() needs at least one class id")
+            self.fail(node.pos, _("share() needs at least one class id"))
         key = nodes.to_text(node)
         self.checker.shares[key] = tuple(arg.id for arg in node.args if isinstance(arg, nodes.Name))
         self.reads[key] = None
@@ -253,6 +267,3 @@ def start(node: nodes.Node) -> int:
         return start(node.items[0])
     return node.pos
 
-
-def type_name(kind: str) -> str:
-    return {"num": "number", "bool": "true/false"}[kind]

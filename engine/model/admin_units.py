@@ -35,6 +35,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Optional
 
+from lanhmanh.i18n import N_, _
+
 REFORM = dt.date(2025, 7, 1)  # Nghị quyết 202/2025/QH15: 34 provinces, two-level local government
 
 
@@ -56,17 +58,24 @@ class District:
 
 
 class UnitList:
-    """One official list: units by code, provinces by code, and (before the reform) districts."""
+    """One official list: units by code, provinces by code, and (before the reform) districts.
+    `title` names it in messages: a message (N_) with `title_args` filled in, translated where it is said."""
 
     def __init__(self, title: str, units: Iterable[AdminUnit], provinces: dict[str, str],
-                 districts: Iterable[District] = ()):
-        self.title = title
+                 districts: Iterable[District] = (), title_args: Optional[dict] = None):
+        self._title, self._title_args = title, title_args
         self.units: dict[str, AdminUnit] = {}
         for u in units:
             self.units[u.code] = u
         self.provinces = dict(provinces)  # code → name
         self.districts: dict[str, District] = {d.code: d for d in districts}
         self._province_index: Optional[dict[str, list[AdminUnit]]] = None
+
+    @property
+    def title(self) -> str:
+        if self._title_args is None:
+            return _(self._title)
+        return _(self._title).format(**self._title_args)
 
     def get(self, code: str) -> Optional[AdminUnit]:
         return self.units.get(code)
@@ -119,12 +128,13 @@ class UnitList:
             hit = difflib.get_close_matches(_bare(name), list(names), n=1, cutoff=0.85)
             if hit:
                 u = names[hit[0]]
-                return f"; did you mean {u.code} ({u.name}, province {u.province_code})?"
+                return _("; did you mean {code} ({name}, province {province})?").format(
+                    code=u.code, name=u.name, province=u.province_code)
         codes = {u.code: u for u in pool}
         hit = difflib.get_close_matches(code, list(codes), n=1, cutoff=0.8)
         if hit:
             u = codes[hit[0]]
-            return f"; did you mean {u.code} ({u.name})?"
+            return _("; did you mean {code} ({name})?").format(code=u.code, name=u.name)
         return ""
 
     def __len__(self) -> int:
@@ -162,8 +172,9 @@ def current() -> UnitList:
             units.append(AdminUnit(f"{int(w.code):05d}", unicodedata.normalize("NFC", w.name),
                                    w.division_type.value, pcode))
     version = getattr(vp, "__version__", "?")
-    return UnitList(f"the official list in force since 1 July 2025 (vietnam-provinces {version}: "
-                    f"{len(provinces)} provinces, {len(units)} units)", units, provinces)
+    return UnitList(N_("the official list in force since 1 July 2025 (vietnam-provinces {version}: "
+                       "{provinces} provinces, {units} units)"), units, provinces,
+                    title_args={"version": version, "provinces": len(provinces), "units": len(units)})
 
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -176,13 +187,15 @@ def pre_reform() -> UnitList:
     the data file shipped with lanhmanh; loaded on first use, then kept."""
     sidecar = PRE_REFORM_FILE.with_suffix("").with_suffix(".json")
     if not (PRE_REFORM_FILE.is_file() and sidecar.is_file()):
-        raise FileNotFoundError(f"{PRE_REFORM_FILE} or {sidecar.name} is missing: this installation lacks "
-                                "lanhmanh's package data (the list of units before the 2025 reform)")
+        raise FileNotFoundError(_("{path} or {sidecar} is missing: this installation lacks lanhmanh's package "
+                                  "data (the list of units before the 2025 reform)").format(
+                                      path=PRE_REFORM_FILE, sidecar=sidecar.name))
     meta = json.loads(sidecar.read_text(encoding="utf-8"))
     payload = PRE_REFORM_FILE.read_bytes()
     if hashlib.sha256(payload).hexdigest() != meta["sha256"]:
-        raise ValueError(f"{PRE_REFORM_FILE} does not match the sha256 in {sidecar.name}: the file is damaged; "
-                         "rebuild it with tools/build_unit_lists.py")
+        raise ValueError(_("{path} does not match the sha256 in {sidecar}: the file is damaged; "
+                           "rebuild it with tools/build_unit_lists.py").format(
+                               path=PRE_REFORM_FILE, sidecar=sidecar.name))
     with io.TextIOWrapper(gzip.GzipFile(fileobj=io.BytesIO(payload)), encoding="utf-8", newline="") as f:
         reader = csv.reader(f)
         next(reader)  # province_code, province_name, district_code, district_name, unit_code, unit_name, unit_type
@@ -196,9 +209,12 @@ def pre_reform() -> UnitList:
             if code:
                 units.append(AdminUnit(code, name, utype, pcode, dcode))
     src = meta["source"]
-    return UnitList(f"the last official list before the 1 July 2025 reform ({src['package']} "
-                    f"{src['version']}, data of {src['data_version']}: {len(provinces)} provinces, "
-                    f"{len(districts)} districts, {len(units)} units)", units, provinces, districts.values())
+    return UnitList(N_("the last official list before the 1 July 2025 reform ({package} {version}, data of "
+                       "{data_version}: {provinces} provinces, {districts} districts, {units} units)"),
+                    units, provinces, districts.values(),
+                    title_args={"package": src["package"], "version": src["version"],
+                                "data_version": src["data_version"], "provinces": len(provinces),
+                                "districts": len(districts), "units": len(units)})
 
 
 def from_csv(path: Path) -> UnitList:
@@ -208,7 +224,8 @@ def from_csv(path: Path) -> UnitList:
     reader = csv.DictReader(io.StringIO(text))
     need = {"unit_code", "unit_name", "unit_type", "province_code"}
     if not need <= set(reader.fieldnames or ()):
-        raise ValueError(f"{path}: a unit list needs the columns {', '.join(sorted(need))}")
+        raise ValueError(_("{path}: a unit list needs the columns {columns}").format(
+            path=path, columns=", ".join(sorted(need))))
     with_districts = "district_code" in (reader.fieldnames or ())
     units: list[AdminUnit] = []
     provinces: dict[str, str] = {}
@@ -219,15 +236,18 @@ def from_csv(path: Path) -> UnitList:
             pcode = f"{int(row['province_code']):02d}"
             dcode = f"{int(row['district_code']):03d}" if with_districts else None
         except (TypeError, ValueError):
-            cols = "unit_code, province_code and district_code" if with_districts else "unit_code and province_code"
-            raise ValueError(f"{path}: row {i}: {cols} must be numbers") from None
+            if with_districts:
+                message = _("{path}: row {row}: unit_code, province_code and district_code must be numbers")
+            else:
+                message = _("{path}: row {row}: unit_code and province_code must be numbers")
+            raise ValueError(message.format(path=path, row=i)) from None
         units.append(AdminUnit(code, unicodedata.normalize("NFC", row["unit_name"].strip()),
                                unicodedata.normalize("NFC", row["unit_type"].strip().lower()), pcode, dcode))
         provinces.setdefault(pcode, (row.get("province_name") or "").strip() or pcode)
         if dcode is not None and dcode not in districts:
             dname = unicodedata.normalize("NFC", (row.get("district_name") or "").strip()) or dcode
             districts[dcode] = District(dcode, dname, pcode)
-    return UnitList(f"the unit list {path}", units, provinces, districts.values())
+    return UnitList(N_("the unit list {path}"), units, provinces, districts.values(), title_args={"path": str(path)})
 
 
 class UnitLists:

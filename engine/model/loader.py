@@ -51,9 +51,16 @@ from lanhmanh.engine.model.pack import (
     references,
 )
 from lanhmanh.engine.model.versions import RULES_DIR
+from lanhmanh.i18n import N_, _
 from lanhmanh.version import __version__
 
 FORM_TITLE_MAX = 160  # characters of a criterion's `form_title`: two or three lines on the form
+# a rule of an official pack without `cite`, by kind of rule
+UNCITED = {
+    "criterion": N_("criterion {id} has no `cite`: every rule of an official pack cites its source"),
+    "veto": N_("veto {id} has no `cite`: every rule of an official pack cites its source"),
+    "class": N_("class {id} has no `cite`: every rule of an official pack cites its source"),
+}
 
 
 def resolve(ref: str) -> Path:
@@ -69,8 +76,8 @@ def resolve(ref: str) -> Path:
     if shipped.exists():  # its `pack:` block cannot be read: loading it reports why
         return shipped
     known = versions.known_ids()
-    raise FileNotFoundError(f"no rule file or pack named {ref!r}{did_you_mean(ref, known)}"
-                            f" (packs: {', '.join(known)})")
+    raise FileNotFoundError(_("no rule file or pack named {ref}{hint} (packs: {packs})").format(
+        ref=repr(ref), hint=did_you_mean(ref, known), packs=", ".join(known)))
 
 
 def load_pack(ref: str | Path) -> tuple[Pack, list[Problem]]:
@@ -201,13 +208,13 @@ class _Loader:
         try:
             data = self.path.read_bytes()
         except OSError as e:
-            self.err(0, 0, f"cannot read rule file: {e.strerror or e}")
+            self.err(0, 0, _("cannot read rule file: {reason}").format(reason=e.strerror or e))
             return None
         self.sha256 = hashlib.sha256(data).hexdigest()
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as e:
-            self.err(0, 0, f"rule file is not UTF-8 text (byte {e.start})")
+            self.err(0, 0, _("rule file is not UTF-8 text (byte {byte})").format(byte=e.start))
             return None
         # NFD files (as some Mac and web editors save them) mean the same names as NFC ones
         text = unicodedata.normalize("NFC", text)
@@ -229,21 +236,22 @@ class _Loader:
             mark = e.problem_mark or e.context_mark
             msg = " ".join(str(x) for x in (e.context, e.problem) if x)
             if "duplicate key" in msg:
-                msg = f"duplicate id or key: {msg}"
+                msg = _("duplicate id or key: {message}").format(message=msg)
             self.err(mark.line + 1 if mark else 0, mark.column + 1 if mark else 0, msg)
             return None
         except RecursionError:
-            self.err(0, 0, f"collections nested too deep (the limit is {yaml_limits.MAX_NESTING} levels)")
+            self.err(0, 0, _("collections nested too deep (the limit is {limit} levels)").format(
+                limit=yaml_limits.MAX_NESTING))
             return None
         except Exception as e:  # any other YAML failure is still a rule-file problem
-            self.err(0, 0, f"not valid YAML: {e}")
+            self.err(0, 0, _("not valid YAML: {reason}").format(reason=e))
             return None
         too_big = yaml_limits.check_tree(raw)  # aliases written out: bounded before anything walks them
         if too_big is not None:
             self.err(too_big.line, too_big.col, too_big.message)
             return None
         if not isinstance(raw, CommentedMap):
-            self.err(1, 1, "a rule file must be a mapping with `pack`, `indicators`, `criteria`, `classes`")
+            self.err(1, 1, _("a rule file must be a mapping with `pack`, `indicators`, `criteria`, `classes`"))
             return None
         self.raw = raw
         if isinstance(raw.get("pack"), CommentedMap) and "extends" in raw["pack"]:
@@ -260,7 +268,7 @@ class _Loader:
                 loc = d["loc"]
                 line, col = self._locate(raw, loc)
                 where = ".".join(str(x) for x in loc)
-                self.err(line, col, f"{where}: {d['msg']}")
+                self.err(line, col, f"{where}: {schema.message(d)}")
             return None
         return self._build(spec)
 
@@ -288,9 +296,11 @@ class _Loader:
         for key in raw:
             if key not in fields:
                 line, col = self.keypos(raw, key)
-                what = "is ignored" if severity == "warning" else "cannot be overridden"
-                self.err(line, col, f"unknown key {key!r} {what}{did_you_mean(str(key), fields)}",
-                         severity)
+                if severity == "warning":
+                    message = _("unknown key {key} is ignored{hint}")
+                else:
+                    message = _("unknown key {key} cannot be overridden{hint}")
+                self.err(line, col, message.format(key=repr(key), hint=did_you_mean(str(key), fields)), severity)
                 continue
             self._recurse_unknown(fields[key].annotation, raw[key], severity)
 
@@ -319,8 +329,8 @@ class _Loader:
             for i, rid in enumerate(doc.signatures):
                 if rid not in roles:
                     where = raw["documents"][name]["signatures"]
-                    self.err(*self.pos(where, i), f"documents.{name}: no role {rid!r} in pack.roles"
-                                                       f"{did_you_mean(rid, roles)}")
+                    self.err(*self.pos(where, i), _("documents.{name}: no role {role} in pack.roles{hint}").format(
+                        name=name, role=repr(rid), hint=did_you_mean(rid, roles)))
             documents[name] = Document(doc.kind, tuple(roles[r] for r in doc.signatures if r in roles))
         return roles, documents
 
@@ -329,13 +339,15 @@ class _Loader:
         meta = spec.pack
         if versions.version_key(meta.engine_min) > versions.version_key(__version__):
             self.err(*self.pos(raw["pack"], "engine_min"),
-                     f"this pack needs lanhmanh {meta.engine_min} or newer (this is {__version__})")
+                     _("this pack needs lanhmanh {needed} or newer (this is {this})").format(
+                         needed=meta.engine_min, this=__version__))
         if meta.effective_to and meta.effective_to < meta.effective_from:
-            self.err(*self.pos(raw["pack"], "effective_to"), "effective_to is before effective_from")
+            self.err(*self.pos(raw["pack"], "effective_to"), _("effective_to is before effective_from"))
         for i, adv in enumerate(meta.advisories):
             if adv.to_year is not None and adv.to_year < adv.from_year:
                 self.err(*self.pos(raw["pack"]["advisories"][i], "to_year"),
-                         f"advisory to_year {adv.to_year} is before its from_year {adv.from_year}")
+                         _("advisory to_year {to_year} is before its from_year {from_year}").format(
+                             to_year=adv.to_year, from_year=adv.from_year))
         self.official = meta.status == "official"
         self.sources = {k: v.model_dump(exclude_none=True) for k, v in meta.sources.items()}
         self.tiers = list(spec.tiers)
@@ -377,24 +389,27 @@ class _Loader:
             for name, (line, col) in ((target, self.keypos(raw, target)), (source, self.pos(raw, target))):
                 ind = commune.indicators.get(name)
                 if ind is None:
-                    self.err(line, col, f"carry_over: unknown indicator {name!r}"
-                                        f"{did_you_mean(name, commune.indicators)}")
+                    self.err(line, col, _("carry_over: unknown indicator {name}").format(name=repr(name))
+                             + did_you_mean(name, commune.indicators))
                 elif ind.type != "integer":
-                    self.err(line, col, f"carry_over: {name!r} is a {ind.type} indicator; only integer "
-                                        "indicators (counts) are carried over")
+                    self.err(line, col, _("carry_over: {name} is a {type} indicator; only integer "
+                                          "indicators (counts) are carried over").format(
+                                              name=repr(name), type=ind.type))
 
     def _indicators(self, specs: dict, raw: Any) -> dict[str, Indicator]:
         out = {}
         for name, ind in specs.items():
             rawi = raw[name]
             if not _is_ident(name):
-                self.err(*self.keypos(raw, name), f"indicator id {name!r} must be letters, digits and _")
+                self.err(*self.keypos(raw, name),
+                         _("indicator id {name} must be letters, digits and _").format(name=repr(name)))
             lo = self._bound(ind.min, rawi, "min")
             hi = self._bound(ind.max, rawi, "max")
             if ind.type == "boolean" and (lo is not None or hi is not None):
-                self.err(*self.keypos(raw, name), f"boolean indicator {name!r} cannot have min/max")
+                self.err(*self.keypos(raw, name),
+                         _("boolean indicator {name} cannot have min/max").format(name=repr(name)))
             if lo is not None and hi is not None and lo > hi:
-                self.err(*self.pos(rawi, "max"), f"max {hi} is below min {lo}")
+                self.err(*self.pos(rawi, "max"), _("max {max} is below min {min}").format(max=hi, min=lo))
             out[name] = Indicator(name, ind.label, ind.type, ind.unit, lo, hi, ind.decimals,
                                   ind.required, ind.description)
         return out
@@ -405,13 +420,13 @@ class _Loader:
         try:
             number = Decimal(str(value))
         except InvalidOperation:
-            self.err(*self.pos(rawi, key), f"{key} must be a number, not {value!r}")
+            self.err(*self.pos(rawi, key), _("{key} must be a number, not {value}").format(key=key, value=repr(value)))
             return None
         # the digits a number in a condition may have (engine/language/parser.py MAX_DIGITS)
         if not number.is_finite() or len(number.as_tuple().digits) > parser.MAX_DIGITS or \
                 abs(number.adjusted()) > parser.MAX_DIGITS:
-            self.err(*self.pos(rawi, key), f"{key} must be a finite number of at most {parser.MAX_DIGITS} "
-                                           f"digits, not {str(value)[:40]}")
+            self.err(*self.pos(rawi, key), _("{key} must be a finite number of at most {limit} digits, not {value}")
+                     .format(key=key, limit=parser.MAX_DIGITS, value=str(value)[:40]))
             return None
         return number
 
@@ -424,7 +439,7 @@ class _Loader:
             if node is None:
                 continue
             if not (isinstance(node, nodes.Arith) and node.op == "/"):
-                self._at(src, d.expr, node.pos, "a derived value must be NUM / DEN (sums of indicators)")
+                self._at(src, d.expr, node.pos, _("a derived value must be NUM / DEN (sums of indicators)"))
                 continue
             num = self._sum_terms(node.left, d.expr, src, indicators)
             den = self._sum_terms(node.right, d.expr, src, indicators)
@@ -434,8 +449,8 @@ class _Loader:
                 zero = self._zero_policy(spec.value, rawd.get("zero_denominator"), "value")
                 if zero == "reject":  # a rejected row is never shown
                     self.err(*self.pos(rawd["zero_denominator"], "value"),
-                             "zero_denominator: {value: ..., shown: ...} takes a number or unknown; "
-                             "write `zero_denominator: reject` for rows to be rejected")
+                             _("zero_denominator: {{value: ..., shown: ...}} takes a number or unknown; "
+                               "write `zero_denominator: reject` for rows to be rejected"))
                     zero = None
             else:
                 zero = self._zero_policy(spec, rawd)
@@ -449,23 +464,26 @@ class _Loader:
         if isinstance(node, nodes.Name):
             ind = indicators.get(node.id)
             if ind is None:
-                self._at(src, text, node.pos, f"unknown indicator {node.id!r}{did_you_mean(node.id, indicators)}")
+                self._at(src, text, node.pos, _("unknown indicator {name}").format(name=repr(node.id))
+                         + did_you_mean(node.id, indicators))
                 return None
             if not ind.numeric:
-                self._at(src, text, node.pos, f"{node.id!r} is a boolean; a rate needs numbers")
+                self._at(src, text, node.pos, _("{name} is a boolean; a rate needs numbers").format(name=repr(node.id)))
                 return None
             if not ind.required:
-                self._at(src, text, node.pos, f"{node.id!r} is optional; a rate must read required indicators")
+                self._at(src, text, node.pos,
+                         _("{name} is optional; a rate must read required indicators").format(name=repr(node.id)))
                 return None
             if ind.min is None or ind.min < 0:
-                self._at(src, text, node.pos, f"{node.id!r} may be negative; a rate reads indicators with min >= 0")
+                self._at(src, text, node.pos,
+                         _("{name} may be negative; a rate reads indicators with min >= 0").format(name=repr(node.id)))
                 return None
             return [node.id]
         if isinstance(node, nodes.Arith) and node.op == "+":
             left = self._sum_terms(node.left, text, src, indicators)
             right = self._sum_terms(node.right, text, src, indicators)
             return left + right if left is not None and right is not None else None
-        self._at(src, text, node.pos, "a rate's numerator and denominator must be indicators joined by '+'")
+        self._at(src, text, node.pos, _("a rate's numerator and denominator must be indicators joined by '+'"))
         return None
 
     def _zero_policy(self, value: Any, rawd: Any, key: str = "zero_denominator"):
@@ -478,18 +496,21 @@ class _Loader:
         except parser.ExprSyntaxError:
             pass
         self.err(*self.pos(rawd, key),
-                 f"zero_denominator must be reject, unknown or a number such as 100%, not {value!r}")
+                 _("zero_denominator must be reject, unknown or a number such as 100%, not {value}").format(
+                     value=repr(value)))
         return None
 
     def _parse(self, text: str, src: _Src) -> Optional[nodes.Node]:
         try:
             return parser.parse(str(text))
         except parser.ExprSyntaxError as e:
-            hint = ""
-            if str(text).count("(") > str(text).count(")"):
-                hint = " (inside a YAML {...} mapping, quote an expression that contains commas)"
             shown = str(text) if len(str(text)) <= 120 else str(text)[:60] + " … " + str(text)[-40:]
-            self._at(src, str(text), e.offset, f"syntax: {e.message} in `{shown}`{hint}")
+            if str(text).count("(") > str(text).count(")"):
+                message = _("syntax: {problem} in `{text}` (inside a YAML {{...}} mapping, quote an expression "
+                            "that contains commas)")
+            else:
+                message = _("syntax: {problem} in `{text}`")
+            self._at(src, str(text), e.offset, message.format(problem=e.message, text=shown))
             return None
 
     def _at(self, src: _Src, text: str, offset: int, msg: str, severity: str = "error") -> None:
@@ -510,18 +531,19 @@ class _Loader:
                                      indicators_only=indicators_only)
         return node if ok else None
 
-    def _cite(self, cite: Any, node: Any, where: tuple[int, int], what: str) -> Optional[str]:
+    def _cite(self, cite: Any, node: Any, where: tuple[int, int], what: tuple[str, str]) -> Optional[str]:
+        """The citation of a rule, as text; `what` is (kind, id) of the rule: criterion, veto or class."""
         if cite is None:
             if self.official:
                 line, col = where
-                self.err(line, col, f"{what} has no `cite`: every rule of an official pack cites its source")
+                self.err(line, col, _(UNCITED[what[0]]).format(id=repr(what[1])))
             return None
         if isinstance(cite, str):
             return cite
         if cite.source and cite.source not in self.sources:
             self.err(*self.pos(node, "cite"),
-                     f"cite names source {cite.source!r}, which pack.sources does not list"
-                     f"{did_you_mean(cite.source, self.sources)}")
+                     _("cite names source {source}, which pack.sources does not list").format(
+                         source=repr(cite.source)) + did_you_mean(cite.source, self.sources))
         parts = []
         if cite.source:
             doc = self.sources.get(cite.source, {}).get("document", cite.source)
@@ -559,7 +581,8 @@ class _Loader:
         for k in own:
             if k in commune.indicators:
                 self.err(*self.keypos(raw["indicators"], k),
-                         f"province indicator {k!r} clashes with the commune indicator of that name")
+                         _("province indicator {name} clashes with the commune indicator of that name").format(
+                             name=repr(k)))
         indicators = {**summed, **own}
         derived = self._derived(spec.derived, raw.get("derived"), indicators) if spec.derived else {}
         level = Level("province", indicators, derived, {}, {}, [], summed=tuple(summed))
@@ -574,16 +597,18 @@ class _Loader:
         return level
 
     def _names_unique(self, level: Level, criteria: dict, vetoes: dict, raw: Any) -> None:
-        seen: dict[str, str] = {}  # id → what it names
-        for kind, names in (("indicator", level.indicators), ("derived value", level.derived)):
+        seen: dict[str, str] = {}  # id → the message of a later id that repeats it (what it names)
+        for kind, names in ((N_("duplicate id {id}: already used by an indicator"), level.indicators),
+                            (N_("duplicate id {id}: already used by a derived value"), level.derived)):
             for n in names:
                 seen.setdefault(n, kind)
-        for kind, names, sect in (("criterion", criteria, "criteria"), ("veto", vetoes, "vetoes")):
+        for kind, names, sect in ((N_("duplicate id {id}: already used by a criterion"), criteria, "criteria"),
+                                  (N_("duplicate id {id}: already used by a veto"), vetoes, "vetoes")):
             for n in names:
                 if n in seen:
-                    self.err(*self.keypos(raw[sect], n), f"duplicate id {n!r}: already used by a {seen[n]}")
+                    self.err(*self.keypos(raw[sect], n), _(seen[n]).format(id=repr(n)))
                 elif n in SPECIALS or n in parser.KEYWORDS:
-                    self.err(*self.keypos(raw[sect], n), f"{n!r} is a reserved word")
+                    self.err(*self.keypos(raw[sect], n), _("{name} is a reserved word").format(name=repr(n)))
                 else:
                     seen[n] = kind
 
@@ -593,15 +618,18 @@ class _Loader:
         for cid, c in specs.items():
             rawc = raw[cid]
             if c.group is not None and c.group not in groups:
-                self.err(*self.pos(rawc, "group"), f"unknown group {c.group!r}{did_you_mean(c.group, groups)}")
+                self.err(*self.pos(rawc, "group"),
+                         _("unknown group {group}").format(group=repr(c.group)) + did_you_mean(c.group, groups))
             if c.tier is not None and c.tier not in self.tiers:
-                self.err(*self.pos(rawc, "tier"), f"unknown tier {c.tier!r}; pack.tiers lists {self.tiers}")
+                self.err(*self.pos(rawc, "tier"), _("unknown tier {tier}; pack.tiers lists {tiers}").format(
+                    tier=repr(c.tier), tiers=self.tiers))
             bands: list[Band] = []
             if (c.when is None) == (c.bands is None):
-                self.err(*self.keypos(raw, cid), f"criterion {cid!r} needs exactly one of `when` or `bands`")
+                self.err(*self.keypos(raw, cid),
+                         _("criterion {id} needs exactly one of `when` or `bands`").format(id=repr(cid)))
                 continue
             if c.bands is not None and c.points is not None:
-                self.err(*self.pos(rawc, "points"), "`points` goes inside each band when `bands` is used")
+                self.err(*self.pos(rawc, "points"), _("`points` goes inside each band when `bands` is used"))
             reads: dict[str, None] = {}
             if c.when is not None:
                 node = self._condition(checker, c.when, self.src(rawc, "when"), cid, reads)
@@ -609,19 +637,21 @@ class _Loader:
                     bands.append(Band(node, c.points or 0, nodes.to_text(node)))
             else:
                 if not c.bands:
-                    self.err(*self.pos(rawc, "bands"), "`bands` is empty")
+                    self.err(*self.pos(rawc, "bands"), _("`bands` is empty"))
                 for i, b in enumerate(c.bands):
                     node = self._condition(checker, b.when, self.src(rawc["bands"][i], "when"), cid, reads)
                     if node is not None:
                         bands.append(Band(node, b.points, nodes.to_text(node), b.label))
-            cite = self._cite(c.cite, rawc, self.keypos(raw, cid), f"criterion {cid!r}")
+            cite = self._cite(c.cite, rawc, self.keypos(raw, cid), ("criterion", cid))
             form_title = " ".join(c.form_title.split()) if c.form_title is not None else None
             if form_title == "":
-                self.err(*self.pos(rawc, "form_title"), f"`form_title` of criterion {cid!r} is blank")
+                self.err(*self.pos(rawc, "form_title"),
+                         _("`form_title` of criterion {id} is blank").format(id=repr(cid)))
             elif form_title is not None and len(form_title) > FORM_TITLE_MAX:
                 self.err(*self.pos(rawc, "form_title"),
-                         f"`form_title` of criterion {cid!r} has {len(form_title)} characters; at most "
-                         f"{FORM_TITLE_MAX} fit the printed form (the full wording goes in `title`)")
+                         _("`form_title` of criterion {id} has {n} characters; at most {limit} fit the "
+                           "printed form (the full wording goes in `title`)").format(
+                             id=repr(cid), n=len(form_title), limit=FORM_TITLE_MAX))
             out[cid] = Criterion(cid, c.title, bands, scored=c.points is not None or c.bands is not None,
                                  cite=cite, note=c.note, group=c.group, tier=c.tier, aspect=c.aspect,
                                  reads=tuple(reads), form_title=form_title)
@@ -632,7 +662,7 @@ class _Loader:
         for vid, v in specs.items():
             reads: dict[str, None] = {}
             node = self._condition(checker, v.when, self.src(raw[vid], "when"), vid, reads)
-            cite = self._cite(v.cite, raw[vid], self.keypos(raw, vid), f"veto {vid!r}")
+            cite = self._cite(v.cite, raw[vid], self.keypos(raw, vid), ("veto", vid))
             if node is not None:
                 out[vid] = Veto(vid, v.title, node, nodes.to_text(node), cite, v.note, tuple(reads))
         return out
@@ -645,7 +675,7 @@ class _Loader:
         seen: set[str] = set()
         for i, c in enumerate(specs):
             if c.id in seen:
-                self.err(*self.pos(raw[i], "id"), f"duplicate constraint id {c.id!r}")
+                self.err(*self.pos(raw[i], "id"), _("duplicate constraint id {id}").format(id=repr(c.id)))
             seen.add(c.id)
             node = self._condition(checker, c.rule, self.src(raw[i], "rule"), None, {}, indicators_only=True)
             if node is None:
@@ -670,11 +700,12 @@ class _Loader:
                 if state.get(m) == 1:
                     cyc = stack[stack.index(m):] + [m] if m in stack else [n, m]
                     sect = raw["criteria"] if "criteria" in raw else raw
-                    why = ""
                     if m == n:
-                        why = (f" (through or_higher(...): {m!r} has the same aspect and a more severe tier, "
-                               "so it is one of the criteria that or_higher reads)")
-                    self.err(*self.keypos(sect, m), f"reference cycle: {' → '.join(cyc)}{why}")
+                        message = _("reference cycle: {cycle} (through or_higher(...): {id} has the same aspect "
+                                    "and a more severe tier, so it is one of the criteria that or_higher reads)")
+                    else:
+                        message = _("reference cycle: {cycle}")
+                    self.err(*self.keypos(sect, m), message.format(cycle=" → ".join(cyc), id=repr(m)))
                 elif m not in state:
                     visit(m, stack + [m])
             state[n] = 2
@@ -692,22 +723,22 @@ class _Loader:
             rawc = raw[i]
             line, col = self.pos(raw, i)
             if c.id in seen or c.id in (UNCLASSIFIED, UNDETERMINED):
-                self.err(line, col, f"duplicate class id {c.id!r}" if c.id in seen else
-                         f"{c.id!r} is reserved (units that reach no class; provinces whose class "
-                         "depends on communes not scored)")
+                self.err(line, col, (_("duplicate class id {id}") if c.id in seen else
+                                     _("{id} is reserved (units that reach no class; provinces whose class "
+                                       "depends on communes not scored)")).format(id=repr(c.id)))
             seen[c.id] = i
             if always is not None:
-                self.err(line, col, f"class {c.id!r} can never be reached: class {always!r} before it "
-                                    "catches every unit")
-            cite = self._cite(c.cite, rawc, (line, col), f"class {c.id!r}")
+                self.err(line, col, _("class {id} can never be reached: class {earlier} before it "
+                                      "catches every unit").format(id=repr(c.id), earlier=repr(always)))
+            cite = self._cite(c.cite, rawc, (line, col), ("class", c.id))
             if c.residual:
                 if c.when is not None:
-                    self.err(*self.pos(rawc, "when"), "a residual class takes no `when`")
+                    self.err(*self.pos(rawc, "when"), _("a residual class takes no `when`"))
                 always = c.id
                 out.append(ClassDef(c.id, c.label, None, True, "(mọi đơn vị còn lại)", cite, c.note))
                 continue
             if c.when is None:
-                self.err(line, col, f"class {c.id!r} needs `when` (or `residual: true`)")
+                self.err(line, col, _("class {id} needs `when` (or `residual: true`)").format(id=repr(c.id)))
                 continue
             node = self._condition(checker, c.when, self.src(rawc, "when"), None, {}, in_class=True)
             if node is None:
@@ -718,14 +749,19 @@ class _Loader:
             mine = _conjuncts(node)
             for earlier, (eid, theirs) in texts.items():
                 if theirs <= mine:  # every condition of the earlier class is among mine
-                    why = "the same condition" if theirs == mine else f"a condition ({earlier}) that this one implies"
-                    self.err(*self.pos(rawc, "when"), f"class {c.id!r} can never be reached: class {eid!r} "
-                                                      f"has {why} and comes first")
+                    if theirs == mine:
+                        message = _("class {id} can never be reached: class {earlier} has the same condition "
+                                    "and comes first")
+                    else:
+                        message = _("class {id} can never be reached: class {earlier} has a condition "
+                                    "({condition}) that this one implies and comes first")
+                    self.err(*self.pos(rawc, "when"), message.format(id=repr(c.id), earlier=repr(eid),
+                                                                     condition=earlier))
                     break
             texts[text] = (c.id, mine)
             out.append(ClassDef(c.id, c.label, node, False, text, cite, c.note))
         if not out:
-            self.err(*self.keypos(self.raw, "classes"), "no classes")
+            self.err(*self.keypos(self.raw, "classes"), _("no classes"))
         self._also_report(specs, raw, out)
         return out
 
@@ -741,14 +777,16 @@ class _Loader:
             ok = True
             for other in c.also_report:
                 if other not in order:
-                    self.err(*where, f"class {c.id!r}: also_report names unknown class {other!r}"
-                                     f"{did_you_mean(other, order)}")
+                    self.err(*where, _("class {id}: also_report names unknown class {other}").format(
+                        id=repr(c.id), other=repr(other)) + did_you_mean(other, order))
                 elif order.index(other) <= i:
-                    self.err(*where, f"class {c.id!r}: also_report names {other!r}, which is not after it "
-                                     "(a class tried earlier never holds for a unit of this class)")
+                    self.err(*where, _("class {id}: also_report names {other}, which is not after it "
+                                       "(a class tried earlier never holds for a unit of this class)").format(
+                                           id=repr(c.id), other=repr(other)))
                 elif other in by_id and by_id[other].residual:
-                    self.err(*where, f"class {c.id!r}: also_report names the residual class {other!r}, "
-                                     "which has no condition of its own to test")
+                    self.err(*where, _("class {id}: also_report names the residual class {other}, "
+                                       "which has no condition of its own to test").format(
+                                           id=repr(c.id), other=repr(other)))
                 else:
                     continue
                 ok = False
@@ -762,16 +800,17 @@ class _Loader:
                 missing = set(ids) - set(spec.best_first)
                 extra = set(spec.best_first) - set(ids)
                 self.err(*self.pos(raw, "best_first"),
-                         f"ranking.best_first must list every class once (missing {sorted(missing)}, "
-                         f"unknown {sorted(extra)})")
+                         _("ranking.best_first must list every class once (missing {missing}, "
+                           "unknown {unknown})").format(missing=sorted(missing), unknown=sorted(extra)))
             level.best_first = list(spec.best_first)
         else:
             level.best_first = ids
         for i, k in enumerate(spec.then):
             if k.by not in level.derived and not (k.by in level.indicators and level.indicators[k.by].numeric):
                 known = list(level.derived) + [n for n, v in level.indicators.items() if v.numeric]
-                self.err(*self.pos(raw["then"], i), f"ranking key {k.by!r} is not a numeric indicator "
-                                                    f"or derived value{did_you_mean(k.by, known)}")
+                self.err(*self.pos(raw["then"], i), _("ranking key {key} is not a numeric indicator "
+                                                      "or derived value").format(key=repr(k.by))
+                         + did_you_mean(k.by, known))
                 continue
             level.then.append(RankKey(k.by, k.order == "desc"))
 
@@ -779,44 +818,48 @@ class _Loader:
         raw_cases = self.raw.get("cases")
         names = set()
         for i, c in enumerate(spec.cases):
-            line, _ = self.pos(raw_cases, i)
+            line, _col = self.pos(raw_cases, i)
+            case = repr(c.name)
             if c.name in names:
-                self.err(line, 1, f"duplicate case name {c.name!r}")
+                self.err(line, 1, _("duplicate case name {case}").format(case=case))
             names.add(c.name)
             level = pack.commune if c.level == "commune" else pack.province
             if level is None:
-                self.err(line, 1, f"case {c.name!r} is at province level but the pack has no province level")
+                self.err(line, 1,
+                         _("case {case} is at province level but the pack has no province level").format(case=case))
                 continue
             exp = c.expect
             for cid in list(exp.met) + list(exp.not_met) + list(exp.points):
                 if cid not in level.criteria:
-                    self.err(line, 1, f"case {c.name!r} expects unknown criterion {cid!r}"
-                                      f"{did_you_mean(cid, level.criteria)}")
+                    self.err(line, 1, _("case {case} expects unknown criterion {id}").format(case=case, id=repr(cid))
+                             + did_you_mean(cid, level.criteria))
             for vid in exp.vetoes or []:
                 if vid not in level.vetoes:
-                    self.err(line, 1, f"case {c.name!r} expects unknown veto {vid!r}{did_you_mean(vid, level.vetoes)}")
+                    self.err(line, 1, _("case {case} expects unknown veto {id}").format(case=case, id=repr(vid))
+                             + did_you_mean(vid, level.vetoes))
             soft = [k.id for k in pack.commune.soft_constraints]
             for wid in exp.warnings or []:
                 if wid not in soft:
-                    self.err(line, 1, f"case {c.name!r} expects a warning from {wid!r}, which is not a "
-                                      f"`severity: warning` constraint{did_you_mean(wid, soft)}")
+                    self.err(line, 1, _("case {case} expects a warning from {id}, which is not a "
+                                        "`severity: warning` constraint").format(case=case, id=repr(wid))
+                             + did_you_mean(wid, soft))
             ids = [k.id for k in level.classes] + [UNCLASSIFIED] + ([UNDETERMINED] if c.level == "province" else [])
             if exp.class_ is not None and exp.class_ not in ids:
-                self.err(line, 1, f"case {c.name!r} expects unknown class {exp.class_!r}"
-                                  f"{did_you_mean(exp.class_, ids)}")
+                self.err(line, 1, _("case {case} expects unknown class {id}").format(case=case, id=repr(exp.class_))
+                         + did_you_mean(exp.class_, ids))
             if exp.also_meets is not None and exp.also_meets != "none" and exp.also_meets not in ids:
-                self.err(line, 1, f"case {c.name!r} expects also_meets unknown class {exp.also_meets!r}"
-                                  f"{did_you_mean(exp.also_meets, ids)}")
+                self.err(line, 1, _("case {case} expects also_meets unknown class {id}").format(
+                    case=case, id=repr(exp.also_meets)) + did_you_mean(exp.also_meets, ids))
             for cid in exp.undetermined:
                 if c.level != "province" or cid not in level.criteria:
-                    self.err(line, 1, f"case {c.name!r} expects undetermined {cid!r}: only a province "
-                                      "criterion can be undetermined")
+                    self.err(line, 1, _("case {case} expects undetermined {id}: only a province "
+                                        "criterion can be undetermined").format(case=case, id=repr(cid)))
             if c.level == "commune":
                 given = {**spec.case_defaults, **c.given}
                 for k in given:
                     if k not in level.indicators:
-                        self.err(line, 1, f"case {c.name!r} gives unknown indicator {k!r}"
-                                          f"{did_you_mean(k, level.indicators)}")
+                        self.err(line, 1, _("case {case} gives unknown indicator {name}").format(
+                            case=case, name=repr(k)) + did_you_mean(k, level.indicators))
             else:
                 given = c.given
                 communes = given.get("communes", [])
@@ -825,14 +868,15 @@ class _Loader:
                          "communes": [{**spec.case_defaults, **x} for x in communes]}
                 if official is not None:
                     if isinstance(official, bool) or not isinstance(official, int) or official < len(communes):
-                        self.err(line, 1, f"case {c.name!r}: official_units must be a whole number at least "
-                                          f"the number of communes given ({len(communes)}), not {official!r}")
+                        self.err(line, 1, _("case {case}: official_units must be a whole number at least "
+                                            "the number of communes given ({n}), not {value}").format(
+                                                case=case, n=len(communes), value=repr(official)))
                     else:
                         given["official_units"] = official
                 for k in given["province"]:
                     if k not in level.indicators:
-                        self.err(line, 1, f"case {c.name!r} gives unknown province indicator {k!r}"
-                                          f"{did_you_mean(k, level.indicators)}")
+                        self.err(line, 1, _("case {case} gives unknown province indicator {name}").format(
+                            case=case, name=repr(k)) + did_you_mean(k, level.indicators))
             pack.cases.append(Case(c.name, c.level, given, exp.model_dump(by_alias=True), int(line),
                                    getattr(line, "origin", self.origin).name))
 

@@ -13,6 +13,8 @@ from typing import Any, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from lanhmanh.i18n import N_, _
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
@@ -268,6 +270,49 @@ class VariantFile(_Model):
     overrides: Overrides = Overrides()
     case_defaults: dict[str, Any] = {}
     cases: list[CaseSpec] = []
+
+
+# pydantic's messages (by error type) that the language in force words its own way; the English
+# msgids are pydantic's own texts, and its context fills their placeholders
+PYDANTIC = {
+    "missing": N_("Field required"),
+    "extra_forbidden": N_("Extra inputs are not permitted"),
+    "model_type": N_("Input should be a valid dictionary or instance of {class_name}"),
+    "model_attributes_type": N_("Input should be a valid dictionary or object to extract fields from"),
+    "greater_than_equal": N_("Input should be greater than or equal to {ge}"),
+    "less_than_equal": N_("Input should be less than or equal to {le}"),
+    "finite_number": N_("Input should be a finite number"),
+    "string_type": N_("Input should be a valid string"),
+    "dict_type": N_("Input should be a valid dictionary"),
+    "list_type": N_("Input should be a valid list"),
+    "bool_type": N_("Input should be a valid boolean"),
+    "bool_parsing": N_("Input should be a valid boolean, unable to interpret input"),
+    "int_type": N_("Input should be a valid integer"),
+    "int_parsing": N_("Input should be a valid integer, unable to parse string as an integer"),
+    "int_from_float": N_("Input should be a valid integer, got a number with a fractional part"),
+    "float_type": N_("Input should be a valid number"),
+    "float_parsing": N_("Input should be a valid number, unable to parse string as a number"),
+    "literal_error": N_("Input should be {expected}"),
+    "date_type": N_("Input should be a valid date"),
+    "date_parsing": N_("Input should be a valid date in the format YYYY-MM-DD, {error}"),
+    "date_from_datetime_parsing": N_("Input should be a valid date or datetime, {error}"),
+    "date_from_datetime_inexact": N_("Datetimes provided to dates should have zero time - e.g. be exact dates"),
+}
+
+
+def message(error: Any) -> str:
+    """The message of one of pydantic's errors (`ValidationError.errors()`) in the language in force."""
+    text = str(error.get("msg", ""))
+    template = PYDANTIC.get(error.get("type", ""))
+    if template is None or _(template) == template:
+        return text
+    ctx = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+    if "expected" in ctx:  # "'error' or 'warning'"
+        ctx["expected"] = ctx["expected"].replace(" or ", " " + _("or") + " ")
+    try:
+        return _(template).format(**ctx)
+    except (KeyError, IndexError, ValueError):
+        return text
 
 
 def plain(node: Any) -> Any:

@@ -17,12 +17,22 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from lanhmanh.engine.language.problems import did_you_mean
 from lanhmanh.engine.model import schema, versions
+from lanhmanh.i18n import N_, _
 
 # The loader of the variant's own file (loader.py's _Loader, which imports this module), passed
 # in: problems go to it, and the base is loaded by a loader of the same class.
 _Loader = Any
 
 VARIANT_KEYS = ("pack", "overrides", "case_defaults", "cases")
+# an override of an id the base does not have, by kind of item ({hint}: "; did you mean ...?" or nothing)
+UNKNOWN_OVERRIDE = {
+    "criterion": N_("override of unknown criterion {id}{hint} (a variant overrides its base's criteria; "
+                    "it cannot add new ones)"),
+    "veto": N_("override of unknown veto {id}{hint} (a variant overrides its base's vetoes; it cannot add new ones)"),
+    "class": N_("override of unknown class {id}{hint} (a variant overrides its base's classes; "
+                "it cannot add new ones)"),
+    "group": N_("override of unknown group {id}{hint} (a variant overrides its base's groups; it cannot add new ones)"),
+}
 
 
 # ---- building the variant's tree --------------------------------------------------------------------
@@ -37,7 +47,7 @@ def merge(loader: _Loader, raw: CommentedMap) -> Optional[CommentedMap]:
     except ValidationError as e:
         for d in e.errors():
             line, col = loader._locate(raw, d["loc"])
-            loader.err(line, col, f"{'.'.join(str(x) for x in d['loc'])}: {d['msg']}")
+            loader.err(line, col, f"{'.'.join(str(x) for x in d['loc'])}: {schema.message(d)}")
         return None
     if any(p.severity == "error" for p in loader.problems):
         return None
@@ -56,7 +66,7 @@ def merge(loader: _Loader, raw: CommentedMap) -> Optional[CommentedMap]:
         if "province" in ov_raw:
             if not isinstance(tree.get("province"), CommentedMap):
                 loader.err(*loader.keypos(ov_raw, "province"),
-                           f"the base pack {base_pack.id} has no province level to override")
+                           _("the base pack {id} has no province level to override").format(id=base_pack.id))
             elif isinstance(ov_raw["province"], CommentedMap):
                 _apply_level(loader, tree["province"], ov_raw["province"], "province")
         if isinstance(ov_raw.get("groups"), CommentedMap):
@@ -76,11 +86,11 @@ def _check_keys(loader: _Loader, raw: CommentedMap) -> None:
         if key not in VARIANT_KEYS:
             line, col = loader.keypos(raw, key)
             if key in schema.PackFile.model_fields:
-                loader.err(line, col, f"a variant (pack.extends) takes its base's `{key}`; it changes them only "
-                                      f"under `overrides:`")
+                loader.err(line, col, _("a variant (pack.extends) takes its base's `{key}`; it changes them only "
+                                        "under `overrides:`").format(key=key))
             else:
-                loader.err(line, col, f"unknown key {key!r}: a variant has {', '.join(VARIANT_KEYS)}"
-                                      f"{did_you_mean(str(key), VARIANT_KEYS)}")
+                loader.err(line, col, _("unknown key {key}: a variant has {keys}").format(
+                    key=repr(key), keys=", ".join(VARIANT_KEYS)) + did_you_mean(str(key), VARIANT_KEYS))
             continue
         if key == "overrides":
             loader._unknown_keys(schema.Overrides, raw[key], "error")
@@ -94,15 +104,17 @@ def _base_path(loader: _Loader, raw: CommentedMap, spec: schema.VariantFile) -> 
     if ref.lower().endswith((".yaml", ".yml")) or "/" in ref or "\\" in ref:
         path = (loader.path.parent / ref)
         if not path.is_file():
-            loader.err(*at, f"extends {ref!r}: no such rule file (a path is relative to this file's folder)")
+            loader.err(*at, _("extends {ref}: no such rule file (a path is relative to this file's folder)")
+                       .format(ref=repr(ref)))
             return None
     else:
         if ref == spec.pack.id:
-            loader.err(*at, f"pack {ref!r} extends itself")
+            loader.err(*at, _("pack {ref} extends itself").format(ref=repr(ref)))
             return None
         found = versions.versions_of(ref)
         if not found:
-            loader.err(*at, f"extends {ref!r}: no pack of that id{did_you_mean(ref, versions.known_ids())}")
+            loader.err(*at, _("extends {ref}: no pack of that id").format(ref=repr(ref))
+                       + did_you_mean(ref, versions.known_ids()))
             return None
         try:
             v = versions.in_force_version(found, spec.pack.effective_from)
@@ -110,15 +122,16 @@ def _base_path(loader: _Loader, raw: CommentedMap, spec: schema.VariantFile) -> 
             loader.err(*at, str(e))
             return None
         if v is None:
-            loader.err(*at, f"extends {ref!r}: no version of {ref} is in force on {spec.pack.effective_from}, "
-                            f"this variant's effective_from (versions: {versions.describe(found)}); "
-                       "name the base by its file to extend another version")
+            loader.err(*at, _("extends {ref}: no version of {id} is in force on {day}, this variant's "
+                              "effective_from (versions: {versions}); name the base by its file to extend "
+                              "another version").format(ref=repr(ref), id=ref, day=spec.pack.effective_from,
+                                                        versions=versions.describe(found)))
             return None
         path = v.path
     chain = loader.chain + (loader.path.resolve(),)
     if path.resolve() in chain:
         names = [str(p) for p in chain[chain.index(path.resolve()):]] + [str(path)]
-        loader.err(*at, f"extends cycle: {' → '.join(names)}")
+        loader.err(*at, _("extends cycle: {files}").format(files=" → ".join(names)))
         return None
     return path
 
@@ -129,7 +142,8 @@ def _load_base(loader: _Loader, raw: CommentedMap, path: Path):
     errors = [p for p in base_loader.problems if p.severity == "error"]
     if errors or pack is None:
         loader.problems.extend(errors)
-        loader.err(*loader.pos(raw["pack"], "extends"), f"the base pack {path} is invalid ({len(errors)} error(s))")
+        loader.err(*loader.pos(raw["pack"], "extends"),
+                   _("the base pack {path} is invalid ({n} error(s))").format(path=path, n=len(errors)))
         return None
     return base_loader, pack
 
@@ -165,7 +179,8 @@ def _criterion(loader: _Loader, kind: str, ident: str, target: CommentedMap, ov:
     """A criterion's override: `bands` replaces the base's condition and points; `when` replaces
     its condition (and its bands: give `points` with it); `points` alone changes a `when`'s points."""
     if "when" in ov and "bands" in ov:
-        loader.err(*loader.keypos(ov, "bands"), f"criterion {ident!r}: override `when` or `bands`, not both")
+        loader.err(*loader.keypos(ov, "bands"),
+                   _("criterion {id}: override `when` or `bands`, not both").format(id=repr(ident)))
         return
     if "bands" in ov:
         for k in ("when", "points"):
@@ -173,20 +188,20 @@ def _criterion(loader: _Loader, kind: str, ident: str, target: CommentedMap, ov:
     elif "when" in ov:
         had_bands = target.pop("bands", None) is not None
         if had_bands and "points" not in ov:
-            loader.err(*loader.keypos(ov, "when"), f"criterion {ident!r} has bands in the base; give `points` with "
-                                          "the `when` that replaces them")
+            loader.err(*loader.keypos(ov, "when"), _("criterion {id} has bands in the base; give `points` with "
+                                                     "the `when` that replaces them").format(id=repr(ident)))
             return
     elif "points" in ov and "bands" in target:
-        loader.err(*loader.keypos(ov, "points"), f"criterion {ident!r} has bands: override `bands` (each band "
-                                      "with its points) to change its points")
+        loader.err(*loader.keypos(ov, "points"), _("criterion {id} has bands: override `bands` (each band "
+                                                   "with its points) to change its points").format(id=repr(ident)))
         return
     _graft_fields(loader, kind, ident, target, ov)
 
 
 def _class(loader: _Loader, kind: str, ident: str, target: CommentedMap, ov: CommentedMap) -> None:
     if "when" in ov and target.get("residual"):
-        loader.err(*loader.keypos(ov, "when"), f"class {ident!r} is the residual class (every unit no earlier class "
-                                      "took); its condition cannot be overridden")
+        loader.err(*loader.keypos(ov, "when"), _("class {id} is the residual class (every unit no earlier class "
+                                                 "took); its condition cannot be overridden").format(id=repr(ident)))
         return
     _graft_fields(loader, kind, ident, target, ov)
 
@@ -208,12 +223,10 @@ def _apply_items(loader: _Loader, base: Any, ov: CommentedMap, kind: str, apply)
     """Apply each override of `ov` to the base item of that id; an id the base does not have is an
     error with the closest id (a variant cannot add items)."""
     base = base if isinstance(base, dict) else {}
-    plural = {"criterion": "criteria", "class": "classes"}.get(kind, kind + "s")
     for ident, item in ov.items():
         if ident not in base:
             loader.err(*loader.keypos(ov, ident),
-                       f"override of unknown {kind} {ident!r}{did_you_mean(str(ident), base)} "
-                       f"(a variant overrides its base's {plural}; it cannot add new ones)")
+                       _(UNKNOWN_OVERRIDE[kind]).format(id=repr(ident), hint=did_you_mean(str(ident), base)))
             continue
         if isinstance(item, CommentedMap) and isinstance(base[ident], CommentedMap):
             apply(loader, kind, str(ident), base[ident], item)

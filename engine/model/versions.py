@@ -20,6 +20,7 @@ from ruamel.yaml import YAML
 
 from lanhmanh.engine.model import fast_yaml
 from lanhmanh.errors import RuleError
+from lanhmanh.i18n import _
 
 ENV = "LANHMANH_RULES_PATH"
 
@@ -37,8 +38,15 @@ class Version:
 
     def dates(self) -> str:
         """`from 2025-08-24` or `from 2020-01-01 to 2024-12-31`."""
-        start = self.effective_from.isoformat() if self.effective_from else "?"
-        return f"from {start}" + (f" to {self.effective_to.isoformat()}" if self.effective_to else "")
+        return span(self.effective_from.isoformat() if self.effective_from else "?",
+                    self.effective_to.isoformat() if self.effective_to else None)
+
+
+def span(start: object, end: object) -> str:
+    """`from START` or `from START to END` (dates as given), in the language in force."""
+    if end is None:
+        return _("from {start}").format(start=start)
+    return _("from {start} to {end}").format(start=start, end=end)
 
 
 class AmbiguousVersions(RuleError, ValueError):
@@ -224,8 +232,9 @@ def in_force_version(versions: list[Version], day: dt.date) -> Optional[Version]
     top = [v for v in live if v.effective_from == start]
     if len(top) > 1:
         which = "; ".join(f"{v.version} ({v.path})" for v in top)
-        raise AmbiguousVersions(f"pack {top[0].id}: versions {which} are all in force on {day} and take "
-                                f"effect on the same day ({start}): give --rules FILE, or correct their dates")
+        raise AmbiguousVersions(_("pack {id}: versions {versions} are all in force on {day} and take effect on the "
+                                  "same day ({start}): give --rules FILE, or correct their dates")
+                                .format(id=top[0].id, versions=which, day=day, start=start))
     return top[0]
 
 
@@ -250,25 +259,25 @@ def nearest(versions: list[Version], year: int) -> Optional[Version]:
 
 def describe(versions: list[Version]) -> str:
     """`2020.1 (from 2020-01-01 to 2024-12-31), 2025.1 (from 2025-01-01)`."""
-    return ", ".join(f"{v.version} ({v.dates()})" for v in versions) or "(none)"
+    return ", ".join(f"{v.version} ({v.dates()})" for v in versions) or _("(none)")
 
 
 def refusal(pack, year: int, versions: list[Version]) -> str:
     """The message of a pack refused for a batch year: the pack, version and dates, the batch year
     and its period, the versions available, and --force."""
-    to = f" to {pack.effective_to}" if pack.effective_to else ""
-    return (f"pack {pack.id} {pack.version} ({pack.path}) is in force from {pack.effective_from}{to}; it does "
-            f"not apply to the {year} batch (assessment period {period_start(year)} to {period_end(year)}; a "
-            f"pack applies when it is in force on {period_end(year)}). {_available(pack, versions)} Give --rules "
-            f"with a pack in force for {year}, or --force to score with this one anyway (the scorecard and the "
-            "JSON then say so)")
+    return _("pack {id} {version} ({path}) is in force {dates}; it does not apply to the {year} batch "
+             "(assessment period {start} to {end}; a pack applies when it is in force on {end}). {available} "
+             "Give --rules with a pack in force for {year}, or --force to score with this one anyway (the "
+             "scorecard and the JSON then say so)").format(
+        id=pack.id, version=pack.version, path=pack.path, dates=span(pack.effective_from, pack.effective_to),
+        year=year, start=period_start(year), end=period_end(year), available=_available(pack, versions))
 
 
 def _available(pack, versions: list[Version]) -> str:
     if not versions:
-        return (f"No version of {pack.id} is among the shipped packs or the folders of {ENV} "
-                "(it was given as a file).")
-    return f"Versions of {pack.id} available: {describe(versions)}."
+        return _("No version of {id} is among the shipped packs or the folders of {env} "
+                 "(it was given as a file).").format(id=pack.id, env=ENV)
+    return _("Versions of {id} available: {versions}.").format(id=pack.id, versions=describe(versions))
 
 
 def forced_note(pack, year: int) -> str:

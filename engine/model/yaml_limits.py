@@ -20,6 +20,8 @@ from typing import Any, Optional
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from lanhmanh.i18n import _
+
 MAX_FILE_BYTES = 1024 * 1024
 MAX_TOKENS = 50_000
 MAX_NODES = 100_000
@@ -39,10 +41,12 @@ def check_text(text: str) -> Optional[TooBig]:
     """A refusal for text too large to hand to the YAML parser, or None."""
     size = len(text.encode("utf-8"))
     if size > MAX_FILE_BYTES:
-        return TooBig(0, 0, f"rule file is {size} bytes, more than the limit of {MAX_FILE_BYTES}")
+        return TooBig(0, 0, _("rule file is {size} bytes, more than the limit of {limit}").format(
+            size=size, limit=MAX_FILE_BYTES))
     tokens = sum(text.count(mark) for mark in (",", "\n", "[", "{", "- "))
     if tokens > MAX_TOKENS:
-        return TooBig(0, 0, f"rule file has {tokens} values or separators, more than the limit of {MAX_TOKENS}")
+        return TooBig(0, 0, _("rule file has {n} values or separators, more than the limit of {limit}").format(
+            n=tokens, limit=MAX_TOKENS))
     return None
 
 
@@ -70,10 +74,10 @@ def check_tree(root: Any) -> Optional[TooBig]:
             size[key], depth[key] = total, deepest + 1
             open_.discard(key)
             if depth[key] > MAX_NESTING:
-                return TooBig(*_where(node), f"collections nested more than {MAX_NESTING} deep")
+                return TooBig(*_where(node), _nested())
             continue
         if key in open_:
-            return TooBig(*_where(node), "a YAML alias refers to a collection that contains it")
+            return TooBig(*_where(node), _("a YAML alias refers to a collection that contains it"))
         if key in size:
             continue
         open_.add(key)
@@ -83,20 +87,24 @@ def check_tree(root: Any) -> Optional[TooBig]:
             if _is_collection(child):
                 refs[id(child)] = refs.get(id(child), 0) + 1
                 if id(child) in open_:
-                    return TooBig(*_where(child), "a YAML alias refers to a collection that contains it")
+                    return TooBig(*_where(child), _("a YAML alias refers to a collection that contains it"))
                 if len(open_) > MAX_NESTING:
-                    return TooBig(*_where(child), f"collections nested more than {MAX_NESTING} deep")
+                    return TooBig(*_where(child), _nested())
                 stack.append((child, False))
     if not _is_collection(root) or size[id(root)] <= MAX_NODES:
         return None
     shared = [k for k, n in refs.items() if n > 1]
     if not shared:
-        return TooBig(0, 0, f"rule file holds more than {MAX_NODES} values")
+        return TooBig(0, 0, _("rule file holds more than {limit} values").format(limit=MAX_NODES))
     worst = max(shared, key=lambda k: size[k] * refs[k])
     return TooBig(*_where(nodes[worst]),
-                  f"YAML aliases write this file out to more than {MAX_NODES} values: the collection "
-                  f"anchored here ({size[worst]} values) appears {refs[worst]} times; write the "
-                  "values out or use fewer aliases")
+                  _("YAML aliases write this file out to more than {limit} values: the collection "
+                    "anchored here ({size} values) appears {times} times; write the "
+                    "values out or use fewer aliases").format(limit=MAX_NODES, size=size[worst], times=refs[worst]))
+
+
+def _nested() -> str:
+    return _("collections nested more than {limit} deep").format(limit=MAX_NESTING)
 
 
 def _is_collection(node: Any) -> bool:
