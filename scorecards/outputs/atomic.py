@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
+from lanhmanh.i18n import _
+
 T = TypeVar("T")
 
 STALE_AFTER_S = 15 * 60  # a temporary file or staging folder untouched this long is a killed run's
@@ -66,14 +68,14 @@ def new_temp_file(target: Path) -> str:
     file gets under the umask (mkstemp's would be private, 0600, and stay so after the rename).
     The stale temporary files of killed runs in that folder are removed first (`sweep_stale`)."""
     sweep_stale(target.parent)
-    for _ in range(100):
+    for _attempt in range(100):
         tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
         try:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:
             continue
         return str(tmp)
-    raise FileExistsError(f"cannot make a temporary file beside {target}")
+    raise FileExistsError(_("cannot make a temporary file beside {target}").format(target=target))
 
 
 def discard(tmp: str) -> None:

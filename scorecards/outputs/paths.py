@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from lanhmanh.errors import UsageError
+from lanhmanh.i18n import _
 
 
 def refuse_outputs_over_inputs(inputs: Iterable[str], outputs: Iterable[tuple[str, str]]) -> None:
@@ -18,15 +19,19 @@ def refuse_outputs_over_inputs(inputs: Iterable[str], outputs: Iterable[tuple[st
         out = Path(target).resolve()
         for name, source in given:
             if out == source or _same_file(out, source):
-                what = "input folder" if source.is_dir() else "input"
-                raise UsageError(f"{option} {target} is the {what} {name}: the submissions would be "
-                                 "overwritten or mixed with the results; write the output elsewhere")
+                message = (_("{option} {target} is the input folder {name}: the submissions would be "
+                             "overwritten or mixed with the results; write the output elsewhere")
+                           if source.is_dir() else
+                           _("{option} {target} is the input {name}: the submissions would be "
+                             "overwritten or mixed with the results; write the output elsewhere"))
+                raise UsageError(message.format(option=option, target=target, name=name))
             if source.is_dir() and source in out.parents:
-                raise UsageError(f"{option} {target} lies in the input folder {name}: the next run on "
-                                 "that folder would read it back as a submission; write it elsewhere")
+                raise UsageError(_("{option} {target} lies in the input folder {name}: the next run on "
+                                   "that folder would read it back as a submission; write it elsewhere")
+                                 .format(option=option, target=target, name=name))
             if option == "--out-dir" and out in source.parents:
-                raise UsageError(f"{option} {target} holds the input {name}: write the scorecards to a "
-                                 "folder of their own")
+                raise UsageError(_("{option} {target} holds the input {name}: write the scorecards to a "
+                                   "folder of their own").format(option=option, target=target, name=name))
 
 
 def _same_file(a: Path, b: Path) -> bool:

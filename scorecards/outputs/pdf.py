@@ -20,6 +20,7 @@ from typing import Optional
 
 from lanhmanh.engine.evaluation.scoring import BatchResult
 from lanhmanh.errors import OutputError, UsageError
+from lanhmanh.i18n import _
 from lanhmanh.scorecards.outputs.atomic import discard, new_temp_file
 from lanhmanh.scorecards.outputs.profile import CouncilProfile
 from lanhmanh.scorecards.outputs.scorecard.workbook import write_scorecard
@@ -55,15 +56,19 @@ def find_soffice() -> Optional[str]:
 def missing_message(what: str) -> str:
     wanted = os.environ.get(SOFFICE_ENV)
     if wanted:
-        return (f"{what} needs LibreOffice, but {SOFFICE_ENV}={wanted} is not a program; point it at "
-                f"LibreOffice's soffice (on Windows C:\\Program Files\\LibreOffice\\program\\soffice.exe) "
-                f"or unset it")
-    return (f"{what} needs LibreOffice (soffice), which is not installed: install LibreOffice from "
-            f"{DOWNLOAD} (Debian, Ubuntu: apt install libreoffice-calc-nogui libreoffice-writer-nogui), "
-            f"or set {SOFFICE_ENV} to its soffice program")
+        return _("{what} needs LibreOffice, but {env}={value} is not a program; point it at "
+                 "LibreOffice's soffice (on Windows {windows}) or unset it").format(
+            what=what, env=SOFFICE_ENV, value=wanted, windows=INSTALLED_AT[0])
+    return _("{what} needs LibreOffice (soffice), which is not installed: install LibreOffice from "
+             "{url} (Debian, Ubuntu: apt install libreoffice-calc-nogui libreoffice-writer-nogui), "
+             "or set {env} to its soffice program").format(what=what, url=DOWNLOAD, env=SOFFICE_ENV)
 
 
-def convert_to_pdf(source: Path, pdf: Path, what: str = "the PDF", timeout: Optional[int] = None) -> None:
+def not_written(pdf: Path) -> str:
+    return _("{pdf} was not written").format(pdf=pdf)
+
+
+def convert_to_pdf(source: Path, pdf: Path, what: Optional[str] = None, timeout: Optional[int] = None) -> None:
     """Print `source` (a workbook or a Word document) to `pdf` with LibreOffice. SofficeMissing
     (exit 2) without LibreOffice; OutputError (exit 6) when the conversion fails or takes longer
     than `timeout` seconds (default: $LANHMANH_PDF_TIMEOUT, else TIMEOUT); the PDF is then left as
@@ -71,7 +76,7 @@ def convert_to_pdf(source: Path, pdf: Path, what: str = "the PDF", timeout: Opti
     timeout = timeout or _timeout()
     soffice = find_soffice()
     if soffice is None:
-        raise SofficeMissing(missing_message(what) + f"; {pdf} was not written")
+        raise SofficeMissing(missing_message(what or _("the PDF")) + "; " + not_written(pdf))
     pdf = Path(pdf)
     with tempfile.TemporaryDirectory(prefix="lanhmanh-pdf-") as tmp:
         out_dir = Path(tmp) / "out"
@@ -85,20 +90,22 @@ def convert_to_pdf(source: Path, pdf: Path, what: str = "the PDF", timeout: Opti
         code, output = _run(cmd, timeout)
         made = out_dir / "in.pdf"
         if code is None:
-            raise OutputError(f"{pdf}: LibreOffice did not finish printing {source.name} within {timeout} s "
-                              f"(set {TIMEOUT_ENV} to allow longer); the PDF was not written")
+            raise OutputError(_("{pdf}: LibreOffice did not finish printing {name} within {timeout} s "
+                                "(set {env} to allow longer); the PDF was not written").format(
+                pdf=pdf, name=source.name, timeout=timeout, env=TIMEOUT_ENV))
         if not made.is_file() or not made.read_bytes()[:5] == b"%PDF-":
-            detail = " ".join(output.split())[-300:] or f"exit code {code}"
+            detail = " ".join(output.split())[-300:] or _("exit code {code}").format(code=code)
             if "could not be loaded" in output:  # a LibreOffice installed without Calc or Writer
                 part = "Writer (libreoffice-writer)" if source.suffix.lower() == ".docx" else "Calc (libreoffice-calc)"
-                detail += f" (is LibreOffice {part} installed?)"
-            raise OutputError(f"{pdf}: LibreOffice ({soffice}) could not print {source.name}: {detail}; "
-                              "the PDF was not written")
+                detail += " " + _("(is LibreOffice {part} installed?)").format(part=part)
+            raise OutputError(_("{pdf}: LibreOffice ({soffice}) could not print {name}: {detail}; "
+                                "the PDF was not written").format(pdf=pdf, soffice=soffice, name=source.name,
+                                                                  detail=detail))
         try:
             _move_into_place(made, pdf)
         except OSError as e:
-            raise OutputError(f"cannot write {pdf}: {e.strerror or e} (is it open in a PDF reader?); "
-                              "the file that was there is as it was")
+            raise OutputError(_("cannot write {pdf}: {error} (is it open in a PDF reader?); "
+                                "the file that was there is as it was").format(pdf=pdf, error=e.strerror or e))
 
 
 def scorecard_pdf(batch: BatchResult, pdf: Path, xlsx: Optional[Path], profile: CouncilProfile) -> None:
@@ -108,7 +115,7 @@ def scorecard_pdf(batch: BatchResult, pdf: Path, xlsx: Optional[Path], profile: 
         convert_to_pdf(xlsx, pdf, "--pdf")
         return
     if find_soffice() is None:  # before the workbook is made for nothing
-        raise SofficeMissing(missing_message("--pdf") + f"; {pdf} was not written")
+        raise SofficeMissing(missing_message("--pdf") + "; " + not_written(pdf))
     with tempfile.TemporaryDirectory(prefix="lanhmanh-pdf-book-") as tmp:
         book = Path(tmp) / (Path(pdf).stem + ".xlsx")
         write_scorecard(batch, book, profile=profile)
@@ -130,11 +137,11 @@ def _run(cmd: list[str], timeout: int) -> tuple[Optional[int], str]:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=posix, creationflags=flags)
     try:
-        out, _ = proc.communicate(timeout=timeout)
+        out, _err = proc.communicate(timeout=timeout)
         return proc.returncode, out.decode(errors="replace")
     except subprocess.TimeoutExpired:
         _stop(proc)
-        out, _ = proc.communicate()
+        out, _err = proc.communicate()
         return None, out.decode(errors="replace")
     except BaseException:  # interrupted: leave no LibreOffice running behind us
         _stop(proc)

@@ -28,6 +28,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from lanhmanh.errors import LanhmanhWarning, UsageError
+from lanhmanh.i18n import _
 
 DOTS = "…………………"  # a blank field, to fill in by hand
 FIELDS = ("superior_body", "issuing_body", "place", "number", "symbol", "date", "signatories", "recipients")
@@ -83,16 +84,18 @@ def load_profile(path: Path) -> CouncilProfile:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"{path}: the council profile cannot be read: {e}", argument="profile")
+        raise UsageError(_("{path}: the council profile cannot be read: {error}").format(path=path, error=e),
+                         argument="profile")
     try:
         raw = YAML(typ="rt").load(text) if text.strip() else {}
     except YAMLError as e:
-        raise UsageError(f"{path}: the council profile is not valid YAML: {e}", argument="profile")
+        raise UsageError(_("{path}: the council profile is not valid YAML: {error}").format(path=path, error=e),
+                         argument="profile")
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise UsageError(f"{path}: a council profile is a mapping of keys (issuing_body: ..., place: ...)",
-                         argument="profile")
+        raise UsageError(_("{path}: a council profile is a mapping of keys (issuing_body: ..., place: ...)")
+                         .format(path=path), argument="profile")
     return _profile(path, raw)
 
 
@@ -109,9 +112,10 @@ def _profile(path: Path, raw: dict) -> CouncilProfile:
     for key, value in raw.items():
         if key not in FIELDS:
             close = difflib.get_close_matches(str(key), FIELDS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            warnings.warn(LanhmanhWarning(f"{_where(path, raw, key)}: unknown key {key!r} in the council profile "
-                                          f"is ignored{hint}"))
+            message = (_("{where}: unknown key {key} in the council profile is ignored (did you mean {close}?)")
+                       if close else _("{where}: unknown key {key} in the council profile is ignored"))
+            warnings.warn(LanhmanhWarning(message.format(where=_where(path, raw, key), key=repr(key),
+                                                         close=repr(close[0]) if close else "")))
             continue
         if value is None or value == "":
             continue
@@ -122,7 +126,8 @@ def _profile(path: Path, raw: dict) -> CouncilProfile:
                 except ValueError:
                     value = None
             if not isinstance(value, dt.date):
-                raise UsageError(f"{_where(path, raw, key)}: date: give a date as 2026-12-15", argument="profile")
+                raise UsageError(_("{where}: date: give a date as 2026-12-15").format(where=_where(path, raw, key)),
+                                 argument="profile")
         elif key == "signatories":
             values[key] = _signatories(path, raw, value)
             continue
@@ -130,20 +135,22 @@ def _profile(path: Path, raw: dict) -> CouncilProfile:
             if isinstance(value, str):
                 value = [value]
             if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
-                raise UsageError(f"{_where(path, raw, key)}: recipients: a list of names", argument="profile")
+                raise UsageError(_("{where}: recipients: a list of names").format(where=_where(path, raw, key)),
+                                 argument="profile")
             value = tuple(str(v) for v in value)
         elif isinstance(value, (str, int)) and not isinstance(value, bool):
             value = str(value)
         else:
-            raise UsageError(f"{_where(path, raw, key)}: {key}: give a text", argument="profile")
+            raise UsageError(_("{where}: {key}: give a text").format(where=_where(path, raw, key), key=key),
+                             argument="profile")
         values[key] = value
     return CouncilProfile(**values)
 
 
 def _signatories(path: Path, raw: dict, value: Any) -> dict[str, Signatory]:
     if not isinstance(value, dict):
-        raise UsageError(f"{_where(path, raw, 'signatories')}: signatories: a mapping of role: {{title, name}}",
-                         argument="profile")
+        raise UsageError(_("{where}: signatories: a mapping of role: {{title, name}}")
+                         .format(where=_where(path, raw, "signatories")), argument="profile")
     out = {}
     for role, s in value.items():
         if isinstance(s, str):
@@ -151,8 +158,8 @@ def _signatories(path: Path, raw: dict, value: Any) -> dict[str, Signatory]:
         elif isinstance(s, dict) and set(s) <= {"title", "name"}:
             out[str(role)] = Signatory(title=_text(s.get("title")), name=_text(s.get("name")))
         else:
-            raise UsageError(f"{_where(path, value, role)}: signatories.{role}: give a name, or "
-                             "{title: ..., name: ...}", argument="profile")
+            raise UsageError(_("{where}: signatories.{role}: give a name, or {{title: ..., name: ...}}")
+                             .format(where=_where(path, value, role), role=role), argument="profile")
     return out
 
 
@@ -164,7 +171,8 @@ def parse_signer(text: str) -> tuple[str, Signatory]:
     """`--signer approves="Nguyễn Văn A"` or `--signer "approves=KT. CHỦ TỊCH|Nguyễn Văn A"`."""
     role, sep, rest = text.partition("=")
     if not sep or not role.strip():
-        raise UsageError(f"--signer {text!r}: write ROLE=NAME or ROLE=TITLE|NAME", argument="signer")
+        raise UsageError(_("--signer {text}: write ROLE=NAME or ROLE=TITLE|NAME").format(text=repr(text)),
+                         argument="signer")
     title, bar, name = rest.partition("|")
     if not bar:
         title, name = "", rest

@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 from lanhmanh.engine.evaluation.evidence import criteria_evidence
 from lanhmanh.engine.evaluation.scoring import BatchResult
+from lanhmanh.i18n import N_, _
 from lanhmanh.scorecards.outputs.digest import DIGEST_FORMAT, results_digest
 from lanhmanh.scorecards.outputs.presentation import (
     DASH,
@@ -53,6 +54,22 @@ INFO_ITEMS = {"pack_id": "Bộ tiêu chí (mã)", "pack_version": "Phiên bản"
               "provinces": "Số tỉnh, thành phố", "rejected": "Số lỗi dữ liệu bị loại", "warnings": "Số cảnh báo"}
 HEADING_ROWS = 12  # a heading row is looked for in a sheet's first rows (a notes line may come first)
 
+# the subjects of the messages ("{what} is 3 in the workbook, 5 re-derived"), translated where said
+SUMMARY_WORDS = {"rank_province": N_("rank in the province of {who}"), "rank_national": N_("national rank of {who}"),
+                 "code": N_("code of {who}"), "name": N_("name of {who}"), "type": N_("unit type of {who}"),
+                 "province_code": N_("province code of {who}"), "province": N_("province of {who}"),
+                 "class": N_("class of {who}"), "class_id": N_("class id of {who}"), "total": N_("total of {who}"),
+                 "vetoes": N_("vetoes of {who}")}
+POINTS_OF = N_("points of {who} for criterion {id}")
+RESULT_OF = N_("result of {who} for criterion {id}")
+EVIDENCE_WORDS = {"name": N_("name of {who} for criterion {id}"),
+                  "values": N_("values read of {who} for criterion {id}"),
+                  "threshold": N_("threshold of {who} for criterion {id}"), "met": RESULT_OF, "points": POINTS_OF,
+                  "cite": N_("citation of {who} for criterion {id}"), "note": N_("note of {who} for criterion {id}")}
+PACK_DIFFERS = {"pack_id": N_("pack id is {found} in the workbook, {expected} given"),
+                "pack_version": N_("pack version is {found} in the workbook, {expected} given"),
+                "pack_sha256": N_("pack sha256 is {found} in the workbook, {expected} given")}
+
 
 class NotAScorecard(Exception):
     """The file opens (or not) but is not a scorecard written by lanhmanh."""
@@ -69,7 +86,17 @@ class Difference:
     unit: Optional[str] = None  # the unit code the difference is about, if one
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}" if self.where else self.message
+        return f"{where_shown(self.where)}: {self.message}" if self.where else self.message
+
+
+def where_shown(where: str) -> str:
+    """A difference's place as printed: "sheet 17329" and "document property NAME" (kept so in
+    `where`, which the verify command sorts by) in the language in force."""
+    if where.startswith("sheet "):
+        return _("sheet {name}").format(name=where[len("sheet "):])
+    if where.startswith("document property "):
+        return _("document property {name}").format(name=where[len("document property "):])
+    return where
 
 
 @dataclass
@@ -99,7 +126,7 @@ class Grid:
         self.name = name
         self.cells = cells
         self.formulas = formulas
-        self.max_row = max((r for r, _ in [*cells, *formulas]), default=0)
+        self.max_row = max((r for r, _col in [*cells, *formulas]), default=0)
         self._rows: Optional[dict[int, list[tuple[int, Any]]]] = None
 
     def value(self, r: int, c: int) -> Any:
@@ -164,10 +191,11 @@ class Scorecard:
             self._formulas = openpyxl.load_workbook(self.path, read_only=True)
             self._values = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as e:
-            raise NotAScorecard(f"it cannot be opened as an Excel workbook (.xlsx): {e}") from None
-        except Exception as e:  # openpyxl's InvalidFileException and whatever a damaged file raises
-            raise NotAScorecard(f"it cannot be opened as an Excel workbook (.xlsx): {type(e).__name__}: {e}") \
+            raise NotAScorecard(_("it cannot be opened as an Excel workbook (.xlsx): {error}").format(error=e)) \
                 from None
+        except Exception as e:  # openpyxl's InvalidFileException and whatever a damaged file raises
+            raise NotAScorecard(_("it cannot be opened as an Excel workbook (.xlsx): {error}").format(
+                error=f"{type(e).__name__}: {e}")) from None
         self.sheetnames = list(self._formulas.sheetnames)
         self._grids: dict[str, Grid] = {}
         try:
@@ -193,7 +221,8 @@ class Scorecard:
             try:
                 self._grids[name] = _read_sheet(name, self._formulas[name], self._values[name])
             except Exception as e:  # noqa: BLE001 (whatever a damaged sheet's XML raises)
-                raise UnreadableSheet(f"its sheet {name!r} cannot be read: {type(e).__name__}: {e}") from None
+                raise UnreadableSheet(_("its sheet {sheet} cannot be read: {error}").format(
+                    sheet=repr(name), error=f"{type(e).__name__}: {e}")) from None
         return self._grids[name]
 
 
@@ -226,16 +255,17 @@ def open_scorecard(path: Path) -> Scorecard:
     if not path.exists():
         raise FileNotFoundError(str(path))
     if path.is_dir():
-        raise NotAScorecard("it is a folder, not a workbook")
+        raise NotAScorecard(_("it is a folder, not a workbook"))
     card = Scorecard(path)
     try:
         info = card.sheet(INFO)
         if info is None:
-            raise NotAScorecard(f"it has no sheet {INFO!r}: it is not a scorecard written by `lanhmanh score --out`")
+            raise NotAScorecard(_("it has no sheet {sheet}: it is not a scorecard written by `lanhmanh score --out`")
+                                .format(sheet=repr(INFO)))
         if INFO_DIGEST_LABEL not in info.label_rows() and DIGEST_PROPERTY not in card.properties:
-            raise NotAScorecard(f"its sheet {INFO!r} records no results digest ({INFO_DIGEST_LABEL!r}) and the "
-                                f"file has no {DIGEST_PROPERTY} property: it is not a scorecard written by "
-                                "`lanhmanh score --out`")
+            raise NotAScorecard(_("its sheet {sheet} records no results digest ({label}) and the file has no "
+                                  "{property} property: it is not a scorecard written by `lanhmanh score --out`")
+                                .format(sheet=repr(INFO), label=repr(INFO_DIGEST_LABEL), property=DIGEST_PROPERTY))
     except BaseException:
         card.close()
         raise
@@ -271,7 +301,7 @@ def shown_int(v: Any) -> Optional[int]:
 def show(v: Any) -> str:
     """A value for a message: numbers plain, text quoted, nothing as (empty)."""
     if v is None or v == "":
-        return "(empty)"
+        return _("(empty)")
     if isinstance(v, str):
         return repr(unicodedata.normalize("NFC", v))
     if isinstance(v, float) and v.is_integer():
@@ -284,9 +314,15 @@ def formula_key(f: str) -> str:
     return re.sub(r"[\s$]", "", f.lstrip("=")).upper()
 
 
-def _is(what: str) -> str:
-    """'is' or 'are' after a subject such as 'points of 17329 Xã Anh Sơn for criterion C2'."""
-    return "are" if what.split(" ", 1)[0] in ("points", "values", "ranks", "vetoes") else "is"
+def _are(what: str) -> bool:
+    """Whether a subject such as 'points of 17329 Xã Anh Sơn for criterion C2' takes 'are' (English;
+    a translated subject takes the 'is' message, translated the same)."""
+    return what.split(" ", 1)[0] in ("points", "values", "ranks", "vetoes")
+
+
+def _said(is_message: str, are_message: str, what: str, **values: Any) -> str:
+    """One of two messages about `what` ("{what} is ...", "{what} are ..."), translated and filled."""
+    return _(are_message if _are(what) else is_message).format(what=what, **values)
 
 
 def _short(sha: str) -> str:
@@ -328,47 +364,66 @@ class Comparison:
     def text_cell(self, g: Grid, r: int, c: int, expected: str, what: str, unit: Optional[str] = None) -> None:
         v = g.value(r, c)
         if shown_text(v) != unicodedata.normalize("NFC", expected):
-            self.diff(g.ref(r, c), f"{what} {_is(what)} {show(v)} in the workbook, {show(expected)} re-derived", unit)
+            self.diff(g.ref(r, c), _said(N_("{what} is {found} in the workbook, {expected} re-derived"),
+                                         N_("{what} are {found} in the workbook, {expected} re-derived"),
+                                         what, found=show(v), expected=show(expected)), unit)
 
     def int_cell(self, g: Grid, r: int, c: int, expected: Optional[int], what: str,
                  unit: Optional[str] = None) -> None:
         v = g.value(r, c)
         same = (shown_text(v) == "") if expected is None else (shown_int(v) == expected)
         if not same or g.formula(r, c) is not None:
-            extra = f" (a formula, {g.formula(r, c)})" if g.formula(r, c) is not None else ""
-            self.diff(g.ref(r, c), f"{what} {_is(what)} {show(v)}{extra} in the workbook, "
-                                   f"{show(expected)} re-derived", unit)
+            found = show(v)
+            if g.formula(r, c) is not None:
+                found = _("{value} (a formula, {formula})").format(value=found, formula=g.formula(r, c))
+            self.diff(g.ref(r, c), _said(N_("{what} is {found} in the workbook, {expected} re-derived"),
+                                         N_("{what} are {found} in the workbook, {expected} re-derived"),
+                                         what, found=found, expected=show(expected)), unit)
 
     def formula_cell(self, g: Grid, r: int, c: int, formula: str, expected: int, what: str,
                      unit: Optional[str] = None) -> None:
         """A cell that must hold `formula` and show `expected` (when it carries a cached value)."""
         f, v = g.formula(r, c), g.value(r, c)
         shown = shown_int(v)
-        subject = f"{what} {_is(what)}"
         if f is None:
             if shown_text(v) == "":
-                message = f"{subject} empty in the workbook, {expected} re-derived: the formula {formula} was deleted"
+                message = _said(N_("{what} is empty in the workbook, {expected} re-derived: the formula {formula} "
+                                   "was deleted"),
+                                N_("{what} are empty in the workbook, {expected} re-derived: the formula {formula} "
+                                   "was deleted"), what, expected=expected, formula=formula)
             elif shown != expected:
-                message = (f"{subject} {show(v)} in the workbook, {expected} re-derived, typed over the formula "
-                           f"{formula}")
+                message = _said(N_("{what} is {found} in the workbook, {expected} re-derived, typed over the formula "
+                                   "{formula}"),
+                                N_("{what} are {found} in the workbook, {expected} re-derived, typed over the "
+                                   "formula {formula}"), what, found=show(v), expected=expected, formula=formula)
             else:
-                message = f"{subject} {show(v)} as re-derived, but typed over the formula {formula}"
+                message = _said(N_("{what} is {found} as re-derived, but typed over the formula {formula}"),
+                                N_("{what} are {found} as re-derived, but typed over the formula {formula}"),
+                                what, found=show(v), formula=formula)
             self.diff(g.ref(r, c), message, unit)
         elif formula_key(f) != formula_key(formula):
-            tail = "" if v is None or shown == expected else f"; it shows {show(v)}, {expected} re-derived"
-            self.diff(g.ref(r, c), f"{what}: the formula is {f} in the workbook, not {formula}{tail}", unit)
+            if v is None or shown == expected:
+                message = _("{what}: the formula is {found} in the workbook, not {formula}").format(
+                    what=what, found=f, formula=formula)
+            else:
+                message = _("{what}: the formula is {found} in the workbook, not {formula}; it shows {value}, "
+                            "{expected} re-derived").format(what=what, found=f, formula=formula, value=show(v),
+                                                            expected=expected)
+            self.diff(g.ref(r, c), message, unit)
         elif v is None:
             self.report.uncached += 1
         elif shown != expected:
-            self.diff(g.ref(r, c), f"{subject} {show(v)} in the workbook, {expected} re-derived", unit)
+            self.diff(g.ref(r, c), _said(N_("{what} is {found} in the workbook, {expected} re-derived"),
+                                         N_("{what} are {found} in the workbook, {expected} re-derived"),
+                                         what, found=show(v), expected=expected), unit)
 
     # -- the checks, in the order they are reported --
 
     def run(self) -> Report:
         same_pack = self.check_info()
         if not same_pack:
-            self.report.info.append("the results were not compared cell by cell: the workbook was made with "
-                                    "another pack")
+            self.report.info.append(_("the results were not compared cell by cell: the workbook was made with "
+                                      "another pack"))
             return self.report
         self.check_summary()
         self.check_provinces()
@@ -400,23 +455,28 @@ class Comparison:
                        ("rejected", len(b.rejected)), ("warnings", len(b.warnings))):
             at = self.info_cell(INFO_ITEMS[key])
             if at is None:
-                self.diff(INFO, f"the row {INFO_ITEMS[key]!r} is missing")
+                self.diff(INFO, _("the row {label} is missing").format(label=repr(INFO_ITEMS[key])))
                 continue
             v = g.value(*at)
             if shown_int(v) != n:
-                tail = ""
+                message = N_("{label} ({key}) is {found} in the workbook, {expected} re-derived")
+                first = None
                 recorded = shown_int(v)
                 if key == "rejected" and b.rejected and recorded is not None and recorded < n:
                     first = b.rejected[0]
-                    hint = "; the inputs are the same: was `score` given another --unit-list?" \
-                        if self.inputs_match else ""
-                    tail = f" (first: {first.where()}: {first.reason}{hint})"
-                self.diff(g.ref(*at), f"{INFO_ITEMS[key]} ({key}) is {show(v)} in the workbook, "
-                                      f"{n} re-derived{tail}")
+                    message = (N_("{label} ({key}) is {found} in the workbook, {expected} re-derived (first: "
+                                  "{where}: {reason}; the inputs are the same: was `score` given another "
+                                  "--unit-list?)") if self.inputs_match else
+                               N_("{label} ({key}) is {found} in the workbook, {expected} re-derived (first: "
+                                  "{where}: {reason})"))
+                self.diff(g.ref(*at), _(message).format(
+                    label=INFO_ITEMS[key], key=key, found=show(v), expected=n,
+                    where=first.where() if first else "", reason=first.reason if first else ""))
         at = self.info_cell(INFO_ITEMS["engine"])
         if at is not None and g.text(*at) not in ("", b.engine):
-            self.report.info.append(f"the scorecard was made with engine {g.text(*at)}, re-derived with "
-                                    f"{b.engine} (the backends give identical results)")
+            self.report.info.append(_("the scorecard was made with engine {recorded}, re-derived with "
+                                      "{engine} (the backends give identical results)").format(
+                recorded=g.text(*at), engine=b.engine))
         self.check_notes(g)
         return same
 
@@ -428,23 +488,25 @@ class Comparison:
         have = [g.text(r, 2) for r in rows]
         for r, note in zip(rows, have):
             if note not in want:
-                self.diff(g.ref(r, 2), f"note {show(note)} is in the workbook, not among the re-derived notes")
+                self.diff(g.ref(r, 2), _("note {note} is in the workbook, not among the re-derived notes")
+                          .format(note=show(note)))
         for note in want:
             if note not in have:
-                self.diff(INFO, f"the note {show(note)} is missing from the {NOTE_LABEL!r} rows")
+                self.diff(INFO, _("the note {note} is missing from the {label} rows").format(
+                    note=show(note), label=repr(NOTE_LABEL)))
         for note in have:
-            self.report.info.append(f"the scorecard records a note: {note}")
+            self.report.info.append(_("the scorecard records a note: {note}").format(note=note))
         summary = self.card.sheet(SUMMARY)
         if summary is None:
             return
         line = summary.text(1, 1)
         expected = f"{NOTE_LABEL}: " + "; ".join(want) if want else ""
         if want and line != expected:
-            self.diff(summary.ref(1, 1), f"the notes line is {show(line)} in the workbook, {show(expected)} "
-                                         "re-derived")
+            self.diff(summary.ref(1, 1), _("the notes line is {found} in the workbook, {expected} re-derived")
+                      .format(found=show(line), expected=show(expected)))
         elif not want and line.startswith(f"{NOTE_LABEL}:"):
-            self.diff(summary.ref(1, 1), f"the notes line {show(line)} is in the workbook, but the re-derived "
-                                         "results carry no notes")
+            self.diff(summary.ref(1, 1), _("the notes line {found} is in the workbook, but the re-derived "
+                                           "results carry no notes").format(found=show(line)))
 
     def recorded_inputs(self, g: Grid) -> list[tuple[int, str, str, Any, str]]:
         """(row, path, sha256, rows, sheet) of every input listed under 'Tệp số liệu đầu vào'."""
@@ -462,10 +524,10 @@ class Comparison:
         return out
 
     def check_inputs(self, g: Grid) -> None:
-        self.checked(f"{len(self.batch.inputs)} input file(s) by sha256")
+        self.checked(_("{n} input file(s) by sha256").format(n=len(self.batch.inputs)))
         recorded = self.recorded_inputs(g)
         if not g.label_rows().get(INPUTS_LABEL):
-            self.diff(INFO, f"the table {INPUTS_LABEL!r} of the input files is missing")
+            self.diff(INFO, _("the table {label} of the input files is missing").format(label=repr(INPUTS_LABEL)))
             return
         given = self.batch.inputs
         rec_by_sha: dict[str, list] = defaultdict(list)
@@ -481,18 +543,21 @@ class Comparison:
             row, path, sha = rec[0], rec[1], rec[2]
             if inp is not None:
                 same_name = Path(str(inp["path"])).name == Path(path).name
-                self.diff(g.ref(row, 2), f"input {path}: the file given, {inp['path']}, is not the one recorded: "
-                                         f"its sha256 is {_short(inp['sha256'])}, the workbook records {_short(sha)}"
-                                         + (" (the file was changed after the scorecard was made)" if same_name
-                                            else ""))
+                message = (N_("input {path}: the file given, {given}, is not the one recorded: its sha256 is "
+                              "{sha}, the workbook records {recorded} (the file was changed after the scorecard "
+                              "was made)") if same_name else
+                           N_("input {path}: the file given, {given}, is not the one recorded: its sha256 is "
+                              "{sha}, the workbook records {recorded}"))
+                self.diff(g.ref(row, 2), _(message).format(path=path, given=inp["path"],
+                                                           sha=_short(inp["sha256"]), recorded=_short(sha)))
             else:
-                self.diff(g.ref(row, 2), f"input {path} (sha256 {_short(sha)}) recorded in the workbook is not "
-                                         "among the files given")
+                self.diff(g.ref(row, 2), _("input {path} (sha256 {sha}) recorded in the workbook is not "
+                                           "among the files given").format(path=path, sha=_short(sha)))
         paired = {id(inp) for _rec, inp in _pair_changed(missing, extra) if inp is not None}
         for inp in extra:
             if id(inp) not in paired:
-                self.diff(INFO, f"input {inp['path']} (sha256 {_short(inp['sha256'])}) was given but is not among "
-                                "the inputs recorded in the workbook")
+                self.diff(INFO, _("input {path} (sha256 {sha}) was given but is not among the inputs recorded "
+                                  "in the workbook").format(path=inp["path"], sha=_short(inp["sha256"])))
         for sha, recs in rec_by_sha.items():  # the same files: the same rows read (sheet by sheet)
             inps = giv_by_sha.get(sha)
             if not inps:
@@ -500,8 +565,9 @@ class Comparison:
             want = sorted((str(i.get("sheet") or ""), int(i.get("rows", 0))) for i in inps)
             have = sorted((sheet, shown_int(rows)) for _r, _p, _s, rows, sheet in recs)
             if want != have:
-                self.diff(g.ref(recs[0][0], 3), f"input {recs[0][1]}: rows read per sheet are {have} in the "
-                                                f"workbook, {want} re-derived")
+                self.diff(g.ref(recs[0][0], 3), _("input {path}: rows read per sheet are {found} in the "
+                                                  "workbook, {expected} re-derived").format(
+                    path=recs[0][1], found=have, expected=want))
 
     def check_pack(self, g: Grid) -> bool:
         p = self.pack
@@ -511,16 +577,16 @@ class Comparison:
             at = self.info_cell(label)
             have = g.text(*at) if at else None
             if at is None:
-                self.diff(INFO, f"the row {label!r} is missing")
+                self.diff(INFO, _("the row {label} is missing").format(label=repr(label)))
             elif have != want:
-                self.diff(g.ref(*at), f"pack {key.split('_')[1]} is {show(have)} in the workbook, {show(want)} "
-                                      "given")
+                self.diff(g.ref(*at), _(PACK_DIFFERS[key]).format(found=show(have), expected=show(want)))
             prop = self.card.properties.get(f"lanhmanh.{key}")
             if prop is not None and shown_text(prop) != want:
-                self.diff(f"document property lanhmanh.{key}", f"is {show(prop)}, {show(want)} given")
+                self.diff(f"document property lanhmanh.{key}",
+                          _("is {found}, {expected} given").format(found=show(prop), expected=show(want)))
             if key == "pack_id" and ((at is not None and have != want) or (prop is not None and prop != want)):
                 same_id = False
-        self.checked(f"pack {p.id} {p.version} (id, version, sha256)")
+        self.checked(_("pack {id} {version} (id, version, sha256)").format(id=p.id, version=p.version))
         return same_id
 
     def check_digest(self) -> None:
@@ -528,19 +594,21 @@ class Comparison:
         want = results_digest(self.batch)
         at = self.info_cell(INFO_DIGEST_LABEL)
         if at is None:
-            self.diff(INFO, f"the row {INFO_DIGEST_LABEL!r} (results digest) is missing")
+            self.diff(INFO, _("the row {label} (results digest) is missing").format(label=repr(INFO_DIGEST_LABEL)))
         elif g.text(*at).lower() != want:
-            self.diff(g.ref(*at), f"results digest is {show(g.text(*at))} in the workbook, {want!r} re-derived")
+            self.diff(g.ref(*at), _("results digest is {found} in the workbook, {expected} re-derived").format(
+                found=show(g.text(*at)), expected=repr(want)))
         prop = self.card.properties.get(DIGEST_PROPERTY)
         if prop is None:
-            self.diff(f"document property {DIGEST_PROPERTY}", "is missing")
+            self.diff(f"document property {DIGEST_PROPERTY}", _("is missing"))
         elif shown_text(prop).lower() != want:
-            self.diff(f"document property {DIGEST_PROPERTY}", f"is {show(prop)}, {want!r} re-derived")
+            self.diff(f"document property {DIGEST_PROPERTY}",
+                      _("is {found}, {expected} re-derived").format(found=show(prop), expected=repr(want)))
         fmt = self.card.properties.get("lanhmanh.digest_format")
         if fmt is not None and fmt != DIGEST_FORMAT:
             self.diff("document property lanhmanh.digest_format",
-                      f"is {show(fmt)}: this lanhmanh computes {DIGEST_FORMAT}")
-        self.checked("results digest (cell and document property)")
+                      _("is {found}: this lanhmanh computes {format}").format(found=show(fmt), format=DIGEST_FORMAT))
+        self.checked(_("results digest (cell and document property)"))
 
     # ---- Tổng hợp ---------------------------------------------------------------------------------
 
@@ -556,12 +624,12 @@ class Comparison:
     def check_summary(self) -> None:
         g = self.card.sheet(SUMMARY)
         if g is None:
-            self.diff(SUMMARY, "the sheet is missing")
+            self.diff(SUMMARY, _("the sheet is missing"))
             return
         hr = g.heading_row(HEADINGS["code"], HEADINGS["class"])
         if hr is None:
-            self.diff(SUMMARY, f"no heading row with {HEADINGS['code']!r} and {HEADINGS['class']!r} in the first "
-                               f"{HEADING_ROWS} rows")
+            self.diff(SUMMARY, _("no heading row with {code} and {class_} in the first {n} rows").format(
+                code=repr(HEADINGS["code"]), class_=repr(HEADINGS["class"]), n=HEADING_ROWS))
             return
         heads = g.headings(hr)
         cols: dict[str, int] = {}
@@ -569,27 +637,29 @@ class Comparison:
             if HEADINGS[key] in heads:
                 cols[key] = heads[HEADINGS[key]]
             else:
-                self.diff(SUMMARY, f"column {HEADINGS[key]!r} is missing from the headings (row {hr})")
+                self.diff(SUMMARY, _("column {label} is missing from the headings (row {row})").format(
+                    label=repr(HEADINGS[key]), row=hr))
         crit_cols: dict[str, int] = {}
         for c in self.criteria:
             if c.id in heads:
                 crit_cols[c.id] = heads[c.id]
             else:
-                self.diff(SUMMARY, f"the column of criterion {c.id} is missing from the headings (row {hr})")
+                self.diff(SUMMARY, _("the column of criterion {id} is missing from the headings (row {row})")
+                          .format(id=c.id, row=hr))
         if "code" not in cols:
             return
         self.summary_cols, self.summary_heading_row = cols, hr
         rows = self.unit_rows(g, hr, cols["code"], [*cols.values(), *crit_cols.values()])
         for r in self.batch.units:
             if r.unit.code not in rows:
-                self.diff(SUMMARY, f"unit {r.unit.code} {r.unit.name} is missing (re-derived: "
-                                   f"{self.result_words(r)})", r.unit.code)
+                self.diff(SUMMARY, _("unit {code} {name} is missing (re-derived: {result})").format(
+                    code=r.unit.code, name=r.unit.name, result=self.result_words(r)), r.unit.code)
         for r in self.batch.units:
             for row in rows.get(r.unit.code, []):
                 self.summary_row(g, row, r, cols, crit_cols)
-        what = "ranks, identity, class, total and its formula, vetoes" if self.level.scored else \
-            "ranks, identity, class"
-        self.checked(f"{len(self.batch.units)} unit rows of {SUMMARY} ({what}, {len(self.criteria)} criteria)")
+        what = N_("{n} unit rows of {sheet} (ranks, identity, class, total and its formula, vetoes, {k} criteria)") \
+            if self.level.scored else N_("{n} unit rows of {sheet} (ranks, identity, class, {k} criteria)")
+        self.checked(_(what).format(n=len(self.batch.units), sheet=SUMMARY, k=len(self.criteria)))
 
     def unit_rows(self, g: Grid, hr: int, c_code: int, cols: list[int]) -> dict[str, list[int]]:
         """Unit code → its rows below the headings; rows added, given twice or without a code are
@@ -600,18 +670,18 @@ class Comparison:
             code = g.text(row, c_code).strip()
             if not code:
                 if not g.row_empty(row, cols):
-                    self.diff(g.ref(row, c_code), f"row {row} has results but no unit code")
+                    self.diff(g.ref(row, c_code), _("row {row} has results but no unit code").format(row=row))
                 continue
             rows[code].append(row)
         for code, at in rows.items():
             if code not in known:
                 name = self.name_in_row(g, at[0])
                 self.report.names.setdefault(code, name.strip())
-                self.diff(g.ref(at[0], c_code), f"unit {code}{name} is in the workbook but not in the re-derived "
-                                                "results", code)
+                self.diff(g.ref(at[0], c_code), _("unit {unit} is in the workbook but not in the re-derived "
+                                                  "results").format(unit=f"{code}{name}"), code)
             if len(at) > 1:
-                self.diff(g.ref(at[1], c_code), f"unit {code} appears {len(at)} times (rows "
-                                                f"{', '.join(map(str, at))})", code)
+                self.diff(g.ref(at[1], c_code), _("unit {code} appears {n} times (rows {rows})").format(
+                    code=code, n=len(at), rows=", ".join(map(str, at))), code)
         return rows
 
     def name_in_row(self, g: Grid, row: int) -> str:
@@ -620,8 +690,10 @@ class Comparison:
 
     def result_words(self, r) -> str:
         out = r.outcome
-        words = f"rank {r.rank_national}, {self.level.class_label(out.class_id)}"
-        return words + (f", total {out.total}" if out.total is not None else "")
+        if out.total is None:
+            return _("rank {rank}, {label}").format(rank=r.rank_national, label=self.level.class_label(out.class_id))
+        return _("rank {rank}, {label}, total {total}").format(
+            rank=r.rank_national, label=self.level.class_label(out.class_id), total=out.total)
 
     def summary_row(self, g: Grid, row: int, r, cols: dict[str, int], crit_cols: dict[str, int]) -> None:
         u, out = r.unit, r.outcome
@@ -631,11 +703,8 @@ class Comparison:
                      "province": province_name(u.province_code, batch_year(self.batch)),
                      "class": class_cell_text(self.level, out.class_id, r.also_meets),
                      "class_id": out.class_id, "vetoes": ", ".join(out.vetoes)}
-        words = {"rank_province": "rank in the province", "rank_national": "national rank", "code": "code",
-                 "name": "name", "type": "unit type", "province_code": "province code", "province": "province",
-                 "class": "class", "class_id": "class id", "total": "total", "vetoes": "vetoes"}
         for key, c in cols.items():
-            what = f"{words[key]} of {who}"
+            what = _(SUMMARY_WORDS[key]).format(who=who)
             if key in ("rank_province", "rank_national"):
                 self.int_cell(g, row, c, getattr(r, key), what, code)
             elif key == "total":
@@ -652,9 +721,9 @@ class Comparison:
             if crit_col is None:
                 continue
             if crit.scored:
-                self.int_cell(g, row, crit_col, pts, f"points of {who} for criterion {crit.id}", code)
+                self.int_cell(g, row, crit_col, pts, _(POINTS_OF).format(who=who, id=crit.id), code)
             else:
-                self.text_cell(g, row, crit_col, MET if met else DASH, f"result of {who} for criterion {crit.id}",
+                self.text_cell(g, row, crit_col, MET if met else DASH, _(RESULT_OF).format(who=who, id=crit.id),
                                code)
 
     # ---- Tỉnh -------------------------------------------------------------------------------------
@@ -673,11 +742,11 @@ class Comparison:
             return
         g = self.card.sheet(PROVINCES)
         if g is None:
-            self.diff(PROVINCES, "the sheet is missing")
+            self.diff(PROVINCES, _("the sheet is missing"))
             return
         hr = g.heading_row("Mã tỉnh", "Số đơn vị")
         if hr is None:
-            self.diff(PROVINCES, "no heading row with 'Mã tỉnh' and 'Số đơn vị'")
+            self.diff(PROVINCES, _("no heading row with 'Mã tỉnh' and 'Số đơn vị'"))
             return
         heads = g.headings(hr)
         c_code = heads["Mã tỉnh"]
@@ -685,7 +754,8 @@ class Comparison:
         counts = {"Số đơn vị": None, **{self.level.class_label(cid): cid for cid in classes}}
         for label in counts:
             if label not in heads:
-                self.diff(PROVINCES, f"column {label!r} is missing from the headings (row {hr})")
+                self.diff(PROVINCES, _("column {label} is missing from the headings (row {row})").format(
+                    label=repr(label), row=hr))
         rows: dict[str, int] = {}
         total_row = None
         for row in range(hr + 1, g.table_end(hr) + 1):
@@ -699,15 +769,16 @@ class Comparison:
         for p in b.provinces:
             prov_row = rows.get(p.province_code)
             if prov_row is None:
-                self.diff(PROVINCES, f"province {p.province_code} is missing")
+                self.diff(PROVINCES, _("province {code} is missing").format(code=p.province_code))
                 continue
             for label, cid in counts.items():
                 c = heads.get(label)
                 if c is None:
                     continue
                 n = p.n_units if cid is None else p.class_counts.get(cid, 0)
-                what = (f"number of units of province {p.province_code}" if cid is None else
-                        f"number of units of province {p.province_code} classed {label}")
+                what = (_("number of units of province {code}") if cid is None else
+                        _("number of units of province {code} classed {label}")).format(
+                    code=p.province_code, label=label)
                 if r_prov is None or r_class is None:
                     self.int_cell(g, prov_row, c, n, what)
                 elif cid is None:
@@ -718,10 +789,10 @@ class Comparison:
             self.province_level(g, prov_row, heads, p)
         for code in rows:
             if code not in {p.province_code for p in b.provinces}:
-                self.diff(g.ref(rows[code], c_code), f"province {code} is in the workbook but not in the re-derived "
-                                                     "results")
+                self.diff(g.ref(rows[code], c_code), _("province {code} is in the workbook but not in the "
+                                                       "re-derived results").format(code=code))
         if total_row is None:
-            self.diff(PROVINCES, "the row 'Tổng cộng' is missing")
+            self.diff(PROVINCES, _("the row 'Tổng cộng' is missing"))
         else:
             for label, cid in counts.items():
                 c = heads.get(label)
@@ -730,8 +801,9 @@ class Comparison:
                 letter = get_column_letter(c)
                 n = len(b.units) if cid is None else sum(p.class_counts.get(cid, 0) for p in b.provinces)
                 self.formula_cell(g, total_row, c, f"=SUM({letter}{hr + 1}:{letter}{total_row - 1})", n,
-                                  f"total number of units{'' if cid is None else ' classed ' + label}")
-        self.checked(f"{PROVINCES} (units per province and class, formulas and values)")
+                                  _("total number of units") if cid is None else
+                                  _("total number of units classed {label}").format(label=label))
+        self.checked(_("{sheet} (units per province and class, formulas and values)").format(sheet=PROVINCES))
 
     def province_level(self, g: Grid, row: int, heads: dict[str, int], p) -> None:
         plevel = self.pack.province
@@ -739,38 +811,41 @@ class Comparison:
             return
         c = heads.get("Xếp loại tỉnh")
         if c is None:
-            self.diff(PROVINCES, "column 'Xếp loại tỉnh' is missing")
+            self.diff(PROVINCES, _("column 'Xếp loại tỉnh' is missing"))
         else:
             self.text_cell(g, row, c, class_cell_text(plevel, p.outcome.class_id, p.also_meets),
-                           f"class of province {p.province_code}")
+                           _("class of province {code}").format(code=p.province_code))
         for crit, (met, _pts, _band) in zip(plevel.criteria.values(), p.outcome.outcomes):
             c = heads.get(crit.id)
             if c is not None:
                 self.text_cell(g, row, c, result_text(met),
-                               f"result of province {p.province_code} for criterion {crit.id}")
+                               _("result of province {code} for criterion {id}").format(code=p.province_code,
+                                                                                        id=crit.id))
             else:
-                self.diff(PROVINCES, f"the column of province criterion {crit.id} is missing")
+                self.diff(PROVINCES, _("the column of province criterion {id} is missing").format(id=crit.id))
         c = heads.get(OFFICIAL_UNITS)
+        official = _("communes of province {code} in the official list").format(code=p.province_code)
         if c is None:
-            self.diff(PROVINCES, f"column {OFFICIAL_UNITS!r} is missing")
+            self.diff(PROVINCES, _("column {label} is missing").format(label=repr(OFFICIAL_UNITS)))
         elif p.n_official is not None:
-            self.int_cell(g, row, c, p.n_official, f"communes of province {p.province_code} in the official list")
+            self.int_cell(g, row, c, p.n_official, official)
         else:
-            self.text_cell(g, row, c, DASH, f"communes of province {p.province_code} in the official list")
+            self.text_cell(g, row, c, DASH, official)
         c = heads.get(PROVINCE_NOTE)
         if c is not None:
-            self.text_cell(g, row, c, province_note(plevel, p), f"note on province {p.province_code}")
+            self.text_cell(g, row, c, province_note(plevel, p),
+                           _("note on province {code}").format(code=p.province_code))
 
     # ---- Chứng cứ ---------------------------------------------------------------------------------
 
     def check_evidence(self) -> None:
         g = self.card.sheet(EVIDENCE)
         if g is None:
-            self.diff(EVIDENCE, "the sheet is missing")
+            self.diff(EVIDENCE, _("the sheet is missing"))
             return
         hr = g.heading_row("Mã đơn vị", "Tiêu chí", "Kết quả")
         if hr is None:
-            self.diff(EVIDENCE, "no heading row with 'Mã đơn vị', 'Tiêu chí' and 'Kết quả'")
+            self.diff(EVIDENCE, _("no heading row with 'Mã đơn vị', 'Tiêu chí' and 'Kết quả'"))
             return
         heads = g.headings(hr)
         fields = {"name": "Tên đơn vị", "values": "Số liệu đã đọc", "threshold": "Ngưỡng", "met": "Kết quả",
@@ -782,7 +857,8 @@ class Comparison:
             if label in heads:
                 cols[key] = heads[label]
             else:
-                self.diff(EVIDENCE, f"column {label!r} is missing from the headings (row {hr})")
+                self.diff(EVIDENCE, _("column {label} is missing from the headings (row {row})").format(
+                    label=repr(label), row=hr))
         c_code, c_crit = heads["Mã đơn vị"], heads["Tiêu chí"]
         rows: dict[tuple[str, str], list[int]] = defaultdict(list)
         for row in range(hr + 1, g.max_row + 1):
@@ -791,8 +867,6 @@ class Comparison:
                 rows[(code, cid)].append(row)
         if "Ghi chú" in heads:
             cols["note"] = heads["Ghi chú"]
-        words = {"name": "name", "values": "values read", "threshold": "threshold", "met": "result",
-                 "points": "points", "cite": "citation", "note": "note"}
         expected_keys = set()
         n = 0
         for r in self.batch.units:
@@ -809,26 +883,26 @@ class Comparison:
                 want = {"name": u.name, "values": inputs_text(ev["inputs"]), "threshold": c.threshold,
                         "met": met_text(ev["met"]), "cite": c.cite or "", "note": notes.get(c.id, "")}
                 for key, col in cols.items():
-                    what = f"{words[key]} of {u.code} {u.name} for criterion {c.id}"
+                    what = _(EVIDENCE_WORDS[key]).format(who=f"{u.code} {u.name}", id=c.id)
                     if key == "points":
                         self.int_cell(g, at[0], col, ev["points"], what, u.code)
                     else:
                         self.text_cell(g, at[0], col, want[key], what, u.code)
                 if len(at) > 1:
-                    self.diff(g.ref(at[1], c_code), f"the row of {u.code} {u.name} for criterion {c.id} appears "
-                                                    f"{len(at)} times", u.code)
+                    self.diff(g.ref(at[1], c_code), _("the row of {who} for criterion {id} appears {n} times")
+                              .format(who=f"{u.code} {u.name}", id=c.id, n=len(at)), u.code)
             if missing:
-                which = "every criterion" if len(missing) == len(self.criteria) else \
-                    "criteria " + ", ".join(missing)
-                self.diff(EVIDENCE, f"the rows of {u.code} {u.name} for {which} are missing", u.code)
+                message = _("the rows of {who} for every criterion are missing") \
+                    if len(missing) == len(self.criteria) else _("the rows of {who} for criteria {ids} are missing")
+                self.diff(EVIDENCE, message.format(who=f"{u.code} {u.name}", ids=", ".join(missing)), u.code)
         extra: dict[str, list[int]] = defaultdict(list)
         for row_key, at in rows.items():
             if row_key not in expected_keys:
                 extra[row_key[0]].append(at[0])
         for code, at in extra.items():
-            self.diff(g.ref(at[0], c_code), f"{len(at)} row(s) of unit {code or '(no code)'} are not in the "
-                                            "re-derived evidence", code or None)
-        self.checked(f"{n} evidence rows of {EVIDENCE}")
+            self.diff(g.ref(at[0], c_code), _("{n} row(s) of unit {code} are not in the re-derived evidence")
+                      .format(n=len(at), code=code or _("(no code)")), code or None)
+        self.checked(_("{n} evidence rows of {sheet}").format(n=n, sheet=EVIDENCE))
 
     # ---- one sheet per unit -----------------------------------------------------------------------
 
@@ -840,19 +914,19 @@ class Comparison:
         for r in units:
             g = self.card.sheet(r.unit.code)
             if g is None:
-                self.diff(f"sheet {r.unit.code}", f"the scorecard sheet of {r.unit.code} {r.unit.name} is missing",
-                          r.unit.code)
+                self.diff(f"sheet {r.unit.code}", _("the scorecard sheet of {who} is missing").format(
+                    who=f"{r.unit.code} {r.unit.name}"), r.unit.code)
                 continue
             self.unit_sheet(g, r)
             n += 1
         known = {r.unit.code for r in units}
         for name in self.card.sheetnames:
             if name.isdigit() and name not in known:
-                self.diff(f"sheet {name}", "a unit scorecard sheet for a unit not in the re-derived results", name)
+                self.diff(f"sheet {name}", _("a unit scorecard sheet for a unit not in the re-derived results"), name)
         if units:
-            what = "criteria, total and its formula, class, vetoes, ranks" if self.level.scored else \
-                "criteria, class, ranks"
-            self.checked(f"{n} unit sheets ({what})")
+            what = N_("{n} unit sheets (criteria, total and its formula, class, vetoes, ranks)") \
+                if self.level.scored else N_("{n} unit sheets (criteria, class, ranks)")
+            self.checked(_(what).format(n=n))
 
     def unit_sheet(self, g: Grid, r) -> None:
         u, out = r.unit, r.outcome
@@ -863,14 +937,14 @@ class Comparison:
         def at(label: str) -> Optional[int]:
             rows = labels.get(label)
             if not rows:
-                self.diff(g.name, f"the row {label!r} is missing", code)
+                self.diff(g.name, _("the row {label} is missing").format(label=repr(label)), code)
                 return None
             return rows[0]
 
         for label, want, what in (("Mã đơn vị", u.code, "code"), ("Tên đơn vị", u.name, "name")):
             row = at(label)
             if row is not None:
-                self.text_cell(g, row, 3, want, f"{what} of {who}", code)
+                self.text_cell(g, row, 3, want, _(SUMMARY_WORDS[what]).format(who=who), code)
         hr = at("Tiêu chí")
         crit_rows: dict[str, int] = {}
         if hr is not None:
@@ -884,38 +958,37 @@ class Comparison:
             for c, ev in zip(self.criteria, criteria_evidence(self.level, u.values, out)):
                 row = crit_rows.get(c.id)
                 if row is None:
-                    self.diff(g.name, f"the row of criterion {c.id} is missing", code)
+                    self.diff(g.name, _("the row of criterion {id} is missing").format(id=c.id), code)
                     continue
                 if c_values:
                     self.text_cell(g, row, c_values, inputs_text(ev["inputs"]).replace("; ", "\n"),
-                                   f"values read of {who} for criterion {c.id}", code)
+                                   _(EVIDENCE_WORDS["values"]).format(who=who, id=c.id), code)
                 if c_met:
-                    self.text_cell(g, row, c_met, met_text(ev["met"]),
-                                   f"result of {who} for criterion {c.id}", code)
+                    self.text_cell(g, row, c_met, met_text(ev["met"]), _(RESULT_OF).format(who=who, id=c.id), code)
                 if c_pts and self.level.scored:
                     self.int_cell(g, row, c_pts, ev["points"] if c.scored else None,
-                                  f"points of {who} for criterion {c.id}", code)
+                                  _(POINTS_OF).format(who=who, id=c.id), code)
             if self.level.scored:
                 row = at("Tổng điểm")
                 if row is not None and c_pts and len(crit_rows) == len(self.criteria):
                     letter = get_column_letter(c_pts)
                     first, last = min(crit_rows.values()), max(crit_rows.values())
                     self.formula_cell(g, row, c_pts, f"=SUM({letter}{first}:{letter}{last})", out.total,
-                                      f"total of {who}", code)
+                                      _(SUMMARY_WORDS["total"]).format(who=who), code)
         row = at("Xếp loại")
         if row is not None:
-            self.text_cell(g, row, 3, class_cell_text(self.level, out.class_id, r.also_meets), f"class of {who}",
-                           code)
+            self.text_cell(g, row, 3, class_cell_text(self.level, out.class_id, r.also_meets),
+                           _(SUMMARY_WORDS["class"]).format(who=who), code)
         if self.level.vetoes:
             row = at("Điểm liệt")
             if row is not None:
                 want = "; ".join(f"{v} – {self.level.vetoes[v].title}" if v in self.level.vetoes else v
                                  for v in out.vetoes) or "Không có"
-                self.text_cell(g, row, 3, want, f"vetoes of {who}", code)
+                self.text_cell(g, row, 3, want, _(SUMMARY_WORDS["vetoes"]).format(who=who), code)
         row = at("Thứ hạng")
         if row is not None:
             self.text_cell(g, row, 3, f"{r.rank_province} trong tỉnh, {r.rank_national} trong toàn bộ danh sách",
-                           f"ranks of {who}", code)
+                           _("ranks of {who}").format(who=who), code)
 
 
 def _pair_changed(missing: list, extra: list) -> list[tuple[tuple, Optional[dict]]]:

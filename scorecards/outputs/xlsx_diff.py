@@ -8,6 +8,7 @@ from typing import Sequence
 
 from lanhmanh.engine.analysis.diff import REJECTED, RESIDUAL, Impact
 from lanhmanh.engine.model.pack import UNCLASSIFIED
+from lanhmanh.i18n import _
 from lanhmanh.scorecards.outputs.atomic import write_workbook
 from lanhmanh.scorecards.outputs.presentation import HEAD_BG, INFO, NO, WORKBOOK_OPTIONS, YES, house_format
 from lanhmanh.version import __version__
@@ -16,7 +17,7 @@ from lanhmanh.version import __version__
 def class_counts_text(pack, p, labels: bool = False) -> str:
     """A province's communes by class, in the pack's class order (by id, or by Vietnamese label)."""
     if p is None:
-        return "" if labels else "(none)"
+        return "" if labels else _("(none)")
     order = [c.id for c in pack.commune.classes] + [UNCLASSIFIED]
     if labels:
         return "; ".join(f"{pack.commune.class_label(k)}: {p.class_counts[k]}" for k in order if p.class_counts.get(k))
