@@ -26,6 +26,7 @@ from lanhmanh.engine.evaluation.validate import MAX_MAGNITUDE, Validator, shown
 from lanhmanh.engine.language import nodes
 from lanhmanh.engine.language.visitor import Visitor
 from lanhmanh.engine.model.pack import UNCLASSIFIED, Indicator, Level, Pack, ratio_of, references
+from lanhmanh.i18n import _
 
 SHARES = "__shares__"  # the pseudo-indicator of the province's class counts
 DEFAULT_BUDGET = 200_000
@@ -79,7 +80,7 @@ class _LinearForm(Visitor[Optional[Linear]]):
         if node.op == "*":
             if a[0] and b[0]:
                 return None
-            (_, factor), (coeffs, constant) = (a, b) if not a[0] else (b, a)
+            (_unused, factor), (coeffs, constant) = (a, b) if not a[0] else (b, a)
             return {k: c * factor for k, c in coeffs.items()}, factor * constant
         sign = 1 if node.op == "+" else -1
         out = dict(a[0])
@@ -371,7 +372,7 @@ class LevelSearch:
                     cands.append(Fraction(str(defaults[k])))
                 except (ValueError, ZeroDivisionError):
                     pass
-            lo, hi, _ = _bounds(ind)
+            lo, hi, _given = _bounds(ind)
             cands.extend(x for x in (Fraction(0), lo) if lo <= x <= hi)
             out[k] = cands
         return out
@@ -394,28 +395,28 @@ class LevelSearch:
     def _regularity(self, g: Group) -> None:
         level = self.level
         if any(a.opaque for a in g.atoms):
-            g.why = "a comparison that is neither linear nor a rate against a constant"
+            g.why = _("a comparison that is neither linear nor a rate against a constant")
             return
         if g.names == [SHARES]:
             g.regular = len(level.shares) == 1
-            g.why = "" if g.regular else "several share(...) values over the same communes"
+            g.why = "" if g.regular else _("several share(...) values over the same communes")
             return
         if len(g.names) == 1:
             constraint_forms = [_linear_of(c.cond, level) for c in g.constraints]
             g.regular = all(a.rate is None for a in g.atoms) and all(
                 len(form[0]) <= 1 for form in constraint_forms if form)
-            g.why = "" if g.regular else "a rate or a constraint with another indicator"
+            g.why = "" if g.regular else _("a rate or a constraint with another indicator")
             return
         rates = [d for d in level.derived.values() if set(d.reads) <= set(g.names)]
         dens = {d.den for d in rates}
         if not rates or len(dens) != 1 or len(next(iter(dens))) != 1:
-            g.why = "values compared with each other (not one denominator shared by rates)"
+            g.why = _("values compared with each other (not one denominator shared by rates)")
             return
         den = next(iter(dens))[0]
         nums = set()
         for d in rates:
             if len(d.num) != 1 or d.num[0] == den:
-                g.why = "a rate whose numerator is not one indicator"
+                g.why = _("a rate whose numerator is not one indicator")
                 return
             nums.add(d.num[0])
         # a capped count (R2): outside the rates, compared with constants only, and `x <= den`
@@ -423,7 +424,7 @@ class LevelSearch:
         own = [a for a in g.atoms if a.rate is None and a.lin is not None and set(a.reads) <= extra
                and len(a.reads) == 1]
         if any(a.rate is None and a not in own for a in g.atoms):
-            g.why = "a numerator or denominator also compared on its own"
+            g.why = _("a numerator or denominator also compared on its own")
             return
         capped = set()
         for c in g.constraints:
@@ -431,24 +432,24 @@ class LevelSearch:
             ok = lin is not None and len(lin[0]) == 2 and lin[1] == 0 and den in lin[0] and \
                 any(k in nums | extra for k in lin[0]) and _is_cap(lin, den)
             if not ok or lin is None:
-                g.why = f"a constraint other than numerator <= {den}"
+                g.why = _("a constraint other than numerator <= {den}").format(den=den)
                 return
             capped |= set(lin[0]) - {den}
         if extra - capped:
-            g.why = "an indicator outside the rates"
+            g.why = _("an indicator outside the rates")
             return
         for n in nums | extra:
-            lo, _, hi_given = _bounds(level.indicators[n])
+            lo, _hi, hi_given = _bounds(level.indicators[n])
             if lo != 0 or hi_given:
-                g.why = f"{n} has a minimum other than 0 or a maximum"
+                g.why = _("{name} has a minimum other than 0 or a maximum").format(name=n)
                 return
         lo = _bounds(level.indicators[den])[0]
         dstar = self._dstar(g)
         if lo < 0 or dstar is None:
-            g.why = f"{den} cannot take a round multiple of the thresholds' denominators"
+            g.why = _("{den} cannot take a round multiple of the thresholds' denominators").format(den=den)
             return
         if any(-lin[1] / c >= dstar for lin in (a.lin for a in own) if lin is not None for c in lin[0].values()):
-            g.why = f"a threshold of a count capped by {den} is not below {dstar}"
+            g.why = _("a threshold of a count capped by {den} is not below {dstar}").format(den=den, dstar=dstar)
             return
         g.regular = True
 
@@ -466,7 +467,7 @@ class LevelSearch:
             if len(dens) != 1:
                 return None
             ind = self.level.indicators[next(iter(dens))]
-        lo, hi, _ = _bounds(ind)
+        lo, hi, _given = _bounds(ind)
         return round_multiple(m, max(lo, Fraction(1)), hi)
 
     def _linears(self, g: Group) -> list[tuple[dict, Fraction]]:
@@ -499,7 +500,8 @@ class LevelSearch:
         for cand in cands:
             if g.generated >= GROUP_LIMIT:
                 g.regular = False
-                g.why = f"more than {GROUP_LIMIT} value combinations in one group: the first were kept"
+                g.why = _("more than {limit} value combinations in one group: the first were kept").format(
+                    limit=GROUP_LIMIT)
                 break
             g.generated += 1
             for k, v in cand.items():
@@ -751,7 +753,7 @@ class _Evaluator:
         """(outcome, [does class i's condition hold] for every class, first match or not)."""
         v = self.search.prepared(values)
         out = self.backend.evaluate_prepared(v)
-        return out, [True if cond is None else bool(cond(v)) for _, cond in self.backend.classes]
+        return out, [True if cond is None else bool(cond(v)) for _cls, cond in self.backend.classes]
 
 
 def search_level(pack: Pack, level: Level, budget: int = DEFAULT_BUDGET,
@@ -763,7 +765,8 @@ def search_level(pack: Pack, level: Level, budget: int = DEFAULT_BUDGET,
     res.irregular = [f"{', '.join(g.names)} ({g.why})" for g in search.groups if g.atoms and not g.regular]
     res.boundary_values = sum(len(vals) for g in search.groups if len(g.reps) > 1 for vals in g.values.values())
     res.indicators_searched = sum(len(g.names) for g in search.groups if len(g.reps) > 1)
-    res.notes.extend(f"a candidate the validator rejected was left out: {f}" for f in search.validator_failures)
+    res.notes.extend(_("a candidate the validator rejected was left out: {reasons}").format(reasons=f)
+                     for f in search.validator_failures)
     evaluate = _Evaluator(search)
     reached: dict[str, int] = {}
     first_fall: Optional[dict] = None
@@ -783,7 +786,7 @@ def search_level(pack: Pack, level: Level, budget: int = DEFAULT_BUDGET,
 
     order = [g for g in search.groups if g.reps]
     if search.product_size <= budget:
-        res.method = "every combination of the groups' representatives"
+        res.method = _("every combination of the groups' representatives")
         stopped = False
         for combo in itertools.product(*(g.reps for g in order)):
             values: dict = {}
@@ -796,8 +799,9 @@ def search_level(pack: Pack, level: Level, budget: int = DEFAULT_BUDGET,
                 break
         res.complete_product = not stopped
     else:
-        res.method = (f"the base row with every pair of groups varied, a hill-climb towards each "
-                      f"missing outcome, then random combinations (seed {SEED}) up to the budget of {budget}")
+        res.method = _("the base row with every pair of groups varied, a hill-climb towards each missing outcome, "
+                       "then random combinations (seed {seed}) up to the budget of {budget}").format(seed=SEED,
+                                                                                                budget=budget)
         for values in _pairs(search.base, order):
             if res.searched >= budget or done():
                 break
@@ -850,7 +854,7 @@ def _targeted(evaluate: _Evaluator, groups: list[Group], base: dict, classes: li
     (goal None: a unit falling through), or class `goal` reached (its condition holds and no earlier
     class's does). Restarts from random combinations; yields every row it evaluates."""
     def distance(values: dict) -> int:
-        _, holds = evaluate.class_truths(values)
+        _out, holds = evaluate.class_truths(values)
         if goal is None:
             return sum(holds)
         i = classes.index(goal)
@@ -891,7 +895,7 @@ def shrink(search: LevelSearch, evaluate, values: dict) -> dict:
     """Replace values by plainer ones (the pack's case defaults, 0, the minimum, blank, false)
     while the row stays valid and still reaches no class."""
     cur = dict(values)
-    for _ in range(2):
+    for _round in range(2):
         changed = False
         for name in [n for g in search.groups for n in g.names if n != SHARES]:
             ind = search.level.indicators[name]
@@ -927,14 +931,17 @@ def _counterexample(search: LevelSearch, values: dict) -> Counterexample:
         warnings.simplefilter("always")
         durable = make_backend("durable", search.level)
     if caught or getattr(durable, "name", "") != "durable":  # not installed, or the pack is beyond it
-        why = str(caught[0].message).split("; using")[0] if caught else "durable_rules is not installed"
-        ce.durable_note = f"{why}: checked on the Python backend only"
+        # the warning's reason, without what it goes on to say ("; using the pure-Python backend…")
+        said = str(caught[0].message) if caught else ""
+        why = said.split("; using")[0] if "; using" in said else said.rsplit(";", 1)[0]
+        ce.durable_note = _("{reason}: checked on the Python backend only").format(
+            reason=why or _("durable_rules is not installed"))
         return ce
     try:
         d = durable.evaluate(dict(vals), shares)
         ce.durable_class = d.class_id
     except EngineRefused as e:  # a value beyond what durable_rules holds exactly
-        ce.durable_note = f"the durable backend refused the row: {e}"
+        ce.durable_note = _("the durable backend refused the row: {error}").format(error=e)
     return ce
 
 
@@ -966,7 +973,7 @@ def check_completeness(pack: Pack, budget: int = DEFAULT_BUDGET) -> PackResult:
 
 def show_value(v: Any) -> str:
     if v is None:
-        return "(blank)"
+        return _("(blank)")
     if v is True:
         return "có (true)"
     if v is False:
@@ -990,7 +997,7 @@ def show_rate(n, d) -> str:
         dec = Decimal(pct.numerator) / Decimal(pct.denominator)
         s = format(dec.normalize(), "f")
         return f"{text} = {s}%"
-    return f"{text} (≈ {float(pct):.4g}%, compared exactly)"
+    return _("{rate} (≈ {percent}%, compared exactly)").format(rate=text, percent=f"{float(pct):.4g}")
 
 
 def _num(x) -> str:
@@ -1002,19 +1009,21 @@ def _num(x) -> str:
 def describe_class(level: Level, cls, v: dict) -> str:
     """`class: condition` with the criteria and vetoes it reads that hold."""
     if cls.cond is None:
-        return f"{cls.id}: residual"
+        return _("{id}: residual").format(id=cls.id)
 
     refs = [r for r in list(level.criteria) + list(level.vetoes) if r in references(cls.cond, level)]
     held = [r for r in refs if v.get(r) is True]
     bits = []
     if refs:
-        bits.append("met: " + (", ".join(held) if held else "none"))
+        bits.append(_("met: {criteria}").format(criteria=", ".join(held) if held else _("none")))
     if "total" in {n.id for n in nodes.names_in(cls.cond)}:
-        bits.append(f"total {v.get('total')}")
+        bits.append(_("total {total}").format(total=v.get("total")))
     if "vetoed" in {n.id for n in nodes.names_in(cls.cond)}:
-        bits.append("vetoed" if v.get("vetoed") else "not vetoed")
-    extra = f" ({'; '.join(bits)})" if bits else ""
-    return f"{cls.id}: `{cls.text}` is false{extra}"
+        bits.append(_("vetoed") if v.get("vetoed") else _("not vetoed"))
+    if bits:
+        return _("{id}: `{condition}` is false ({details})").format(id=cls.id, condition=cls.text,
+                                                                     details="; ".join(bits))
+    return _("{id}: `{condition}` is false").format(id=cls.id, condition=cls.text)
 
 
 def _yaml_scalar(v: Any) -> str:
@@ -1036,12 +1045,14 @@ def yaml_case(pack: Pack, ce: Counterexample) -> list[str]:
     met = ", ".join(ce.met)
     case = (f"- {{name: không xếp được loại (lanhmanh check --completeness), given: {{{given}}}, "
             f"expect: {{class: {UNCLASSIFIED}}}}}")
-    return [f"# completeness: reaches no class (meets {met or 'no criterion'})", case]
+    comment = _("# completeness: reaches no class (meets {criteria})").format(criteria=met) if met else \
+        _("# completeness: reaches no class (meets no criterion)")
+    return [comment, case]
 
 
 def render(result: PackResult) -> list[str]:
     pack = result.pack
-    lines = [f"{pack.path}: completeness of {pack.id} {pack.version}:"]
+    lines = [_("{path}: completeness of {pack} {version}:").format(path=pack.path, pack=pack.id, version=pack.version)]
     for level_result in result.levels:
         lines.extend("  " + x for x in _render_level(pack, level_result))
     return lines
@@ -1053,53 +1064,64 @@ def _render_level(pack: Pack, result: LevelResult) -> list[str]:
     if level is None or search is None:
         raise ValueError(f"the pack has no {result.level} level, or it was not searched")
     n = result.searched
-    head = f"{result.level} level ({len(result.classes)} classes"
-    head += f", residual class {result.residual}): " if result.residual else ", no residual class): "
+    province = result.level == "province"
     out = []
-    scope = (f"searched {n} candidate submission(s); {result.boundary_values} boundary value(s) of "
-             f"{result.indicators_searched} indicator(s)")
-    if result.level == "province":
-        scope = scope.replace("submission(s)", "province(s)")
+    said = {"n": n, "values": result.boundary_values, "indicators": result.indicators_searched}
+    scope = (_("searched {n} candidate province(s); {values} boundary value(s) of {indicators} indicator(s)")
+             if province else
+             _("searched {n} candidate submission(s); {values} boundary value(s) of {indicators} indicator(s)")
+             ).format(**said)
     if result.residual:
-        out.append(head + f"no {result.level} can fall through every class (a residual class catches it); {scope}")
+        verdict = (_("no province can fall through every class (a residual class catches it); {scope}") if province
+                   else _("no commune can fall through every class (a residual class catches it); {scope}"))
     elif result.counterexample is None:
-        verdict = "no submission falls through every class" if result.level == "commune" else \
-            "no province falls through every class"
-        out.append(head + f"{verdict} ({scope})")
+        verdict = (_("no province falls through every class ({scope})") if province
+                   else _("no submission falls through every class ({scope})"))
     else:
-        who = "a valid submission" if result.level == "commune" else "a province"
-        out.append(head + f"FALLS THROUGH: {who} reaches no class ({scope}; "
-                          f"{result.fell_through} reach no class)")
+        verdict = (_("FALLS THROUGH: a province reaches no class ({scope}; {k} reach no class)") if province
+                   else _("FALLS THROUGH: a valid submission reaches no class ({scope}; {k} reach no class)"))
+    verdict = verdict.format(scope=scope, k=result.fell_through)
+    if result.residual:
+        head = (_("province level ({n} classes, residual class {residual}): {verdict}") if province
+                else _("commune level ({n} classes, residual class {residual}): {verdict}"))
+    else:
+        head = (_("province level ({n} classes, no residual class): {verdict}") if province
+                else _("commune level ({n} classes, no residual class): {verdict}"))
+    out.append(head.format(n=len(result.classes), residual=result.residual, verdict=verdict))
     matters = not result.residual or bool(result.unreached)  # is there a claim that needs the whole space?
     if result.exhaustive and matters:
-        out.append("  exhaustive: every combination of the atoms' truth values that a valid submission "
-                   "can give was searched (the proof is in docs/auditing.md)")
+        out.append("  " + _("exhaustive: every combination of the atoms' truth values that a valid submission "
+                            "can give was searched (the proof is in docs/auditing.md)"))
     elif result.complete_product and matters:
-        out.append("  not a proof: every combination of the groups' boundary values was searched, but "
-                   "these groups' values are compared with each other: " + "; ".join(result.irregular))
+        out.append("  " + _("not a proof: every combination of the groups' boundary values was searched, but "
+                            "these groups' values are compared with each other: {groups}").format(
+            groups="; ".join(result.irregular)))
     elif result.budget_spent:
-        out.append(f"  not exhaustive: {search.product_size} combinations exceed the budget; searched {result.method}")
+        out.append("  " + _("not exhaustive: {n} combinations exceed the budget; searched {method}").format(
+            n=search.product_size, method=result.method))
     elif not result.complete_product:
-        out.append(f"  stopped once every class was reached ({search.product_size} combinations in all)")
+        out.append("  " + _("stopped once every class was reached ({n} combinations in all)").format(
+            n=search.product_size))
     if result.counterexample is not None:
         out.extend("  " + x for x in _render_counterexample(pack, level, search, result, result.counterexample))
     for cid in result.unreached:
         cls = next(c for c in level.classes if c.id == cid)
         if result.exhaustive:
-            out.append(f"  class {cid} can never be reached: no combination of the atoms' truth values "
-                       f"reaches it (condition: {cls.text})")
+            out.append("  " + _("class {id} can never be reached: no combination of the atoms' truth values "
+                                "reaches it (condition: {condition})").format(id=cid, condition=cls.text))
         else:
-            out.append(f"  class {cid} was never reached in {n} candidates: possible problem "
-                       f"(condition: {cls.text})")
+            out.append("  " + _("class {id} was never reached in {n} candidates: possible problem "
+                                "(condition: {condition})").format(id=cid, n=n, condition=cls.text))
     counts = ", ".join(f"{c} {k}" for c, k in result.reached.items())
-    out.append(f"  every class reached: {counts}" if not result.unreached else f"  classes reached: {counts or 'none'}")
-    out.extend("  note: " + x for x in result.notes)
+    out.append("  " + (_("every class reached: {counts}").format(counts=counts) if not result.unreached
+                       else _("classes reached: {counts}").format(counts=counts or _("none"))))
+    out.extend("  " + _("note: {note}").format(note=x) for x in result.notes)
     return out
 
 
 def _render_counterexample(pack: Pack, level: Level, search: LevelSearch, result: LevelResult,
                            ce: Counterexample) -> list[str]:
-    out = ["counterexample:"]
+    out = [_("counterexample:")]
     vals = ce.values
     for k in level.indicators:
         if search.is_province and k not in vals:
@@ -1112,21 +1134,25 @@ def _render_counterexample(pack: Pack, level: Level, search: LevelSearch, result
     if SHARES in vals:
         counts = dict(vals[SHARES])
         for key, (num, den) in search.share_ratios(vals).items():
-            out.append(f"  {key} = {show_rate(num, den)} (communes: "
-                       f"{', '.join(f'{c} {k}' for c, k in counts.items())})")
-    out.append(f"  criteria met: {', '.join(ce.met) if ce.met else 'none'}"
-               + (f"; vetoes: {', '.join(ce.vetoes)}" if ce.vetoes else "")
-               + (f"; total {ce.total}" if ce.total is not None else ""))
+            out.append("  " + _("{share} = {rate} (communes: {counts})").format(
+                share=key, rate=show_rate(num, den), counts=", ".join(f"{c} {k}" for c, k in counts.items())))
+    parts = [_("criteria met: {criteria}").format(criteria=", ".join(ce.met) if ce.met else _("none"))]
+    if ce.vetoes:
+        parts.append(_("vetoes: {vetoes}").format(vetoes=", ".join(ce.vetoes)))
+    if ce.total is not None:
+        parts.append(_("total {total}").format(total=ce.total))
+    out.append("  " + "; ".join(parts))
     v = search.prepared(vals)
     PythonBackend(level).evaluate_prepared(v)
     for cls in level.classes:
-        out.append(f"  class {describe_class(level, cls, v)}")
+        out.append("  " + _("class {description}").format(description=describe_class(level, cls, v)))
     if ce.durable_class is not None:
-        same = "the same class" if ce.durable_class == ce.class_id else "A DIFFERENT CLASS"
-        out.append(f"  durable backend: {ce.durable_class} ({same})")
+        said = _("durable backend: {cls} (the same class)") if ce.durable_class == ce.class_id else \
+            _("durable backend: {cls} (A DIFFERENT CLASS)")
+        out.append("  " + said.format(cls=ce.durable_class))
     elif ce.durable_note:
         out.append(f"  {ce.durable_note}")
     if result.level == "commune":
-        out.append("paste into the pack's `cases:` to keep this example:")
+        out.append(_("paste into the pack's `cases:` to keep this example:"))
         out.extend("  " + x for x in yaml_case(pack, ce))
     return out

@@ -19,6 +19,7 @@ from ruamel.yaml.error import YAMLError
 from lanhmanh.engine.analysis.scenarios import run_case
 from lanhmanh.engine.evaluation.outcome import Outcome
 from lanhmanh.engine.model.pack import UNCLASSIFIED, UNDETERMINED, Case, Criterion, Level, Pack
+from lanhmanh.i18n import _
 
 CRITERION, VETO, CLASS = "criterion", "veto", "class"
 
@@ -31,7 +32,7 @@ class Item:
     kind: str  # criterion | veto | class
     id: str
     slot: object
-    name: str  # how the outcome reads: "met", "band 2 (5 points)", "applied", "reached"…
+    name: str  # how the outcome reads (in the language in force): "met", "band 2 (5 points)", "applied"…
     line: Optional[int] = None
 
     @property
@@ -39,10 +40,14 @@ class Item:
         return (self.level, self.kind, self.id, self.slot)
 
     def describe(self, level: bool = True) -> str:
-        where = "province " if level and self.level == "province" else ""
+        province = level and self.level == "province"
         if self.kind == CLASS:
-            return f"{where}class {self.id}"
-        return f"{where}{self.kind} {self.id} {self.name}"
+            said = _("province class {id}") if province else _("class {id}")
+        elif self.kind == VETO:
+            said = _("province veto {id} {outcome}") if province else _("veto {id} {outcome}")
+        else:
+            said = _("province criterion {id} {outcome}") if province else _("criterion {id} {outcome}")
+        return said.format(id=self.id, outcome=self.name)
 
 
 @dataclass
@@ -98,15 +103,16 @@ def levels_of(pack: Pack) -> list[tuple[str, Level]]:
 
 def band_name(c: Criterion, k: int) -> str:
     b = c.bands[k]
-    label = f' "{b.label}"' if b.label else ""
-    return f"band {k + 1}{label} ({b.points} points)"
+    if b.label:
+        return _('band {k} "{label}" ({points} points)').format(k=k + 1, label=b.label, points=b.points)
+    return _("band {k} ({points} points)").format(k=k + 1, points=b.points)
 
 
 def criterion_items(level_name: str, c: Criterion) -> list[Item]:
     if len(c.bands) == 1:
-        return [Item(level_name, CRITERION, c.id, 0, "met"), Item(level_name, CRITERION, c.id, None, "not met")]
+        return [Item(level_name, CRITERION, c.id, 0, _("met")), Item(level_name, CRITERION, c.id, None, _("not met"))]
     return [Item(level_name, CRITERION, c.id, k, band_name(c, k)) for k in range(len(c.bands))] + \
-        [Item(level_name, CRITERION, c.id, None, "no band (0 points)")]
+        [Item(level_name, CRITERION, c.id, None, _("no band (0 points)"))]
 
 
 def pack_items(pack: Pack) -> list[Item]:
@@ -117,9 +123,9 @@ def pack_items(pack: Pack) -> list[Item]:
         for c in level.criteria.values():
             items.extend(criterion_items(name, c))
         for vid in level.vetoes:
-            items += [Item(name, VETO, vid, True, "applied"), Item(name, VETO, vid, False, "not applied")]
+            items += [Item(name, VETO, vid, True, _("applied")), Item(name, VETO, vid, False, _("not applied"))]
         for cl in level.classes:
-            items.append(Item(name, CLASS, cl.id, None, "reached"))
+            items.append(Item(name, CLASS, cl.id, None, _("reached")))
     return [Item(i.level, i.kind, i.id, i.slot, i.name, lines.get((i.level, i.kind, i.id, i.slot),
                                                                   lines.get((i.level, i.kind, i.id))))
             for i in items]
@@ -236,7 +242,8 @@ def case_coverage(pack: Pack, cases: Optional[Iterable[Case]] = None, engine: st
             warnings.simplefilter("ignore")
             got = run_case(pack, case, engine).reached
         if got is not None:
-            cov.add(*got, expect=case.expect)
+            level_name, level, out = got
+            cov.add(level_name, level, out, expect=case.expect)
     return cov
 
 
@@ -258,23 +265,35 @@ def batch_coverage(batch) -> Coverage:
 
 # ---- text -----------------------------------------------------------------------------------------
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def _cases(n: int) -> str:
+    return _("1 case") if n == 1 else _("{n} cases").format(n=n)
+
+
+def _units(n: int) -> str:
+    return _("1 unit") if n == 1 else _("{n} units").format(n=n)
+
+
+def _provinces(n: int) -> str:
+    return _("1 province") if n == 1 else _("{n} provinces").format(n=n)
 
 
 def summary_line(cov: Coverage) -> str:
     """`xa-lanh-manh: 38/40 outcomes reached by 130 units` (and, for cases, how many are asserted)."""
     n = len(cov.items)
+    said = {"pack": cov.pack.id, "reached": cov.n_reached, "n": n, "asserted": cov.n_asserted}
     if cov.source == "case":
         scored = cov.counted["commune"] + cov.counted["province"]
-        by = _plural(cov.total, "case")
         if scored < cov.total:
-            by += f" ({cov.total - scored} of them rejected, reaching nothing)"
-        return f"{cov.pack.id}: {cov.n_reached}/{n} outcomes reached by {by}, {cov.n_asserted}/{n} asserted"
-    what = _plural(cov.counted["commune"], "unit")
+            return _("{pack}: {reached}/{n} outcomes reached by {cases} ({rejected} of them rejected, reaching "
+                     "nothing), {asserted}/{n} asserted").format(cases=_cases(cov.total),
+                                                                 rejected=cov.total - scored, **said)
+        return _("{pack}: {reached}/{n} outcomes reached by {cases}, {asserted}/{n} asserted").format(
+            cases=_cases(cov.total), **said)
     if cov.pack.province is not None:
-        what += f" and {_plural(cov.counted['province'], 'province')}"
-    return f"{cov.pack.id}: {cov.n_reached}/{n} outcomes reached by {what}"
+        return _("{pack}: {reached}/{n} outcomes reached by {units} and {provinces}").format(
+            units=_units(cov.counted["commune"]), provinces=_provinces(cov.counted["province"]), **said)
+    return _("{pack}: {reached}/{n} outcomes reached by {units}").format(units=_units(cov.counted["commune"]),
+                                                                          **said)
 
 
 def _where(cov: Coverage, item: Item) -> str:
@@ -284,17 +303,21 @@ def _where(cov: Coverage, item: Item) -> str:
 def count_lines(cov: Coverage) -> list[str]:
     """Per level, one line per outcome: how many units (or cases) reached it."""
     out: list[str] = []
-    word = "case" if cov.source == "case" else "unit"
     for level_name, level in levels_of(cov.pack):
         n = cov.counted[level_name]
-        noun = _plural(n, "province") if level_name == "province" and word == "unit" else _plural(n, word)
-        out.append(f"  {level_name} level, {noun}:")
-        of = f"of {n}"
+        if cov.source == "case":
+            noun = _cases(n)
+        else:
+            noun = _provinces(n) if level_name == "province" else _units(n)
+        said = _("province level, {counted}:") if level_name == "province" else _("commune level, {counted}:")
+        out.append("  " + said.format(counted=noun))
         for i in cov.items:
             if i.level == level_name:
-                out.append(f"    {i.describe(level=False)}: {cov.reached[i.key]} {of}")
+                out.append("    " + _("{outcome}: {count} of {n}").format(outcome=i.describe(level=False),
+                                                                          count=cov.reached[i.key], n=n))
         if cov.unclassified[level_name]:
-            out.append(f"    {UNCLASSIFIED}: {cov.unclassified[level_name]} {of}")
+            out.append("    " + _("{outcome}: {count} of {n}").format(outcome=UNCLASSIFIED,
+                                                                      count=cov.unclassified[level_name], n=n))
     return out
 
 
@@ -307,10 +330,10 @@ def render(cov: Coverage, counts: bool = False, unasserted: bool = False) -> lis
         lines += count_lines(cov)
     missing = cov.unreached()
     if missing:
-        lines.append(f"  not reached ({len(missing)}):")
+        lines.append("  " + _("not reached ({n}):").format(n=len(missing)))
         lines += [f"    {_where(cov, i)}: {i.describe()}" for i in missing]
     if unasserted and cov.unasserted():
-        lines.append(f"  reached but asserted by no case ({len(cov.unasserted())}):")
+        lines.append("  " + _("reached but asserted by no case ({n}):").format(n=len(cov.unasserted())))
         lines += [f"    {_where(cov, i)}: {i.describe()}" for i in cov.unasserted()]
     return lines
 

@@ -14,9 +14,12 @@ from lanhmanh.engine.evaluation.scoring import BatchResult, ProvinceResult, Unit
 from lanhmanh.engine.language import nodes
 from lanhmanh.engine.language.visitor import Visitor
 from lanhmanh.engine.model.pack import UNCLASSIFIED, Level, Pack
+from lanhmanh.i18n import N_, _
 
 REJECTED = "rejected"  # the matrix row/column of units the other pack did not score
-RESIDUAL = "residual (every unit no earlier class took)"
+# a residual class's condition in a RuleChange: kept as this English text (the diff workbook replaces
+# it by its Vietnamese words); a printer says it through _(RESIDUAL)
+RESIDUAL = N_("residual (every unit no earlier class took)")
 
 
 # ---- rule-level changes ---------------------------------------------------------------------------
@@ -96,7 +99,7 @@ def _txt(x: Any) -> Optional[str]:
     if x is None:
         return None
     if isinstance(x, bool):
-        return "yes" if x else "no"
+        return _("yes") if x else _("no")
     return str(x)
 
 
@@ -142,10 +145,10 @@ _META = [
     _attr("effective_from"), _attr("effective_to"), _attr("engine_min"),
     _attr("title", effect=False), _attr("reading", effect=False),
     _Field("advisories", lambda p: p.advisories, lambda p: "; ".join(
-        f"{a.from_year}–{a.to_year or ''}: {a.text}" for a in p.advisories) or "(none)", effect=False),
+        f"{a.from_year}–{a.to_year or ''}: {a.text}" for a in p.advisories) or _("(none)"), effect=False),
     _Field("sources", lambda p: p.sources, lambda p: "; ".join(
         f"{k}: " + ", ".join(str(x) for x in v.values()) for k, v in p.sources.items()), effect=False),
-    _Field("tiers", lambda p: p.tiers, lambda p: ", ".join(p.tiers) or "(none)"),
+    _Field("tiers", lambda p: p.tiers, lambda p: ", ".join(p.tiers) or _("(none)")),
 ]
 
 _GROUP = [
@@ -155,8 +158,9 @@ _GROUP = [
 
 
 def _group_summary(g: dict) -> str:
-    pts = f" ({g['points']} points)" if g.get("points") is not None else ""
-    return f"{g.get('title', '')}{pts}"
+    if g.get("points") is None:
+        return f"{g.get('title', '')}"
+    return _("{title} ({points} points)").format(title=g.get("title", ""), points=g["points"])
 
 
 # ---- one level ----------------------------------------------------------------------------------
@@ -169,7 +173,9 @@ _INDICATOR = [
 
 def _indicator_summary(i) -> str:
     bounds = "".join([f", ≥ {i.min}" if i.min is not None else "", f", ≤ {i.max}" if i.max is not None else ""])
-    return f"{i.type}{bounds}{'' if i.required else ', optional'}: {i.label}"
+    if i.required:
+        return f"{i.type}{bounds}: {i.label}"
+    return _("{type}{bounds}, optional: {label}").format(type=i.type, bounds=bounds, label=i.label)
 
 
 _DERIVED = [
@@ -211,7 +217,7 @@ def _band_fields(prefix: str, k: int) -> list[_Field]:
     return [
         _Field(f"{prefix}condition", lambda c: shape(c.bands[k].cond), lambda c: c.bands[k].text),
         _Field(f"{prefix}points", lambda c: c.bands[k].points if c.scored else None,
-               lambda c: str(c.bands[k].points) if c.scored else "(no points)"),
+               lambda c: str(c.bands[k].points) if c.scored else _("(no points)")),
         _Field(f"{prefix}label", lambda c: c.bands[k].label, lambda c: c.bands[k].label, effect=False),
     ]
 
@@ -220,7 +226,7 @@ def _bands_text(c) -> str:
     """A criterion's bands, without arrows (which mean old → new here): `cond: N points; ...`."""
     if not c.scored:
         return "; ".join(b.text for b in c.bands)
-    return "; ".join(f"{b.text}: {b.points} points" for b in c.bands)
+    return "; ".join(_("{condition}: {points} points").format(condition=b.text, points=b.points) for b in c.bands)
 
 
 def _criteria(level: str, olds: dict, news: dict) -> list[RuleChange]:
@@ -267,7 +273,7 @@ def _ranking(level: str, old: Level, new: Level) -> list[RuleChange]:
 
 def _then_text(keys: list[tuple[str, bool]]) -> str:
     """Tie-breakers as written: `user_rate asc, population desc`, or (none)."""
-    return ", ".join(f"{by} {'desc' if descending else 'asc'}" for by, descending in keys) or "(none)"
+    return ", ".join(f"{by} {'desc' if descending else 'asc'}" for by, descending in keys) or _("(none)")
 
 
 def _own_indicators(level: Level) -> dict:
@@ -299,14 +305,15 @@ def diff_packs(old: Pack, new: Pack) -> list[RuleChange]:
     if old.province is not None and new.province is not None:
         out += diff_level("province", old.province, new.province)
     elif old.province is not None:
-        out.append(RuleChange("-", "province", "level", "province",
-                              old=f"{len(old.province.criteria)} criteria, classes "
-                                  f"{', '.join(c.id for c in old.province.classes)}"))
+        out.append(RuleChange("-", "province", "level", "province", old=_level_summary(old.province)))
     elif new.province is not None:
-        out.append(RuleChange("+", "province", "level", "province",
-                              new=f"{len(new.province.criteria)} criteria, classes "
-                                  f"{', '.join(c.id for c in new.province.classes)}"))
+        out.append(RuleChange("+", "province", "level", "province", new=_level_summary(new.province)))
     return out
+
+
+def _level_summary(level: Level) -> str:
+    return _("{n} criteria, classes {classes}").format(n=len(level.criteria),
+                                                       classes=", ".join(c.id for c in level.classes))
 
 
 # ---- the effect on a batch -----------------------------------------------------------------------
@@ -446,7 +453,7 @@ def _reasons(unit, rejected) -> list[str]:
     """Why the other pack did not score this unit's row: its rejections of the same file and row."""
     out = [f"{r.column}: {r.reason}" if r.column else r.reason
            for r in rejected if r.path == unit.path and r.row == unit.row and r.sheet == unit.sheet]
-    return list(dict.fromkeys(out)) or ["not scored"]
+    return list(dict.fromkeys(out)) or [_("not scored")]
 
 
 def class_matrix(old: BatchResult, new: BatchResult) -> ClassMatrix:
@@ -454,8 +461,8 @@ def class_matrix(old: BatchResult, new: BatchResult) -> ClassMatrix:
     oc = {r.unit.code: r.outcome.class_id for r in old.units}
     nc = {r.unit.code: r.outcome.class_id for r in new.units}
     pairs = Counter((oc.get(k, REJECTED), nc.get(k, REJECTED)) for k in {*oc, *nc})
-    rows = _axis(old.pack.commune, [a for a, _ in pairs])
-    cols = _axis(new.pack.commune, [b for _, b in pairs])
+    rows = _axis(old.pack.commune, [a for a, _b in pairs])
+    cols = _axis(new.pack.commune, [b for _a, b in pairs])
     return ClassMatrix(rows, cols, {r: {c: pairs.get((r, c), 0) for c in cols} for r in rows})
 
 

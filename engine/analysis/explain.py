@@ -27,6 +27,7 @@ from lanhmanh.engine.model.pack import (
     Pack,
     higher_than,
 )
+from lanhmanh.i18n import N_, _
 
 
 class ExplanationMismatch(RuntimeError):
@@ -83,8 +84,8 @@ def rate_text(num: Any, den: Any, zero: Any = "reject") -> str:
     head = f"{decimal_comma(str(value_for_output(num)))}/{decimal_comma(str(value_for_output(den)))}"
     if d == 0:
         if zero in ("unknown", "reject"):
-            return f"{head} (zero denominator: no value)"
-        return f"{head} (zero denominator: counted as {percent_text(Fraction(zero))})"
+            return _("{rate} (zero denominator: no value)").format(rate=head)
+        return _("{rate} (zero denominator: counted as {value})").format(rate=head, value=percent_text(Fraction(zero)))
     pct = percent_text(n / d)
     return f"{head} {pct}" if pct.startswith("≈") else f"{head} = {pct}"
 
@@ -93,7 +94,7 @@ def display_value(level: Level, name: str, value: Any) -> str:
     """One value read by a criterion, for people. `value` is as `value_for_output` writes it (or
     a raw int / Decimal / bool / (num, den) pair)."""
     if value is None:
-        return "(blank)"
+        return _("(blank)")
     if isinstance(value, bool):
         return "có" if value else "không"
     d = level.derived.get(name)
@@ -186,8 +187,8 @@ class _Explainer(Visitor[NodeExplanation]):
         return self.all_any(node, node.op, node.items)
 
     def visit_Bool(self, node: nodes.Bool) -> NodeExplanation:
-        return NodeExplanation(nodes.to_text(node), node.value, "constant",
-                               f"`{nodes.to_text(node)}` is always {'true' if node.value else 'false'}")
+        said = _("`{condition}` is always true") if node.value else _("`{condition}` is always false")
+        return NodeExplanation(nodes.to_text(node), node.value, "constant", said.format(condition=nodes.to_text(node)))
 
     def generic_visit(self, node: nodes.Node) -> NodeExplanation:
         raise TypeError(f"not a condition: {nodes.to_text(node)}")
@@ -211,9 +212,14 @@ class _Explainer(Visitor[NodeExplanation]):
         unmet = [nodes.to_text(a) for a, p in zip(items, parts) if not p.holds]
         shown = [self.part_with_detail(p, a) for a, p in zip(items, parts) if p.holds]
         listing = ", ".join(self.part_text(a) for a in items)
-        text = f"needs at least {k} of {listing}; met {len(met)}" + (f": {', '.join(shown)}" if met else "")
-        return NodeExplanation(nodes.to_text(node), self.truth(node), "at_least", text,
-                               f"met {len(met)} of {len(items)}" + (f": {', '.join(met)}" if met else ""),
+        if met:
+            text = _("needs at least {k} of {listing}; met {n}: {met}").format(k=k, listing=listing, n=len(met),
+                                                                               met=", ".join(shown))
+            detail = _("met {n} of {total}: {met}").format(n=len(met), total=len(items), met=", ".join(met))
+        else:
+            text = _("needs at least {k} of {listing}; met {n}").format(k=k, listing=listing, n=len(met))
+            detail = _("met {n} of {total}").format(n=len(met), total=len(items))
+        return NodeExplanation(nodes.to_text(node), self.truth(node), "at_least", text, detail,
                                needed=k, met=met, unmet=unmet, parts=parts)
 
     def all_any(self, node: nodes.Node, op: str, items: tuple) -> NodeExplanation:
@@ -227,13 +233,19 @@ class _Explainer(Visitor[NodeExplanation]):
             # the parts that hold are worth showing when they carry values (`total >= 90` (total = 95))
             held = [self.part_with_detail(p, a) for a, p in zip(items, parts)
                     if p.holds and not isinstance(a, nodes.Name) and p.detail]
-            text = f"needs all of {listing}; " + (f"met: {', '.join(held)}; " if held and failed else "") \
-                + (f"not met: {', '.join(failed)}" if failed else "all met")
-            detail = f"not met: {', '.join(unmet)}" if unmet else "all met"
+            if held and failed:
+                text = _("needs all of {listing}; met: {met}; not met: {unmet}").format(
+                    listing=listing, met=", ".join(held), unmet=", ".join(failed))
+            elif failed:
+                text = _("needs all of {listing}; not met: {unmet}").format(listing=listing, unmet=", ".join(failed))
+            else:
+                text = _("needs all of {listing}; all met").format(listing=listing)
+            detail = _("not met: {unmet}").format(unmet=", ".join(unmet)) if unmet else _("all met")
         else:
             held = [self.part_with_detail(p, a) for a, p in zip(items, parts) if p.holds]
-            text = f"needs any of {listing}; " + (f"met: {', '.join(held)}" if held else "none met")
-            detail = f"met: {', '.join(met)}" if met else "none met"
+            text = _("needs any of {listing}; met: {met}").format(listing=listing, met=", ".join(held)) if held \
+                else _("needs any of {listing}; none met").format(listing=listing)
+            detail = _("met: {met}").format(met=", ".join(met)) if met else _("none met")
         return NodeExplanation(nodes.to_text(node), holds, op, text, detail,
                                needed=len(items) if op in ("all", "and") else 1,
                                met=met, unmet=unmet, parts=parts)
@@ -243,22 +255,27 @@ class _Explainer(Visitor[NodeExplanation]):
         met = [i for i in ids if self.env.get(i) is True]
         unmet = [i for i in ids if i not in met]
         holds = self.truth(node)
-        detail = f"met by {', '.join(met)}" if met else f"none of {', '.join(ids)} met"
-        return NodeExplanation(nodes.to_text(node), holds, "or_higher",
-                               f"{nodes.to_text(node)} (any of {', '.join(ids)}): {detail}", detail,
+        detail = _("met by {met}").format(met=", ".join(met)) if met else \
+            _("none of {classes} met").format(classes=", ".join(ids))
+        text = _("{condition} (any of {classes}): {detail}").format(condition=nodes.to_text(node),
+                                                                   classes=", ".join(ids), detail=detail)
+        return NodeExplanation(nodes.to_text(node), holds, "or_higher", text, detail,
                                needed=1, met=met, unmet=unmet)
 
     def given(self, node: nodes.Call) -> NodeExplanation:
         n = node.args[0].id
         holds = self.truth(node)
-        detail = "given" if holds else "blank"
-        return NodeExplanation(nodes.to_text(node), holds, "given", f"{n} is {detail}", detail,
+        detail = _("given") if holds else _("blank")
+        text = (_("{name} is given") if holds else _("{name} is blank")).format(name=n)
+        return NodeExplanation(nodes.to_text(node), holds, "given", text, detail,
                                values={n: value_for_output(self.env.get(n))})
 
     def visit_Not(self, node: nodes.Not) -> NodeExplanation:
         inner = self.explain(node.operand)
         holds = self.truth(node)
-        text = f"`{nodes.to_text(node)}` {'holds' if holds else 'does not hold'}: {inner.explanation}"
+        text = (_("`{condition}` holds: {explanation}") if holds else
+                _("`{condition}` does not hold: {explanation}")).format(condition=nodes.to_text(node),
+                                                                        explanation=inner.explanation)
         return NodeExplanation(nodes.to_text(node), holds, "not", text, inner.detail or inner.explanation,
                                values=dict(inner.values), parts=[inner])
 
@@ -283,30 +300,41 @@ class _Explainer(Visitor[NodeExplanation]):
             values[key] = value_for_output(raw)
             shown.append(f"{key} = {display_value(self.level, key, raw)}")
         detail = ", ".join(shown)
-        text = f"`{nodes.to_text(node)}` {'holds' if holds else 'does not hold'}" + (f" ({detail})" if detail else "")
+        if detail:
+            said = _("`{condition}` holds ({values})") if holds else _("`{condition}` does not hold ({values})")
+        else:
+            said = _("`{condition}` holds") if holds else _("`{condition}` does not hold")
+        text = said.format(condition=nodes.to_text(node), values=detail)
         return NodeExplanation(nodes.to_text(node), holds, "compare", text, detail, values=values)
 
     def visit_Name(self, node: nodes.Name) -> NodeExplanation:
         n, level = node.id, self.level
         holds = self.truth(node)
         if n in level.criteria:
-            word = "met" if holds else "not met"
-            return NodeExplanation(n, holds, "criterion", f"{n} is {word}", word)
+            word = _("met") if holds else _("not met")
+            text = (_("{id} is met") if holds else _("{id} is not met")).format(id=n)
+            return NodeExplanation(n, holds, "criterion", text, word)
         if n in level.vetoes:
             veto = level.vetoes[n]
             inner = self.explain(veto.cond)
-            word = "applies" if holds else "does not apply"
-            return NodeExplanation(n, holds, "veto", f"veto {n} ({veto.title}) {word}: {inner.explanation}",
-                                   f"{word}: {inner.detail}" if inner.detail else word,
-                                   values=dict(inner.values), parts=[inner])
+            text = (_("veto {id} ({title}) applies: {explanation}") if holds else
+                    _("veto {id} ({title}) does not apply: {explanation}")).format(
+                id=n, title=veto.title, explanation=inner.explanation)
+            if inner.detail:
+                detail = (_("applies: {detail}") if holds else _("does not apply: {detail}")).format(
+                    detail=inner.detail)
+            else:
+                detail = _("applies") if holds else _("does not apply")
+            return NodeExplanation(n, holds, "veto", text, detail, values=dict(inner.values), parts=[inner])
         if n == "vetoed":
             applied = [v for v in level.vetoes if self.env.get(v) is True]
             if applied:
                 titles = ", ".join(f"{v} ({level.vetoes[v].title})" for v in applied)
-                text = f"vetoed: {titles} {'applies' if len(applied) == 1 else 'apply'}"
-                detail = f"{', '.join(applied)} {'applies' if len(applied) == 1 else 'apply'}"
+                one = len(applied) == 1
+                text = (_("vetoed: {vetoes} applies") if one else _("vetoed: {vetoes} apply")).format(vetoes=titles)
+                detail = (_("{vetoes} applies") if one else _("{vetoes} apply")).format(vetoes=", ".join(applied))
             else:
-                text = detail = "no veto applies"
+                text = detail = _("no veto applies")
             return NodeExplanation(n, holds, "vetoed", text, detail, met=applied,
                                    unmet=[v for v in level.vetoes if v not in applied])
         raw = self.env.get(n)
@@ -324,7 +352,7 @@ def explain_condition(level: Level, node: nodes.Node, env: dict) -> NodeExplanat
 # classes and vetoes
 
 
-RESIDUAL_TEXT = "the residual class: every unit that reaches no earlier class gets it"
+RESIDUAL_TEXT = N_("the residual class: every unit that reaches no earlier class gets it")  # said through _()
 
 
 @dataclass
@@ -337,7 +365,7 @@ class ClassExplanation:
         d = {"class": self.cls.id, "label": self.cls.label, "cite": self.cls.cite,
              "residual": self.cls.residual, "reached": self.reached}
         if self.node is None:
-            d.update({"condition": None, "explanation": RESIDUAL_TEXT})
+            d.update({"condition": None, "explanation": _(RESIDUAL_TEXT)})
         else:
             node = self.node.as_dict()
             d.update(node)
@@ -348,7 +376,7 @@ class ClassExplanation:
     @property
     def text(self) -> str:
         if self.node is None:
-            return RESIDUAL_TEXT
+            return _(RESIDUAL_TEXT)
         return self.node.explanation
 
 
@@ -447,8 +475,9 @@ def _also_part(level: Level, env: dict, class_id: str, also: Optional[str]) -> d
     node = explain_condition(level, cls.cond, env)
     return {"also_meets": {"class": also, "label": cls.label, "cite": cls.cite, "condition": cls.text,
                            "explanation": node.explanation,
-                           "order": f"the conditions of {class_id} and {also} both hold; {class_id} comes "
-                                    f"first in the pack's order of classes, so the class is {class_id}"}}
+                           "order": _("the conditions of {cls} and {also} both hold; {cls} comes first in the "
+                                      "pack's order of classes, so the class is {cls}").format(cls=class_id,
+                                                                                               also=also)}}
 
 
 def province_shares(level: Level, p: ProvinceResult) -> dict:
@@ -463,7 +492,8 @@ def province_document(batch: BatchResult, p: ProvinceResult) -> dict:
     pack = batch.pack
     level, out = pack.province, p.outcome
     if level is None or out is None:
-        raise ValueError(f"province {p.province_code} was not scored: the pack has no province level")
+        raise ValueError(_("province {code} was not scored: the pack has no province level").format(
+            code=p.province_code))
     shares = province_shares(level, p)
     env = condition_env(level, p.values, p.evaluated or out, shares)
     commune = pack.commune
@@ -547,7 +577,7 @@ def code_suggestion(typed: str, units: list[tuple[str, str]]) -> Optional[tuple[
 
 def _typo_distance(a: str, b: str) -> int:
     """Edits between two codes: a digit wrong, missing, extra, or two neighbours swapped count 1."""
-    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    d = [[0] * (len(b) + 1) for _row in range(len(a) + 1)]
     for i in range(len(a) + 1):
         d[i][0] = i
     for j in range(len(b) + 1):

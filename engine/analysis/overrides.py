@@ -7,6 +7,7 @@ from typing import Optional
 
 from lanhmanh.engine.analysis.diff import diff_packs
 from lanhmanh.engine.model.pack import Pack
+from lanhmanh.i18n import _
 
 
 @dataclass(frozen=True)
@@ -37,16 +38,19 @@ def describe_overrides(pack: Pack) -> list[str]:
         return []
     b = pack.extends
     items = overrides(pack)
-    head = (f"  extends {b['id']} {b['version']} ({b['path']}, sha256 {b['sha256'][:12]}…): "
-            f"{len(items)} override(s)")
+    head = "  " + _("extends {id} {version} ({path}, sha256 {sha256}…): {n} override(s)").format(
+        id=b["id"], version=b["version"], path=b["path"], sha256=b["sha256"][:12], n=len(items))
     lines = [head]
     for o in items:
-        where = f"{o.level} " if o.level == "province" else ""
-        lines.append(f"    {where}{o.kind} {o.id}, {o.field}: {_shown(o.base)} → {_shown(o.variant)}")
+        # kind and field are ids (as `lanhmanh diff` names them); only the level is said
+        line = _("province {kind} {id}, {field}: {base} → {variant}") if o.level == "province" \
+            else "{kind} {id}, {field}: {base} → {variant}"
+        lines.append("    " + line.format(kind=o.kind, id=o.id, field=o.field, base=_shown(o.base),
+                                          variant=_shown(o.variant)))
     if not items:
-        lines.append("    (none: the variant scores exactly as its base)")
+        lines.append("    " + _("(none: the variant scores exactly as its base)"))
     return lines
 
 
 def _shown(text: Optional[str]) -> str:
-    return "(none)" if text is None else text
+    return _("(none)") if text is None else text

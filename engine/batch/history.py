@@ -74,6 +74,7 @@ from typing import Any
 
 from lanhmanh.engine.model.versions import assessment_year
 from lanhmanh.errors import EXIT_INPUT, EXIT_USAGE, LanhmanhError
+from lanhmanh.i18n import _
 from lanhmanh.version import __version__
 
 SCHEMA_VERSION = 2
@@ -203,23 +204,24 @@ def connect(db_path: str | Path, create: bool = True) -> sqlite3.Connection:
     path = Path(db_path)
     version = inspect(path)
     if version is None and not create:
-        raise HistoryError(f"no history database at {path}")
+        raise HistoryError(_("no history database at {path}").format(path=path))
     if create:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise HistoryError(f"cannot create the folder of the history database {path}: {e.strerror or e}")
+            raise HistoryError(_("cannot create the folder of the history database {path}: {error}").format(
+                path=path, error=e.strerror or e))
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
     except sqlite3.Error as e:
-        raise HistoryError(f"cannot open the history database {path}: {e}")
+        raise HistoryError(_("cannot open the history database {path}: {error}").format(path=path, error=e))
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")
         _ensure_schema(conn, path, create)
     except sqlite3.DatabaseError as e:
         conn.close()
-        raise HistoryError(f"{path} is not a lanhmanh history database ({e})")
+        raise HistoryError(_("{path} is not a lanhmanh history database ({error})").format(path=path, error=e))
     except BaseException:
         conn.close()
         raise
@@ -238,14 +240,15 @@ def inspect(path: Path) -> int | None:
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        raise HistoryError(f"{path} is a folder, not a history database")
+        raise HistoryError(_("{path} is a folder, not a history database").format(path=path))
     except OSError as e:
-        raise HistoryError(f"cannot read the history database {path}: {e.strerror or e}")
+        raise HistoryError(_("cannot read the history database {path}: {error}").format(path=path,
+                                                                                       error=e.strerror or e))
     if not head:
         return 0
-    untouched = "it was opened read-only and left as it was"
     if not head.startswith(SQLITE_MAGIC):
-        raise HistoryError(f"{path} is not a lanhmanh history database: it is not an SQLite file; {untouched}")
+        raise HistoryError(_("{path} is not a lanhmanh history database: it is not an SQLite file; it was opened "
+                             "read-only and left as it was").format(path=path))
     try:
         try:
             version, tables = _schema(_connect_untouched(path))
@@ -255,16 +258,19 @@ def inspect(path: Path) -> int | None:
             # a WAL file: perhaps read while another run checkpointed it; look again, with locks
             version, tables = _schema(_connect_untouched(path, immutable=False))
     except sqlite3.Error as e:
-        raise HistoryError(f"{path} is not a lanhmanh history database: it cannot be read as an SQLite "
-                           f"database ({e}); {untouched}")
+        raise HistoryError(_("{path} is not a lanhmanh history database: it cannot be read as an SQLite "
+                             "database ({error}); it was opened read-only and left as it was").format(path=path,
+                                                                                                     error=e))
     if version > SCHEMA_VERSION and set(_TABLES) <= tables:
-        raise HistoryError(f"{path} was written by a newer lanhmanh (history schema {version}; this one "
-                           f"knows up to {SCHEMA_VERSION}): upgrade lanhmanh to read it; {untouched}")
+        raise HistoryError(_("{path} was written by a newer lanhmanh (history schema {version}; this one knows up "
+                             "to {known}): upgrade lanhmanh to read it; it was opened read-only and left as it was")
+                           .format(path=path, version=version, known=SCHEMA_VERSION))
     if (version == 0 and tables) or (version and not (set(_TABLES) <= tables <= _KNOWN_TABLES)) \
             or version > SCHEMA_VERSION:
-        shown = ", ".join(sorted(tables)[:8]) or "none"
-        raise HistoryError(f"{path} is not a lanhmanh history database: it is an SQLite database of another "
-                           f"program (its tables: {shown}; schema version {version}); {untouched}")
+        shown = ", ".join(sorted(tables)[:8]) or _("none")
+        raise HistoryError(_("{path} is not a lanhmanh history database: it is an SQLite database of another "
+                             "program (its tables: {tables}; schema version {version}); it was opened read-only "
+                             "and left as it was").format(path=path, tables=shown, version=version))
     return version
 
 
@@ -285,16 +291,18 @@ def _schema(conn: sqlite3.Connection) -> tuple[int, set[str]]:
 def _ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise HistoryError(f"{path} was written by a newer lanhmanh (history schema {version}; this one "
-                           f"knows up to {SCHEMA_VERSION}): upgrade lanhmanh to read it")
+        raise HistoryError(_("{path} was written by a newer lanhmanh (history schema {version}; this one knows up "
+                             "to {known}): upgrade lanhmanh to read it").format(path=path, version=version,
+                                                                               known=SCHEMA_VERSION))
     if version == SCHEMA_VERSION:
         return
     if version == 0:
         others = conn.execute("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchone()[0]
         if others:
-            raise HistoryError(f"{path} is an SQLite database but not a lanhmanh history (it has other tables)")
+            raise HistoryError(_("{path} is an SQLite database but not a lanhmanh history (it has other tables)")
+                               .format(path=path))
         if not create:
-            raise HistoryError(f"{path} holds no recorded run")
+            raise HistoryError(_("{path} holds no recorded run").format(path=path))
     conn.execute("BEGIN IMMEDIATE")
     try:
         current = conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
@@ -362,7 +370,7 @@ def batch_year(batch, year: int | None = None) -> int:
         return _int(year)
     years = {r.unit.year for r in batch.units if r.unit.year is not None}
     if len(years) > 1:
-        raise ValueError(f"a run is one batch year; the units give {sorted(years)}")
+        raise ValueError(_("a run is one batch year; the units give {years}").format(years=sorted(years)))
     if years:
         return _int(years.pop())
 
@@ -459,16 +467,16 @@ def open_existing(db_path: str | Path) -> sqlite3.Connection:
     path = Path(db_path)
     version = inspect(path)
     if version is None:
-        raise HistoryError(f"no history database at {path}")
+        raise HistoryError(_("no history database at {path}").format(path=path))
     if version == 0:  # an empty file, or a new database whose creation is still in its WAL
         with closing(sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)) as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
-            raise HistoryError(f"{path} holds no recorded run")
+            raise HistoryError(_("{path} holds no recorded run").format(path=path))
     try:
         return sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
     except sqlite3.Error as e:
-        raise HistoryError(f"cannot open the history database {path}: {e}")
+        raise HistoryError(_("cannot open the history database {path}: {error}").format(path=path, error=e))
 
 
 def _has_events(conn: sqlite3.Connection) -> bool:
@@ -568,8 +576,9 @@ class RunInfo:
 
     def describe(self) -> str:
         """'run 7 (recorded 2026-01-05T08:00:00Z, xa-lanh-manh 2025.1, 2025, 130 units)'."""
-        return (f"run {self.run_id} (recorded {self.recorded_at}, {self.pack_id} {self.pack_version}, {self.year}, "
-                f"{self.units} units)")
+        return _("run {run} (recorded {at}, {pack} {version}, {year}, {units} units)").format(
+            run=self.run_id, at=self.recorded_at, pack=self.pack_id, version=self.pack_version, year=self.year,
+            units=self.units)
 
     def as_dict(self) -> dict:
         return {"run_id": self.run_id, "recorded_at": self.recorded_at, "lanhmanh_version": self.lanhmanh_version,
@@ -605,7 +614,7 @@ def void_run(db_path: str | Path, run_id: int, reason: str, user: str | None = N
     NoSuchRun (exit 2) for an unknown or already void run; ValueError for a blank reason."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValueError("a reason is required to void a run")
+        raise ValueError(_("a reason is required to void a run"))
     at = (when or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     who = user or _user_name()
     path = Path(db_path)
@@ -614,13 +623,14 @@ def void_run(db_path: str | Path, run_id: int, reason: str, user: str | None = N
         try:
             if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
                 last = conn.execute("SELECT max(id) FROM runs").fetchone()[0]
-                raise NoSuchRun(f"run {run_id} is not in {path}"
-                                + (f" (its runs are 1 to {last}; `lanhmanh history --runs` lists them)" if last
-                                   else " (it holds no run)"))
+                if last:
+                    raise NoSuchRun(_("run {run} is not in {path} (its runs are 1 to {last}; `lanhmanh history "
+                                      "--runs` lists them)").format(run=run_id, path=path, last=last))
+                raise NoSuchRun(_("run {run} is not in {path} (it holds no run)").format(run=run_id, path=path))
             before = _voided(conn).get(run_id)
             if before is not None:
-                raise NoSuchRun(f"run {run_id} of {path} is already void since {before['at']} ({before['user']}: "
-                                f"{before['reason']})")
+                raise NoSuchRun(_("run {run} of {path} is already void since {at} ({user}: {reason})").format(
+                    run=run_id, path=path, at=before["at"], user=before["user"], reason=before["reason"]))
             conn.execute("INSERT INTO run_events (recorded_at, run_id, event, reason, user) VALUES (?,?,?,?,?)",
                          (at, run_id, EVENT_VOID, reason, who))
             conn.execute("COMMIT")
@@ -657,8 +667,8 @@ def choose_previous(db_path: str | Path, pack_id: str, year: int) -> tuple[RunIn
 def why_skipped(r: RunInfo) -> str:
     """'run 3 (void: wrong pack variant)' or 'run 1 (a run on the bundled sample)'."""
     if r.void is not None:
-        return f"run {r.run_id} (void: {r.void['reason']})"
-    return f"run {r.run_id} (a run on the bundled sample, whose figures are synthetic)"
+        return _("run {run} (void: {reason})").format(run=r.run_id, reason=r.void["reason"])
+    return _("run {run} (a run on the bundled sample, whose figures are synthetic)").format(run=r.run_id)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from lanhmanh.engine.batch.history import HistoryError, choose_previous, run_res
 from lanhmanh.engine.evaluation.validate import RowWarning, Unit
 from lanhmanh.engine.model.pack import Level, Pack
 from lanhmanh.errors import EXIT_INPUT, EXIT_USAGE, UsageError
+from lanhmanh.i18n import _
 
 CHANGES = ("improved", "same", "worsened")
 LIST_AT_MOST = 20  # codes named in one warning
@@ -58,9 +59,13 @@ class PreviousError(UsageError):
     the file (or FROM_HISTORY), `crosswalk` whether it is the crosswalk, `detail` what is wrong."""
 
     def __init__(self, detail: str, exit_code: int = EXIT_USAGE, *, source: str, crosswalk: bool = False):
-        what = "the crosswalk" if crosswalk else "last year's results"
-        where = "from the history database" if source == FROM_HISTORY and not crosswalk else source
-        super().__init__(f"{what} {where}: {detail}")
+        if crosswalk:
+            message = _("the crosswalk {source}: {detail}")
+        elif source == FROM_HISTORY:
+            message = _("last year's results from the history database: {detail}")
+        else:
+            message = _("last year's results {source}: {detail}")
+        super().__init__(message.format(source=source, detail=detail))
         self.exit_code = exit_code
         self.detail, self.source, self.crosswalk = detail, source, crosswalk
 
@@ -132,14 +137,15 @@ def read_result_json(path: str) -> tuple[dict, str]:
     try:
         data = p.read_bytes()
     except OSError as e:
-        raise PreviousError(f"cannot read the file ({e.strerror or e})", EXIT_INPUT, source=path)
+        raise PreviousError(_("cannot read the file ({error})").format(error=e.strerror or e), EXIT_INPUT,
+                            source=path)
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise PreviousError(f"not a JSON file ({e})", EXIT_INPUT, source=path)
+        raise PreviousError(_("not a JSON file ({error})").format(error=e), EXIT_INPUT, source=path)
     if not isinstance(doc, dict) or not isinstance(doc.get("pack"), dict) or not isinstance(doc.get("units"), list):
-        raise PreviousError("not the JSON result of `lanhmanh score --json` (no 'pack' object or no 'units' list)",
-                            EXIT_INPUT, source=path)
+        raise PreviousError(_("not the JSON result of `lanhmanh score --json` (no 'pack' object or no 'units' "
+                              "list)"), EXIT_INPUT, source=path)
     return doc, hashlib.sha256(data).hexdigest()
 
 
@@ -152,17 +158,18 @@ def read_crosswalk(path: str) -> dict[str, list[str]]:
         with open(path, encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f))
     except OSError as e:
-        raise refuse(f"cannot read the file ({e.strerror or e})")
+        raise refuse(_("cannot read the file ({error})").format(error=e.strerror or e))
     except UnicodeDecodeError as e:
-        raise refuse(f"not UTF-8 text ({e})")
+        raise refuse(_("not UTF-8 text ({error})").format(error=e))
     if not rows or [h.strip() for h in rows[0][:2]] != ["old_code", "new_code"]:
-        raise refuse("the first row must be the headings old_code,new_code")
+        raise refuse(_("the first row must be the headings old_code,new_code"))
     out: dict[str, list[str]] = defaultdict(list)
     for i, row in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in row):
             continue
         if len(row) < 2 or not row[0].strip() or not row[1].strip():
-            raise refuse(f"row {i}: both old_code and new_code are needed (got {','.join(row)!r})")
+            raise refuse(_("row {row}: both old_code and new_code are needed (got {got})").format(
+                row=i, got=repr(",".join(row))))
         old, new = row[0].strip(), row[1].strip()
         if new not in out[old]:
             out[old].append(new)
@@ -187,19 +194,22 @@ def _count_in(unit: dict, name: str) -> Optional[int]:
 def check_same_pack(doc: dict, pack: Pack, path: str) -> None:
     pid = doc["pack"].get("id")
     if pid != pack.id:
-        raise PreviousError(f"last year's results were made with the pack {pid!r}, this batch is scored with "
-                            f"{pack.id!r}; classes of different packs cannot be compared", source=path)
+        raise PreviousError(_("last year's results were made with the pack {old}, this batch is scored with "
+                              "{new}; classes of different packs cannot be compared").format(old=repr(pid),
+                                                                                            new=repr(pack.id)),
+                            source=path)
 
 
 def check_year(doc: dict, batch_year: Optional[int], path: str) -> list[RowWarning]:
     """Last year's results must be for the year before the batch year (an error otherwise)."""
     prev = year_of_result(doc)
     if batch_year is None or prev is None:
-        return [RowWarning(path, None, "year", "the year of last year's results or of this batch is not known; "
-                                               "they are compared as consecutive years")]
+        return [RowWarning(path, None, "year", _("the year of last year's results or of this batch is not known; "
+                                                 "they are compared as consecutive years"))]
     if prev != batch_year - 1:
-        raise PreviousError(f"its results are for {prev}, but this batch is {batch_year}: give the results of "
-                            f"{batch_year - 1}", source=path)
+        raise PreviousError(_("its results are for {year}, but this batch is {batch_year}: give the results of "
+                              "{wanted}").format(year=prev, batch_year=batch_year, wanted=batch_year - 1),
+                            source=path)
     return []
 
 
@@ -218,7 +228,7 @@ def load_previous_from_history(db_path: str, pack: Pack, batch_year: Optional[in
     database. It holds classes and totals but not the figures read, so nothing can be carried over
     from it (last year's JSON result can)."""
     if batch_year is None:
-        raise PreviousError("the batch year is not known", source=FROM_HISTORY)
+        raise PreviousError(_("the batch year is not known"), source=FROM_HISTORY)
     try:
         run, skipped = choose_previous(db_path, pack.id, batch_year)
         found = run_results(db_path, run) if run is not None else {}
@@ -226,18 +236,24 @@ def load_previous_from_history(db_path: str, pack: Pack, batch_year: Optional[in
         raise PreviousError(str(e), EXIT_INPUT, source=FROM_HISTORY) from None
     passed = "; ".join(why_skipped(r) for r in skipped)
     if run is None or not found:
-        raise PreviousError(f"no previous run was found: the history database {db_path} holds no run of "
-                            f"{pack.id} for {batch_year - 1}"
-                            + (f" that can be taken (passed over: {passed})" if passed else "")
-                            + "; score last year's batch first, or give last year's JSON", source=FROM_HISTORY)
+        if passed:
+            detail = _("no previous run was found: the history database {db} holds no run of {pack} for {year} "
+                       "that can be taken (passed over: {passed}); score last year's batch first, or give last "
+                       "year's JSON")
+        else:
+            detail = _("no previous run was found: the history database {db} holds no run of {pack} for {year}; "
+                       "score last year's batch first, or give last year's JSON")
+        raise PreviousError(detail.format(db=db_path, pack=pack.id, year=batch_year - 1, passed=passed),
+                            source=FROM_HISTORY)
     docs = [{"unit_code": r.unit_code, "class": r.class_id, "class_label": r.class_label, "total": r.total}
             for r in found.values()]
     fingerprint = hashlib.sha256(json.dumps(docs, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
-    where = f"{db_path} (run {run.run_id})"
+    where = f"{db_path} (run {run.run_id})"  # the source's name in the JSON (`previous.path`): not translated
     units = _by_this_years_code(pack, docs, crosswalk, where)
     prev = Previous(where, fingerprint, pack.id, run.pack_version, batch_year - 1, crosswalk, units)
-    prev.chosen = (f"last year's results taken from the history database {db_path}: {run.describe()}"
-                   + (f"; passed over: {passed}" if passed else ""))
+    prev.chosen = (_("last year's results taken from the history database {db}: {run}; passed over: {passed}")
+                   if passed else _("last year's results taken from the history database {db}: {run}")).format(
+        db=db_path, run=run.describe(), passed=passed)
     return prev
 
 
@@ -249,7 +265,7 @@ def _by_this_years_code(pack: Pack, olds: list[dict], crosswalk: Optional[str], 
     for i, u in enumerate(olds):
         code = str(u.get("unit_code") or "").strip()
         if not code or not isinstance(u.get("class"), str):
-            raise PreviousError(f"unit {i + 1} has no unit_code or no class", EXIT_INPUT, source=path)
+            raise PreviousError(_("unit {n} has no unit_code or no class").format(n=i + 1), EXIT_INPUT, source=path)
         targets = xw.get(code, [code])
         if len(targets) > 1:
             split.add(code)
@@ -287,17 +303,22 @@ def fill_from_previous(units: list[Unit], previous: Previous, pack: Pack) -> lis
                 continue
             value = p.values.get(source)
             if value is None:
-                out.append(RowWarning(u.path, u.row, target,
-                                      f"unit {u.code} ({u.name}): {target} is blank and last year's {source} is "
-                                      f"not known for {', '.join(p.old_codes)} (a split unit's count cannot be "
-                                      "apportioned); left blank", u.sheet))
+                out.append(RowWarning(u.path, u.row, target, _(
+                    "unit {code} ({name}): {target} is blank and last year's {source} is not known for {old} "
+                    "(a split unit's count cannot be apportioned); left blank").format(
+                    code=u.code, name=u.name, target=target, source=source, old=", ".join(p.old_codes)), u.sheet))
                 continue
             u.values[target] = value
             p.filled[target] = value
-            src = p.old_codes[0] if p.old_codes == [u.code] else "the sum of " + ", ".join(p.old_codes)
-            out.append(RowWarning(u.path, u.row, target,
-                                  f"unit {u.code} ({u.name}): {target} was blank; filled with {value}, last "
-                                  f"year's {source} of {src} in {previous.path}", u.sheet))
+            if p.old_codes == [u.code]:
+                said = _("unit {code} ({name}): {target} was blank; filled with {value}, last year's {source} of "
+                         "{old} in {path}")
+            else:
+                said = _("unit {code} ({name}): {target} was blank; filled with {value}, last year's {source} of "
+                         "the sum of {old} in {path}")
+            out.append(RowWarning(u.path, u.row, target, said.format(
+                code=u.code, name=u.name, target=target, value=value, source=source, old=", ".join(p.old_codes),
+                path=previous.path), u.sheet))
     return out
 
 
@@ -319,10 +340,12 @@ def apply_previous(batch, previous: Previous) -> list[RowWarning]:
         r.previous = p
         if p is None:
             r.maintained, r.change, r.transformed = False, None, False
+            said = _("unit {code} ({name}) is not in last year's results ({path}, even through the crosswalk); "
+                     "not maintained, no class change") if previous.crosswalk else \
+                _("unit {code} ({name}) is not in last year's results ({path}); not maintained, no class change")
             warns.append(RowWarning(r.unit.path, r.unit.row, "unit_code",
-                                    f"unit {r.unit.code} ({r.unit.name}) is not in last year's results "
-                                    f"({previous.path}{', even through the crosswalk' if previous.crosswalk else ''}); "
-                                    "not maintained, no class change", r.unit.sheet))
+                                    said.format(code=r.unit.code, name=r.unit.name, path=previous.path),
+                                    r.unit.sheet))
             continue
         r.filled_prev = next(iter(p.filled.values()), None)  # the result has room for one value filled
         now = r.outcome.class_id
@@ -331,11 +354,12 @@ def apply_previous(batch, previous: Previous) -> list[RowWarning]:
         r.transformed = p.class_id in keys and r.change == "improved"
     unmatched = sorted({c for code, p in previous.units.items() if code not in seen for c in p.old_codes})
     if unmatched:
-        shown = ", ".join(unmatched[:LIST_AT_MOST]) + (f" and {len(unmatched) - LIST_AT_MOST} more"
-                                                        if len(unmatched) > LIST_AT_MOST else "")
-        warns.append(RowWarning(previous.path, None, "unit_code",
-                                f"{len(unmatched)} unit(s) of last year's results have no unit in this batch"
-                                f"{' (after the crosswalk)' if previous.crosswalk else ''}: {shown}"))
+        shown = ", ".join(unmatched[:LIST_AT_MOST])
+        if len(unmatched) > LIST_AT_MOST:
+            shown = _("{codes} and {n} more").format(codes=shown, n=len(unmatched) - LIST_AT_MOST)
+        said = _("{n} unit(s) of last year's results have no unit in this batch (after the crosswalk): {codes}") \
+            if previous.crosswalk else _("{n} unit(s) of last year's results have no unit in this batch: {codes}")
+        warns.append(RowWarning(previous.path, None, "unit_code", said.format(n=len(unmatched), codes=shown)))
     previous.old_unmapped = unmatched
     batch.previous = previous
     batch.warnings.extend(warns)
@@ -362,14 +386,20 @@ def summary_lines(batch) -> list[str]:
     chosen = [f"  {prev.chosen}"] if prev.chosen else []
     units = batch.units
     changes = Counter(r.change for r in units if r.change)
-    line = (f"  compared with {prev.path} ({prev.pack_id} {prev.pack_version}, {prev.year}): "
-            f"giữ vững (maintained) {sum(1 for r in units if r.maintained)}, "
-            + ", ".join(f"{c} {changes.get(c, 0)}" for c in CHANGES)
-            + f", not in last year's results {sum(1 for r in units if r.previous is None)}")
+    counts = {"path": prev.path, "pack": prev.pack_id, "version": prev.pack_version, "year": prev.year,
+              "maintained": sum(1 for r in units if r.maintained), **{c: changes.get(c, 0) for c in CHANGES},
+              "missing": sum(1 for r in units if r.previous is None),
+              "transformed": sum(1 for r in units if r.transformed)}
     if key_area_classes(batch.pack):
-        line += f", chuyển hóa {sum(1 for r in units if r.transformed)}"
+        said = _("compared with {path} ({pack} {version}, {year}): giữ vững (maintained) {maintained}, "
+                 "improved {improved}, same {same}, worsened {worsened}, not in last year's results {missing}, "
+                 "chuyển hóa {transformed}")
+    else:
+        said = _("compared with {path} ({pack} {version}, {year}): giữ vững (maintained) {maintained}, "
+                 "improved {improved}, same {same}, worsened {worsened}, not in last year's results {missing}")
+    line = "  " + said.format(**counts)
     filled = [r.previous for r in units if r.previous is not None and r.previous.filled]
     if not filled:
         return chosen + [line]
     names = ", ".join(dict.fromkeys(name for p in filled for name in p.filled))
-    return chosen + [line, f"  {names} filled from last year for {len(filled)} unit(s)"]
+    return chosen + [line, "  " + _("{names} filled from last year for {n} unit(s)").format(names=names, n=len(filled))]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from lanhmanh.errors import UsageError
+from lanhmanh.i18n import _
 
 COLUMNS = ("province_code", "class", "share")
 NATIONAL = "*"
@@ -59,13 +60,16 @@ def read_targets(path: Path, class_ids: Iterable[str]) -> list[Target]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
-        raise TargetsError(f"{path}: cannot read the targets file: {getattr(e, 'strerror', None) or e}")
+        raise TargetsError(_("{path}: cannot read the targets file: {error}").format(
+            path=path, error=getattr(e, "strerror", None) or e))
     rows = list(csv.reader(text.splitlines()))
     if not rows:
-        raise TargetsError(f"{path}: the targets file is empty; expected a header {','.join(COLUMNS)}")
+        raise TargetsError(_("{path}: the targets file is empty; expected a header {header}").format(
+            path=path, header=",".join(COLUMNS)))
     header = [h.strip() for h in rows[0]]
     if header != list(COLUMNS):
-        raise TargetsError(f"{path}: row 1: the header is {','.join(header)!r}; expected {','.join(COLUMNS)!r}")
+        raise TargetsError(_("{path}: row 1: the header is {got}; expected {expected}").format(
+            path=path, got=repr(",".join(header)), expected=repr(",".join(COLUMNS))))
     out: list[Target] = []
     seen: dict[tuple[str, str], int] = {}
     for rowno, cells in enumerate(rows[1:], start=2):
@@ -73,31 +77,35 @@ def read_targets(path: Path, class_ids: Iterable[str]) -> list[Target]:
             continue
         out.append(_target(path, rowno, cells, classes, seen))
     if not out:
-        raise TargetsError(f"{path}: the targets file has a header but no target")
+        raise TargetsError(_("{path}: the targets file has a header but no target").format(path=path))
     return out
 
 
 def _target(path: Path, rowno: int, cells: list[str], classes: list[str], seen: dict) -> Target:
-    where = f"{path}: row {rowno}"
     if len(cells) != len(COLUMNS):
-        raise TargetsError(f"{where}: {len(cells)} value(s), expected {len(COLUMNS)} ({','.join(COLUMNS)})")
+        raise TargetsError(_("{path}: row {row}: {n} value(s), expected {expected} ({columns})").format(
+            path=path, row=rowno, n=len(cells), expected=len(COLUMNS), columns=",".join(COLUMNS)))
     code, cid, share_text = (c.strip() for c in cells)
     if code != NATIONAL and not re.fullmatch(r"\d{2}", code):
-        raise TargetsError(f"{where}, column province_code, value {code!r}: a province code is two digits "
-                           f"(or {NATIONAL!r} for the national target)")
+        raise TargetsError(_("{path}: row {row}, column province_code, value {value}: a province code is two "
+                             "digits (or {national} for the national target)").format(
+            path=path, row=rowno, value=repr(code), national=repr(NATIONAL)))
     if cid not in classes:
-        raise TargetsError(f"{where}, column class, value {cid!r}: not a class of the pack "
-                           f"(one of {', '.join(classes)})")
+        raise TargetsError(_("{path}: row {row}, column class, value {value}: not a class of the pack "
+                             "(one of {classes})").format(path=path, row=rowno, value=repr(cid),
+                                                          classes=", ".join(classes)))
     share = parse_share(share_text)
     if share is None:
-        raise TargetsError(f"{where}, column share, value {share_text!r}: a share is a percentage such as "
-                           "'20%' or a fraction such as '1/5'")
+        raise TargetsError(_("{path}: row {row}, column share, value {value}: a share is a percentage such as "
+                             "'20%' or a fraction such as '1/5'").format(path=path, row=rowno, value=repr(share_text)))
     if not 0 <= share <= 1:
-        raise TargetsError(f"{where}, column share, value {share_text!r}: a share is between 0% and 100%")
+        raise TargetsError(_("{path}: row {row}, column share, value {value}: a share is between 0% and 100%")
+                           .format(path=path, row=rowno, value=repr(share_text)))
     key = (code, cid)
     if key in seen:
-        raise TargetsError(f"{where}, column province_code, value {code!r}: a second target for class {cid} "
-                           f"(the first is on row {seen[key]})")
+        raise TargetsError(_("{path}: row {row}, column province_code, value {value}: a second target for "
+                             "class {cls} (the first is on row {first})").format(
+            path=path, row=rowno, value=repr(code), cls=cid, first=seen[key]))
     seen[key] = rowno
     return Target(code, cid, share, rowno)
 
