@@ -16,6 +16,9 @@ from lanhmanh.engine.evaluation.scoring import durable_refusal
 from lanhmanh.engine.language.problems import Problem, RuleFileError
 from lanhmanh.engine.model.loader import load_pack
 from lanhmanh.errors import EXIT_OK, EXIT_RULES
+from lanhmanh.i18n import N_, _
+
+LEVEL_NAMES = {"commune": N_("the commune level"), "province": N_("the province level")}
 
 
 @click.command()
@@ -33,7 +36,7 @@ def check(rules: tuple[str, ...], completeness: bool, budget: int | None) -> Non
     --completeness, also exits 3 when a valid submission falls through every class or a class is
     never reached."""
     if budget is not None and not completeness:
-        raise click.UsageError("--budget is only used with --completeness")
+        raise click.UsageError(_("--budget is only used with --completeness"))
     bad = False
     for ref in rules:
         try:
@@ -50,10 +53,16 @@ def check(rules: tuple[str, ...], completeness: bool, budget: int | None) -> Non
         for w in warns:
             click.echo(str(w))
         level = pack.commune
-        extra = f", province level with {len(pack.province.criteria)} criteria" if pack.province else ""
-        click.echo(f"{pack.path}: ok: {pack.id} {pack.version} ({pack.status}), {len(level.indicators)} indicators, "
-                   f"{len(level.criteria)} criteria, {len(level.vetoes)} vetoes, {len(level.classes)} classes{extra}, "
-                   f"{len(pack.cases)} cases")
+        counts = dict(path=pack.path, id=pack.id, version=pack.version, status=pack.status,
+                      indicators=len(level.indicators), criteria=len(level.criteria), vetoes=len(level.vetoes),
+                      classes=len(level.classes), cases=len(pack.cases))
+        if pack.province:
+            click.echo(_("{path}: ok: {id} {version} ({status}), {indicators} indicators, {criteria} criteria, "
+                         "{vetoes} vetoes, {classes} classes, province level with {province_criteria} criteria, "
+                         "{cases} cases").format(province_criteria=len(pack.province.criteria), **counts))
+        else:
+            click.echo(_("{path}: ok: {id} {version} ({status}), {indicators} indicators, {criteria} criteria, "
+                         "{vetoes} vetoes, {classes} classes, {cases} cases").format(**counts))
         for line in describe_overrides(pack):
             click.echo(line)
         bad = _backends(pack) or bad
@@ -74,11 +83,13 @@ def _backends(pack) -> bool:
         if e is None:
             continue
         refused = True
-        rule, what = getattr(e, "rule", ""), getattr(e, "what", "") or f"the {level.name} level"
+        rule = getattr(e, "rule", "")
+        what = getattr(e, "what", "") or _(LEVEL_NAMES[level.name])
         path, line, col = _position(pack, rule)
         reason = getattr(e, "reason", str(e))
-        click.echo(str(Problem(path, line, col, f"the durable engine cannot take {what}: {reason}; "
-                                                "`score` uses the python backend for this pack")))
+        click.echo(str(Problem(path, line, col, _("the durable engine cannot take {what}: {reason}; "
+                                                  "`score` uses the python backend for this pack")
+                               .format(what=what, reason=reason))))
     return refused
 
 

@@ -13,10 +13,12 @@ import click
 
 from lanhmanh import api
 from lanhmanh.commands.common import ENGINE_HELP, UNIT_LIST_HELP, print_rejects, reports_errors, warnings_printed
+from lanhmanh.commands.explain import width_of
 from lanhmanh.engine.analysis.diff import REJECTED, Impact, RuleChange, compare_batches, diff_packs, impact_dict
 from lanhmanh.engine.evaluation.scoring import ENGINES
 from lanhmanh.engine.model.versions import RULES_DIR
 from lanhmanh.errors import EXIT_OK, EXIT_OUTPUT, EXIT_REJECTED
+from lanhmanh.i18n import N_, _
 from lanhmanh.scorecards.outputs.xlsx_diff import class_counts_text, write_diff_workbook
 
 WRAP = 96  # text wrapped in blocks
@@ -52,7 +54,8 @@ def diff(old_rules: str, new_rules: str, inputs: tuple[str, ...], fmt: str, show
     either pack (the units the other pack scored are listed as scored on one side only); 3 an
     invalid rule file; 4 an unreadable input; 6 the workbook (--out) cannot be written."""
     if out and Path(out).suffix.lower() != ".xlsx":
-        raise click.BadParameter(f"{out}: the comparison is an Excel workbook; name it .xlsx", param_hint="--out")
+        raise click.BadParameter(_("{path}: the comparison is an Excel workbook; name it .xlsx").format(path=out),
+                                 param_hint="--out")
     old_batch = new_batch = impact = None
     with warnings_printed():
         old_pack, new_pack = api.load_pack(old_rules), api.load_pack(new_rules)
@@ -66,8 +69,9 @@ def diff(old_rules: str, new_rules: str, inputs: tuple[str, ...], fmt: str, show
         try:
             write_diff_workbook(Path(out), old_pack, new_pack, changes, old_batch, new_batch, impact)
         except OSError as e:
-            click.echo(f"lanhmanh: cannot write {e.filename or out}: {e.strerror or e} (is the file open in "
-                       "Excel?); nothing half-written was left behind", err=True)
+            why = _("{error} (is the file open in Excel?)").format(error=e.strerror or e)
+            click.echo(_("lanhmanh: cannot write {path}: {why}; nothing half-written was left behind")
+                       .format(path=e.filename or out, why=why), err=True)
             return EXIT_OUTPUT
     if fmt == "json":
         click.echo(json.dumps(_json(old_pack, new_pack, changes, old_batch, new_batch, impact),
@@ -77,7 +81,7 @@ def diff(old_rules: str, new_rules: str, inputs: tuple[str, ...], fmt: str, show
         if impact is not None:
             _print_impact(old_batch, new_batch, impact, show_all)
     if out:
-        click.echo(f"comparison written to {out}", err=fmt == "json")
+        click.echo(_("comparison written to {path}").format(path=out), err=fmt == "json")
     rejected = _rejections(old_batch, new_batch)
     print_rejects(rejected)
     return EXIT_REJECTED if rejected else EXIT_OK
@@ -113,26 +117,40 @@ def _json(old_pack, new_pack, changes, old_batch, new_batch, impact) -> dict:
 
 # ---- the rule changes, as text ------------------------------------------------------------------
 
-SECTIONS = (("pack", "Pack"), ("commune", "Commune level"), ("province", "Province level"))
+SECTIONS = (("pack", N_("Pack")), ("commune", N_("Commune level")), ("province", N_("Province level")))
+# what changed, as the change lines name it (the id follows): kinds of item ...
+KINDS = {"group": N_("group {id}"), "indicator": N_("indicator {id}"), "derived": N_("derived {id}"),
+         "constraint": N_("constraint {id}"), "criterion": N_("criterion {id}"), "veto": N_("veto {id}"),
+         "class": N_("class {id}")}
+PROVINCE_KINDS = {"group": N_("province group {id}"), "indicator": N_("province indicator {id}"),
+                  "derived": N_("province derived {id}"), "constraint": N_("province constraint {id}"),
+                  "criterion": N_("province criterion {id}"), "veto": N_("province veto {id}"),
+                  "class": N_("province class {id}")}
+# ... and the items a level has once
+WHOLE = {("pack", "pack"): N_("pack"), ("commune", "classes"): N_("classes"),
+         ("province", "classes"): N_("province classes"), ("commune", "ranking"): N_("ranking"),
+         ("province", "ranking"): N_("province ranking"), ("province", "level"): N_("province level")}
 
 
 def _print_rules(old_pack, new_pack, changes: list[RuleChange], wording: bool) -> None:
     click.echo(f"{_name(old_pack)} → {_name(new_pack)}")
     if not changes:
-        click.echo("Rules: identical (no change in criteria, thresholds, points, classes, ranking or wording)")
+        click.echo(_("Rules: identical (no change in criteria, thresholds, points, classes, ranking or wording)"))
         return
     effect = [c for c in changes if c.effect]
     text = [c for c in changes if not c.effect]
-    click.echo(f"Rule changes (can change results): {len(effect) or 'none'}")
+    click.echo(_("Rule changes (can change results): {n}").format(n=len(effect)) if effect
+               else _("Rule changes (can change results): none"))
     for key, title in SECTIONS:
         mine = [c for c in effect if c.level == key]
         if mine:
-            click.echo(f"  {title}")
+            click.echo(f"  {_(title)}")
             for c in mine:
                 click.echo(_rule_line(c))
     if text:
-        click.echo(f"Text changes (titles, notes, citations, labels; no effect on results): {len(text)}"
-                   + ("" if wording else " (--wording prints them)"))
+        click.echo((_("Text changes (titles, notes, citations, labels; no effect on results): {n}") if wording
+                    else _("Text changes (titles, notes, citations, labels; no effect on results): {n} "
+                           "(--wording prints them)")).format(n=len(text)))
         if wording:
             for c in text:
                 click.echo(_rule_line(c))
@@ -148,19 +166,22 @@ def _name(pack) -> str:
 
 
 def _what(c: RuleChange) -> str:
-    where = "province " if c.level == "province" else ""
+    """The changed item as a change line names it: 'criterion T1', 'province classes', 'pack'."""
+    province = c.level == "province"
     if c.kind == "pack":
-        return "pack"
+        return _("pack")
     if c.kind in ("classes", "ranking", "level"):
-        return f"{where}{c.kind}"
-    return f"{where}{c.kind} {c.id}"
+        whole = WHOLE.get((c.level, c.kind))
+        return _(whole) if whole else ("province " if province else "") + c.kind
+    named = (PROVINCE_KINDS if province else KINDS).get(c.kind)
+    return _(named).format(id=c.id) if named else f"{'province ' if province else ''}{c.kind} {c.id}"
 
 
 def _rule_line(c: RuleChange) -> str:
     if c.op in "+-":
         body = c.new if c.op == "+" else c.old
         return _wrap(f"    {c.op} {_what(c)}", body)
-    old, new = c.old if c.old is not None else "(none)", c.new if c.new is not None else "(none)"
+    old, new = c.old if c.old is not None else _("(none)"), c.new if c.new is not None else _("(none)")
     head = f"    ~ {_what(c)}  {c.field}"
     if len(head) + len(old) + len(new) + 5 <= INLINE and "\n" not in old + new:
         return f"{head}: {old} → {new}"
@@ -202,40 +223,46 @@ def _text_summary(text: list[RuleChange]) -> list[str]:
 def _print_impact(old_batch, new_batch, impact: Impact, show_all: bool) -> None:
     op, np_ = old_batch.pack, new_batch.pack
     click.echo("")
-    click.echo(f"Units: {impact.compared} scored by both packs; {impact.count('class')} change class, "
-               f"{impact.count('total')} change total only, {impact.count('rank')} change rank only, "
-               f"{impact.count('criteria')} change criteria only; "
-               f"{impact.compared - len(impact.changes)} unchanged")
+    click.echo(_("Units: {compared} scored by both packs; {cls} change class, {total} change total only, "
+                 "{rank} change rank only, {criteria} change criteria only; {unchanged} unchanged")
+               .format(compared=impact.compared, cls=impact.count("class"), total=impact.count("total"),
+                       rank=impact.count("rank"), criteria=impact.count("criteria"),
+                       unchanged=impact.compared - len(impact.changes)))
     listed = ("class", "total") + (("rank", "criteria") if show_all else ())
-    for kind, title in (("class", "Class changes"), ("total", "Total changes"), ("rank", "Rank changes only"),
-                        ("criteria", "Criteria changes only, same class, total and rank")):
+    for kind, title in (("class", N_("Class changes")), ("total", N_("Total changes")),
+                        ("rank", N_("Rank changes only")),
+                        ("criteria", N_("Criteria changes only, same class, total and rank"))):
         mine = [c for c in impact.changes if c.change == kind]
         if not mine:
             continue
         if kind not in listed:
-            click.echo(f"{title}: {len(mine)} unit(s) (--all lists them)")
+            click.echo(_("{title}: {n} unit(s) (--all lists them)").format(title=_(title), n=len(mine)))
             continue
-        click.echo(f"{title} ({len(mine)}, by old national rank):")
+        click.echo(_("{title} ({n}, by old national rank):").format(title=_(title), n=len(mine)))
         scored = op.commune.scored or np_.commune.scored
         for c in mine:
             if kind == "rank":  # compact: one line, the criteria that differ named only
                 ids = ", ".join(x.id for x in c.criteria)
-                click.echo(_unit_line(c.old, c.new, scored) + (f" · criteria differ: {ids}" if ids else ""))
+                line = _unit_line(c.old, c.new, scored)
+                click.echo(_("{line} · criteria differ: {ids}").format(line=line, ids=ids) if ids else line)
                 continue
             click.echo(_unit_line(c.old, c.new, scored))
             for x in c.criteria:
                 click.echo(_criterion_line(x))
             if not c.criteria and kind == "class":
-                click.echo("      (every criterion as before: the class conditions changed)")
-    for sided, whose, other in ((impact.only_old, f"old ({op.id})", f"new ({np_.id})"),
-                                (impact.only_new, f"new ({np_.id})", f"old ({op.id})")):
+                click.echo("      " + _("(every criterion as before: the class conditions changed)"))
+    for sided, title in (
+            (impact.only_old, N_("Scored by the old ({old}) pack only, rejected by the new ({new}) ({n}):")),
+            (impact.only_new, N_("Scored by the new ({new}) pack only, rejected by the old ({old}) ({n}):"))):
         if sided:
-            click.echo(f"Scored by the {whose} pack only, rejected by the {other} ({len(sided)}):")
+            click.echo(_(title).format(old=op.id, new=np_.id, n=len(sided)))
             for s in sided:
                 u = s.result.unit
-                more = f"; … ({len(s.reasons) - 3} more)" if len(s.reasons) > 3 else ""
+                reasons = list(s.reasons[:3])
+                if len(s.reasons) > 3:
+                    reasons.append(_("… ({n} more)").format(n=len(s.reasons) - 3))
                 click.echo(f"  {u.code} {u.name} ({u.province_code}): {s.result.outcome.class_id}; "
-                           f"{'; '.join(s.reasons[:3])}{more}")
+                           + "; ".join(reasons))
     _print_matrix(op, np_, impact)
     _print_provinces(op, np_, impact)
 
@@ -246,12 +273,13 @@ def _unit_line(o, n, scored: bool) -> str:
         else f"{o.outcome.class_id} → {n.outcome.class_id}"
     parts = [cls]
     if scored:
-        parts.append(_arrow("total", o.outcome.total, n.outcome.total))
+        parts.append(_arrow(_("total"), o.outcome.total, n.outcome.total))
     if o.outcome.vetoes or n.outcome.vetoes:
-        parts.append(_arrow("vetoes", ",".join(o.outcome.vetoes) or "none", ",".join(n.outcome.vetoes) or "none"))
-    parts.append(_arrow("rank", o.rank_national, n.rank_national))
+        parts.append(_arrow(_("vetoes"), ",".join(o.outcome.vetoes) or _("none"),
+                            ",".join(n.outcome.vetoes) or _("none")))
+    parts.append(_arrow(_("rank"), o.rank_national, n.rank_national))
     if (o.rank_province, n.rank_province) != (o.rank_national, n.rank_national):
-        parts.append(_arrow("in province", o.rank_province, n.rank_province))
+        parts.append(_arrow(_("in province"), o.rank_province, n.rank_province))
     return f"  {u.code} {u.name} ({u.province_code}): " + " · ".join(parts)
 
 
@@ -261,9 +289,11 @@ def _arrow(name: str, old, new) -> str:
 
 def _side(s, which: str) -> str:
     if s is None:
-        return f"not in the {which} pack"
+        return _("not in the old pack") if which == "old" else _("not in the new pack")
     met, pts = s
-    return ("met" if met else "not met") + (f" ({pts} pt)" if pts is not None else "")
+    if pts is None:
+        return _("met") if met else _("not met")
+    return (_("met ({points} pt)") if met else _("not met ({points} pt)")).format(points=pts)
 
 
 def _criterion_line(x) -> str:
@@ -274,19 +304,20 @@ def _criterion_line(x) -> str:
 
 def _print_matrix(op, np_, impact: Impact) -> None:
     m = impact.matrix
-    click.echo(f"Classes (rows: old, {op.id}; columns: new, {np_.id}):")
-    names = {REJECTED: "(rejected)"}
-    cols = [names.get(c, c) for c in m.columns] + ["total"]
-    rows = [names.get(r, r) for r in m.rows] + ["total"]
-    w0 = max(len(r) for r in rows)
-    ws = [max(len(c), 3) for c in cols]
-    click.echo("  " + " " * w0 + "".join(f"  {c:>{w}}" for c, w in zip(cols, ws)))
+    click.echo(_("Classes (rows: old, {old}; columns: new, {new}):").format(old=op.id, new=np_.id))
+    names = {REJECTED: _("(rejected)")}
+    cols = [names.get(c, c) for c in m.columns] + [_("total")]
+    rows = [names.get(r, r) for r in m.rows] + [_("total")]
+    w0 = max(width_of(r) for r in rows)
+    ws = [max(width_of(c), 3) for c in cols]
+    right = lambda text, w: " " * (w - width_of(text)) + text  # noqa: E731  (terminal columns, not len)
+    click.echo("  " + " " * w0 + "".join(f"  {right(c, w)}" for c, w in zip(cols, ws)))
     body = [[m.counts[r][c] for c in m.columns] + [m.row_total(r)] for r in m.rows]
     body.append([m.column_total(c) for c in m.columns] + [impact.compared + len(impact.only_old)
                                                           + len(impact.only_new)])
     for name, vals in zip(rows, body):
-        cells = "".join(f"  {(str(v) if v else '·'):>{w}}" for v, w in zip(vals, ws))
-        click.echo(f"  {name:<{w0}}{cells}")
+        cells = "".join(f"  {right(str(v) if v else '·', w)}" for v, w in zip(vals, ws))
+        click.echo(f"  {name}{' ' * (w0 - width_of(name))}{cells}")
     labels = dict.fromkeys([*m.rows, *m.columns])
     legend = [f"{c} = {(op.commune if c in m.rows else np_.commune).class_label(c)}"
               for c in labels if c != REJECTED]
@@ -300,16 +331,17 @@ def _wrap_plain(text: str) -> str:
 def _print_provinces(op, np_, impact: Impact) -> None:
     if op.province is None and np_.province is None:
         return
-    click.echo("Provinces:")
+    click.echo(_("Provinces:"))
     for p in impact.provinces:
-        oc = p.old.outcome.class_id if p.old is not None and p.old.outcome else "(no province class)"
-        nc = p.new.outcome.class_id if p.new is not None and p.new.outcome else "(no province class)"
+        oc = p.old.outcome.class_id if p.old is not None and p.old.outcome else _("(no province class)")
+        nc = p.new.outcome.class_id if p.new is not None and p.new.outcome else _("(no province class)")
         if not p.changed:
-            click.echo(f"  {p.province_code}: {oc}, unchanged")
+            click.echo("  " + _("{province}: {cls}, unchanged").format(province=p.province_code, cls=oc))
             continue
-        click.echo(f"  {p.province_code}: " + (f"{oc} (class unchanged)" if oc == nc else f"{oc} → {nc}"))
+        click.echo("  " + (_("{province}: {cls} (class unchanged)").format(province=p.province_code, cls=oc)
+                           if oc == nc else f"{p.province_code}: {oc} → {nc}"))
         oc_, nc_ = class_counts_text(op, p.old), class_counts_text(np_, p.new)
         if oc_ != nc_:
-            click.echo(f"      communes by class: {oc_} → {nc_}")
+            click.echo("      " + _("communes by class: {old} → {new}").format(old=oc_, new=nc_))
         for x in p.criteria:
             click.echo(_criterion_line(x))

@@ -30,6 +30,7 @@ from lanhmanh.engine.analysis.explain import (
 from lanhmanh.engine.evaluation.validate import shown
 from lanhmanh.engine.model.pack import UNDETERMINED
 from lanhmanh.errors import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
+from lanhmanh.i18n import _
 
 MIN_WIDTH = 60  # narrower terminals get lines of this width rather than unreadable columns
 DEFAULT_WIDTH = 100  # when the output is not a terminal and COLUMNS is not set
@@ -81,13 +82,13 @@ def _explain_unit(batch, found, rejected: list, fmt: str) -> int:
     doc["warnings"] = [w.as_dict() for w in mine]
     print_warnings(mine)
     if rejected:
-        click.echo(f"note: another row with unit_code {u.code} was rejected:", err=True)
+        click.echo(_("note: another row with unit_code {code} was rejected:").format(code=u.code), err=True)
         _print_rejections(rejected)
     rows = lambda rs: {(r.path, r.sheet, r.row) for r in rs}  # noqa: E731
     others = len(rows(batch.rejected) - rows(rejected))
     if others:
-        click.echo(f"note: {others} other row(s) of the inputs were rejected and are not ranked; "
-                   "`lanhmanh score` lists them", err=True)
+        click.echo(_("note: {n} other row(s) of the inputs were rejected and are not ranked; "
+                     "`lanhmanh score` lists them").format(n=others), err=True)
     _emit(doc, fmt, batch.pack.commune)
     return EXIT_OK
 
@@ -132,30 +133,37 @@ def _rejections_of(batch, digits: str) -> list:
 
 def _print_rejections(rejected) -> None:
     for r in rejected:
-        click.echo(f"  {r.where()}, column {r.column or '-'}, value {shown(r.value)}: {r.reason}", err=True)
+        click.echo("  " + _("{where}, column {column}, value {value}: {reason}").format(
+            where=r.where(), column=r.column or "-", value=shown(r.value), reason=r.reason), err=True)
 
 
 def _report_rejected(code: str, rejected) -> None:
-    click.echo(f"lanhmanh: unit {code} is in the inputs but its row was rejected, so it has no class:",
-               err=True)
+    click.echo(_("lanhmanh: unit {code} is in the inputs but its row was rejected, so it has no class:")
+               .format(code=code), err=True)
     _print_rejections(rejected)
-    click.echo("correct the row and run again", err=True)
+    click.echo(_("correct the row and run again"), err=True)
 
 
 def _report_unknown(typed: str, digits: Optional[str], batch) -> None:
     units = [(r.unit.code, r.unit.name) for r in batch.units]
-    what = f"unit {digits.zfill(5)}" if digits is not None else f"{typed.strip()!r} (not a unit code)"
-    msg = f"lanhmanh: {what} is not among the {len(units)} unit(s) scored from the inputs"
+    if digits is not None:
+        msg = _("lanhmanh: unit {code} is not among the {n} unit(s) scored from the inputs").format(
+            code=digits.zfill(5), n=len(units))
+    else:
+        msg = _("lanhmanh: {typed} (not a unit code) is not among the {n} unit(s) scored from the inputs").format(
+            typed=repr(typed.strip()), n=len(units))
     hint = code_suggestion(typed, units)
     if hint is not None:
-        msg += f"; did you mean {hint[0]} ({hint[1]})?"
+        msg += "; " + _("did you mean {code} ({name})?").format(code=hint[0], name=hint[1])
     click.echo(msg, err=True)
     if batch.pack.province is not None and batch.provinces:
         codes = ", ".join(p.province_code for p in batch.provinces)
-        click.echo(f"  a province of this batch is explained by its 2-digit code: {codes}", err=True)
+        click.echo("  " + _("a province of this batch is explained by its 2-digit code: {codes}").format(codes=codes),
+                   err=True)
     unread = [r for r in batch.rejected if r.row is None]
     for r in unread:
-        click.echo(f"  note: {r.where()} could not be read: {r.reason}", err=True)
+        click.echo("  " + _("note: {where} could not be read: {reason}").format(where=r.where(), reason=r.reason),
+                   err=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,7 +247,7 @@ def render(doc: dict, level, width: int) -> list[str]:
     table_lines, notes = _criteria_table(doc, level, width)
     out = _header_lines(doc, level, width) + [""] + table_lines
     if notes:
-        out += ["", "Interpretation notes:"]
+        out += ["", _("Interpretation notes:")]
         for i, (cid, note) in enumerate(notes, start=1):
             out += wrap(f"[{i}] {cid}: " + " ".join(note.split()), width, hanging=" " * len(f"[{i}] "))
     return out + [""] + _why_lines(doc, width)
@@ -251,35 +259,56 @@ def _header_lines(doc: dict, level, width: int) -> list[str]:
     pk = doc["pack"]
     if doc["level"] == "province":
         official = doc.get("official_units")
-        of = f" of the {official} in the official unit list" if official is not None else \
-            " (no official unit list: shares over the units scored)"
-        para(f"Province {doc['province_code']}: roll-up of {doc['units']} commune-level unit(s){of} "
-             f"(per class: {', '.join(f'{k} {v}' for k, v in doc['class_counts'].items())})")
+        counts = ", ".join(f"{k} {v}" for k, v in doc["class_counts"].items())
+        if official is not None:
+            para(_("Province {province}: roll-up of {n} commune-level unit(s) of the {official} in the official "
+                   "unit list (per class: {counts})").format(province=doc["province_code"], n=doc["units"],
+                                                             official=official, counts=counts))
+        else:
+            para(_("Province {province}: roll-up of {n} commune-level unit(s) (no official unit list: shares "
+                   "over the units scored) (per class: {counts})").format(province=doc["province_code"],
+                                                                          n=doc["units"], counts=counts))
     else:
-        para(f"Unit {doc['unit_code']} {doc['unit_name']} ({doc['unit_type']}), province {doc['province_code']}"
-             + (f", year {doc['year']}" if doc.get("year") else "") + f" · from {_where(doc['source'])}")
-    para(f"Pack: {pk['id']} {pk['version']} ({pk['status']}) · engine {doc['engine']}")
-    para(f"Class: {doc['class_label']} ({doc['class']})")
+        unit = dict(code=doc["unit_code"], name=doc["unit_name"], type=doc["unit_type"],
+                    province=doc["province_code"], where=_where(doc["source"]))
+        if doc.get("year"):
+            para(_("Unit {code} {name} ({type}), province {province}, year {year} · from {where}")
+                 .format(year=doc["year"], **unit))
+        else:
+            para(_("Unit {code} {name} ({type}), province {province} · from {where}").format(**unit))
+    para(_("Pack: {id} {version} ({status}) · engine {engine}").format(
+        id=pk["id"], version=pk["version"], status=pk["status"], engine=doc["engine"]))
+    para(_("Class: {label} ({cls})").format(label=doc["class_label"], cls=doc["class"]))
     also = doc.get("also_meets")
     if also:
-        para(f"Also meets: {also['label']} ({also['class']}): {also['condition']}; {also['order']}", hanging="  ")
+        para(_("Also meets: {label} ({cls}): {condition}; {order}").format(
+            label=also["label"], cls=also["class"], condition=also["condition"], order=also["order"]), hanging="  ")
     if doc.get("undetermined_reason"):
-        para(f"Undetermined: {', '.join(doc['undetermined']) or 'nothing'}: {doc['undetermined_reason']}",
-             hanging="  ")
+        para(_("Undetermined: {what}: {reason}").format(what=", ".join(doc["undetermined"]) or _("nothing"),
+                                                        reason=doc["undetermined_reason"]), hanging="  ")
     if doc["max_total"] is not None:
         vetoes = [v for v in doc["veto_checks"] if v["applies"]]
-        shown = ", ".join(f"{v['id']} ({v['title']})" for v in vetoes) or "none"
-        para(f"Total: {doc['total']} of {doc['max_total']} points · vetoes: {shown}")
+        shown = ", ".join(f"{v['id']} ({v['title']})" for v in vetoes) or _("none")
+        para(_("Total: {total} of {max_total} points · vetoes: {vetoes}").format(
+            total=doc["total"], max_total=doc["max_total"], vetoes=shown))
     elif doc["vetoes"]:
-        para(f"Vetoes: {', '.join(doc['vetoes'])}")
+        para(_("Vetoes: {vetoes}").format(vetoes=", ".join(doc["vetoes"])))
     if doc["level"] == "commune":
-        para(f"Rank: {doc['rank_province']} of {doc['units_in_province']} in province {doc['province_code']} · "
-             f"{doc['rank_national']} of {doc['units_in_batch']} in the batch")
+        para(_("Rank: {rank_province} of {units_in_province} in province {province} · "
+               "{rank_national} of {units_in_batch} in the batch").format(
+            rank_province=doc["rank_province"], units_in_province=doc["units_in_province"],
+            province=doc["province_code"], rank_national=doc["rank_national"], units_in_batch=doc["units_in_batch"]))
     else:
-        para(f"Values summed over the communes: {', '.join(doc['summed']) or 'none'}", hanging="  ")
-        given = [f"{k} = {display_value(level, k, doc['values'].get(k))}" for k in doc["supplied"] + doc["own"]]
-        row = f" ({_where(doc['province_row'])})" if doc["province_row"] else " (no province row in the inputs)"
-        para(f"Values supplied by the province row: {', '.join(given) or 'none'}{row}", hanging="  ")
+        para(_("Values summed over the communes: {values}").format(values=", ".join(doc["summed"]) or _("none")),
+             hanging="  ")
+        given = ", ".join(f"{k} = {display_value(level, k, doc['values'].get(k))}"
+                          for k in doc["supplied"] + doc["own"]) or _("none")
+        if doc["province_row"]:
+            para(_("Values supplied by the province row: {values} ({where})").format(
+                values=given, where=_where(doc["province_row"])), hanging="  ")
+        else:
+            para(_("Values supplied by the province row: {values} (no province row in the inputs)").format(
+                values=given), hanging="  ")
     return out
 
 
@@ -288,8 +317,8 @@ def _criteria_table(doc: dict, level, width: int) -> tuple[list[str], list[tuple
     scored = doc["max_total"] is not None
     # below CITE_COLUMN_WIDTH columns the citation goes under the title rather than in its own column
     cite_column = width >= CITE_COLUMN_WIDTH
-    headers = ["ID", "Criterion", "Values read", "Threshold", "Met"] + (["Points"] if scored else []) \
-        + (["Citation"] if cite_column else [])
+    headers = [_("ID"), _("Criterion"), _("Values read"), _("Threshold"), _("Met")] \
+        + ([_("Points")] if scored else []) + ([_("Citation")] if cite_column else [])
     rows, notes = [], []
     for c in doc["criteria"]:
         title = c["title"]
@@ -319,8 +348,10 @@ def _criteria_table(doc: dict, level, width: int) -> tuple[list[str], list[tuple
 
 def _where(source: dict) -> str:
     """'file.xlsx, sheet 'Số liệu', row 8' from a {path, row, sheet?} entry."""
-    sheet = f", sheet {source['sheet']!r}" if source.get("sheet") is not None else ""
-    return f"{source['path']}{sheet}, row {source['row']}"
+    if source.get("sheet") is not None:
+        return _("{path}, sheet {sheet}, row {row}").format(path=source["path"], sheet=repr(source["sheet"]),
+                                                            row=source["row"])
+    return _("{path}, row {row}").format(path=source["path"], row=source["row"])
 
 
 def _why_lines(doc: dict, width: int) -> list[str]:
@@ -329,27 +360,32 @@ def _why_lines(doc: dict, width: int) -> list[str]:
     also = doc.get("also_meets")
     why = doc["why"]
     if doc["class"] == UNDETERMINED:
-        para(f"The class is undetermined ({doc['class_label']}): {doc.get('undetermined_reason') or ''}")
+        para(_("The class is undetermined ({label}): {reason}").format(
+            label=doc["class_label"], reason=doc.get("undetermined_reason") or ""))
     elif why is None:
-        para(f"No class was reached: {doc['class_label']} ({doc['class']}), ranked last. "
-             "Every class, in the pack's order (first match wins):")
+        para(_("No class was reached: {label} ({cls}), ranked last. "
+               "Every class, in the pack's order (first match wins):").format(label=doc["class_label"],
+                                                                              cls=doc["class"]))
     else:
-        cond = why["condition"] or "residual class"
-        para(f"Why {why['class']} ({why['label']}): {cond}", hanging="    ")
+        cond = why["condition"] or _("residual class")
+        para(_("Why {cls} ({label}): {condition}").format(cls=why["class"], label=why["label"], condition=cond),
+             hanging="    ")
         para(why["explanation"], indent="  ")
         if also:
-            para(f"Also {also['class']} ({also['label']}): {also['condition']}", hanging="    ")
+            para(_("Also {cls} ({label}): {condition}").format(cls=also["class"], label=also["label"],
+                                                               condition=also["condition"]), hanging="    ")
             para(also["explanation"], indent="  ")
         if doc["why_not"]:
             out.append("")
-            para("Why not an earlier class (the pack's classes are tried in order; the first that holds wins):")
+            para(_("Why not an earlier class (the pack's classes are tried in order; the first that holds wins):"))
     for i, w in enumerate(doc["why_not"], start=1):
-        para(f"{i}. {w['class']} ({w['label']}): {w['condition'] or 'residual class'}", indent="  ", hanging="     ")
+        para(f"{i}. {w['class']} ({w['label']}): {w['condition'] or _('residual class')}", indent="  ",
+             hanging="     ")
         para(w["explanation"], indent="     ")
     applied = [v for v in doc["veto_checks"] if v["applies"]]
     if applied:
         out.append("")
-        para("Vetoes applied:")
+        para(_("Vetoes applied:"))
         for v in applied:
             cite = f" [{v['cite']}]" if v.get("cite") else ""
             para(f"{v['id']} ({v['title']}){cite}: {v['explanation']}", indent="  ", hanging="     ")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
@@ -12,6 +13,10 @@ import click
 from lanhmanh.commands.common import DB_HELP, db_path
 from lanhmanh.engine.batch import history as history_db
 from lanhmanh.errors import EXIT_INPUT, EXIT_USAGE
+from lanhmanh.i18n import N_, _
+
+EMPTY = N_("{path} holds no recorded run")  # said by engine/batch/history.py
+KINDS = {history_db.KIND_SAMPLE: N_("sample"), history_db.KIND_BATCH: N_("batch")}  # a run's kind, as shown
 
 # ---- the command ------------------------------------------------------------------------------
 
@@ -38,14 +43,14 @@ def history(unit_code: str | None, db: str | None, pack_id: str | None, all_runs
     Exit 2 when the unit is in no recorded run (the closest codes are named) or the run to void is
     not recorded, 4 when there is no history database or the file is not one (it is left as it was)."""
     if reason is not None and void_id is None:
-        raise click.UsageError("--reason goes with --void RUN")
+        raise click.UsageError(_("--reason goes with --void RUN"))
     if void_id is not None:
         if list_runs or unit_code is not None:
-            raise click.UsageError("--void RUN is given alone (without a UNIT_CODE or --runs)")
+            raise click.UsageError(_("--void RUN is given alone (without a UNIT_CODE or --runs)"))
         if not (reason or "").strip():
-            raise click.UsageError("--void needs --reason TEXT: why the run is void (kept with the mark)")
+            raise click.UsageError(_("--void needs --reason TEXT: why the run is void (kept with the mark)"))
     elif list_runs == (unit_code is not None):
-        raise click.UsageError("give a UNIT_CODE, or --runs to list the recorded runs, or --void RUN --reason TEXT")
+        raise click.UsageError(_("give a UNIT_CODE, or --runs to list the recorded runs, or --void RUN --reason TEXT"))
     path = db_path(db)
     try:
         if void_id is not None:
@@ -58,9 +63,14 @@ def history(unit_code: str | None, db: str | None, pack_id: str | None, all_runs
         click.echo(f"lanhmanh: --void: {e}", err=True)
         sys.exit(EXIT_USAGE)
     except history_db.HistoryError as e:
-        hint = "" if db else f" (the default; give --db PATH, or set {history_db.ENV_VAR})"
-        empty = not path.is_file() or path.stat().st_size == 0 or "holds no recorded run" in str(e)
-        click.echo(f"lanhmanh: {e}{hint}" + ("; `lanhmanh score` records every run there" if empty else ""), err=True)
+        said = f"lanhmanh: {e}"
+        if not db:
+            said += " " + _("(the default; give --db PATH, or set {env})").format(env=history_db.ENV_VAR)
+        empty = (not path.is_file() or path.stat().st_size == 0 or "holds no recorded run" in str(e)
+                 or str(e) == _(EMPTY).format(path=path))
+        if empty:
+            said += "; " + _("`lanhmanh score` records every run there")
+        click.echo(said, err=True)
         sys.exit(EXIT_INPUT)
 
 
@@ -70,22 +80,26 @@ def _void(path: Path, run_id: int, reason: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps({"db": str(path), "run": run.as_dict()}, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{run.describe()} marked void in {path} by {void.get('user')} at {void.get('at')}: "
-               f"{void.get('reason')}")
-    click.echo("it stays in the history (`lanhmanh history --runs` lists it as void) and is never taken as "
-               "last year's results")
+    click.echo(_("{run} marked void in {path} by {user} at {at}: {reason}").format(
+        run=run.describe(), path=path, user=void.get("user"), at=void.get("at"), reason=void.get("reason")))
+    click.echo(_("it stays in the history (`lanhmanh history --runs` lists it as void) and is never taken as "
+                 "last year's results"))
 
 
 def _show_unit(path: Path, code: str, pack_id: str | None, all_runs: bool, fmt: str) -> None:
     rows = history_db.unit_history(path, code, pack_id, all_runs)
     if not rows:
         near = history_db.closest_codes(path, code)
-        scope = f" under pack {pack_id}" if pack_id else ""
         if pack_id and history_db.unit_history(path, code):
-            click.echo(f"lanhmanh: unit {code} is in {path}, but in no run of pack {pack_id}", err=True)
+            click.echo(_("lanhmanh: unit {code} is in {path}, but in no run of pack {pack}").format(
+                code=code, path=path, pack=pack_id), err=True)
         else:
-            click.echo(f"lanhmanh: unit {code} is in no recorded run{scope} of {path}"
-                       + (f"; the closest recorded codes: {', '.join(near)}" if near else ""), err=True)
+            said = (_("lanhmanh: unit {code} is in no recorded run under pack {pack} of {path}") if pack_id
+                    else _("lanhmanh: unit {code} is in no recorded run of {path}")).format(
+                code=code, pack=pack_id, path=path)
+            if near:
+                said += "; " + _("the closest recorded codes: {codes}").format(codes=", ".join(near))
+            click.echo(said, err=True)
         sys.exit(EXIT_USAGE)
     changes = class_changes(rows)
     info = {r.run_id: r for r in history_db.runs(path)}
@@ -97,22 +111,25 @@ def _show_unit(path: Path, code: str, pack_id: str | None, all_runs: bool, fmt: 
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return
     last = rows[-1]
-    click.echo(f"{last.unit_code} {last.unit_name} ({last.unit_type}, province {last.province_code}"
-               + (f", district {last.district_code}" if last.district_code else "") + f") · {path}")
-    header = ["year", "pack", "run", "class", "total", "rank prov.", "rank nat.", "change"]
+    unit = dict(code=last.unit_code, name=last.unit_name, type=last.unit_type, province=last.province_code,
+                district=last.district_code, path=path)
+    click.echo((_("{code} {name} ({type}, province {province}, district {district}) · {path}") if last.district_code
+                else _("{code} {name} ({type}, province {province}) · {path}")).format(**unit))
+    header = [_("year"), _("pack"), _("run"), _("class"), _("total"), _("rank prov."), _("rank nat."), _("change")]
     body = [[str(r.year), f"{r.pack_id} {r.pack_version}", _run_label(info[r.run_id]),
              f"{r.class_label} ({r.class_id})",
              "–" if r.total is None else str(r.total), str(r.rank_province), str(r.rank_national),
-             f"* was {prev}" if prev is not None and prev != r.class_id else ""]
+             _("* was {cls}").format(cls=prev) if prev is not None and prev != r.class_id else ""]
             for r, prev in zip(rows, changes)]
     _table(header, body)
     if any(prev is not None and prev != r.class_id for r, prev in zip(rows, changes)):
-        click.echo("* the class changed from the row before under the same pack")
+        click.echo(_("* the class changed from the row before under the same pack"))
 
 
 def _run_label(run) -> str:
     """'3', '3 (sample)', '3 (void)'."""
-    marks = [m for m, on in (("sample", run.kind == history_db.KIND_SAMPLE), ("void", run.void)) if on]
+    marks = [_(m) for m, on in ((KINDS[history_db.KIND_SAMPLE], run.kind == history_db.KIND_SAMPLE),
+                                (N_("void"), run.void)) if on]
     return str(run.run_id) + (f" ({', '.join(marks)})" if marks else "")
 
 
@@ -131,26 +148,33 @@ def _show_runs(path: Path, pack_id: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps({"db": str(path), "runs": [r.as_dict() for r in found]}, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{len(found)} run(s) in {path}")
+    click.echo(_("{n} run(s) in {path}").format(n=len(found), path=path))
     if not found:
         return
-    header = ["run", "recorded (UTC)", "year", "pack", "engine", "units", "rejected", "kind", "inputs (sha256)"]
+    header = [_("run"), _("recorded (UTC)"), _("year"), _("pack"), _("engine"), _("units"), _("rejected"), _("kind"),
+              _("inputs (sha256)")]
     body = [[str(r.run_id), r.recorded_at, str(r.year), f"{r.pack_id} {r.pack_version} ({r.pack_status})", r.engine,
-             str(r.units), str(r.rejected_rows), r.kind + (" VOID" if r.void else ""),
+             str(r.units), str(r.rejected_rows), _(KINDS.get(r.kind, r.kind)) + (" " + _("VOID") if r.void else ""),
              "; ".join(f"{Path(i['path']).name}" + (f"[{i['sheet']}]" if "sheet" in i else "") + f" {i['sha256'][:12]}"
                        for i in r.inputs)]
             for r in found]
     _table(header, body)
     for r in found:
         if r.void:
-            click.echo(f"run {r.run_id} is void (since {r.void['at']}, by {r.void['user']}): {r.void['reason']}")
+            click.echo(_("run {run} is void (since {at}, by {user}): {reason}").format(
+                run=r.run_id, at=r.void["at"], user=r.void["user"], reason=r.void["reason"]))
     if any(r.kind == history_db.KIND_SAMPLE for r in found):
-        click.echo("kind sample: a run on a bundled sample of examples/ (synthetic figures)")
+        click.echo(_("kind sample: a run on a bundled sample of examples/ (synthetic figures)"))
     if any(r.kind == history_db.KIND_SAMPLE or r.void for r in found):
-        click.echo("neither a sample run nor a void run is taken as last year's results (--previous history)")
+        click.echo(_("neither a sample run nor a void run is taken as last year's results (--previous history)"))
+
+
+def _width(text: str) -> int:
+    """Columns a cell takes in a terminal (Vietnamese letters typed decomposed count once)."""
+    return sum(1 for ch in unicodedata.normalize("NFC", text) if not unicodedata.combining(ch))
 
 
 def _table(header: list[str], body: list[list[str]]) -> None:
-    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    widths = [max(_width(row[i]) for row in [header, *body]) for i in range(len(header))]
     for row in [header, *body]:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        click.echo("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths)).rstrip())

@@ -19,6 +19,7 @@ from lanhmanh.commands.common import (
     warnings_printed,
 )
 from lanhmanh.errors import EXIT_OK, EXIT_OUTPUT, EXIT_REJECTED, OutputError
+from lanhmanh.i18n import _
 from lanhmanh.scorecards.outputs.paths import refuse_outputs_over_inputs
 from lanhmanh.scorecards.outputs.pdf import SofficeMissing, convert_to_pdf
 from lanhmanh.scorecards.outputs.profile import CouncilProfile
@@ -46,9 +47,10 @@ def report(inputs: tuple[str, ...], rules: str, out: str, pdf_out: Optional[str]
     The council profile (--profile and its flags) fills the heading and the signatures; what it
     leaves blank prints as dotted lines to fill in by hand. Nothing is recorded in the history."""
     if Path(out).suffix.lower() != ".docx":
-        raise click.BadParameter(f"{out}: the report is a Word document; name it .docx", param_hint="--out")
+        raise click.BadParameter(_("{path}: the report is a Word document; name it .docx").format(path=out),
+                                 param_hint="--out")
     if pdf_out and Path(pdf_out).suffix.lower() != ".pdf":
-        raise click.BadParameter(f"{pdf_out}: name the PDF .pdf", param_hint="--pdf")
+        raise click.BadParameter(_("{path}: name the PDF .pdf").format(path=pdf_out), param_hint="--pdf")
     refuse_outputs_over_inputs(inputs, [(option, path) for option, path in (("--out", out), ("--pdf", pdf_out))
                                         if path])
     with warnings_printed():  # --db is where `--previous history` is read: nothing is recorded
@@ -58,8 +60,9 @@ def report(inputs: tuple[str, ...], rules: str, out: str, pdf_out: Optional[str]
     try:
         write_report(batch, Path(out), profile)
     except OSError as e:
-        click.echo(f"lanhmanh: cannot write {e.filename or out}: {e.strerror or e} (is it open in Word?); "
-                   "nothing half-written was left behind", err=True)
+        why = _("{error} (is it open in Word?)").format(error=e.strerror or e)
+        click.echo(_("lanhmanh: cannot write {path}: {why}; nothing half-written was left behind")
+                   .format(path=e.filename or out, why=why), err=True)
         return EXIT_OUTPUT
     _summary(batch, out)
     if pdf_out:
@@ -68,7 +71,7 @@ def report(inputs: tuple[str, ...], rules: str, out: str, pdf_out: Optional[str]
         except (SofficeMissing, OutputError) as e:
             click.echo(f"lanhmanh: {e}", err=True)
             return e.exit_code
-        click.echo(f"PDF written to {pdf_out}")
+        click.echo(_("PDF written to {path}").format(path=pdf_out))
     return EXIT_REJECTED if batch.rejected else EXIT_OK
 
 
@@ -77,4 +80,4 @@ def _summary(batch, out: str) -> None:
         click.echo(line)
     print_warnings(batch.warnings)
     print_rejects(batch.rejected)
-    click.echo(f"report written to {out}")
+    click.echo(_("report written to {path}").format(path=out))

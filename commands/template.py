@@ -12,6 +12,7 @@ from lanhmanh.commands.common import reports_errors, warnings_printed
 from lanhmanh.engine.model import admin_units, versions
 from lanhmanh.engine.model.pack import Pack
 from lanhmanh.errors import EXIT_OK, EXIT_OUTPUT, LanhmanhWarning
+from lanhmanh.i18n import _
 from lanhmanh.scorecards.outputs.template import write_template
 
 
@@ -30,7 +31,7 @@ def template(rules: str, province: str | None, year: int | None, out: str) -> in
     named by id is taken in the version that applies to the batch year (in force on 14 Dec of it),
     as `score` takes it."""
     if Path(out).suffix.lower() != ".xlsx":
-        raise click.BadParameter(f"{out}: name the template .xlsx", param_hint="--out")
+        raise click.BadParameter(_("{path}: name the template .xlsx").format(path=out), param_hint="--out")
     year = year or versions.assessment_year(dt.date.today())
     with warnings_printed():
         pack = pack_for_year(rules, year)
@@ -39,21 +40,28 @@ def template(rules: str, province: str | None, year: int | None, out: str) -> in
         lst = admin_units.UnitLists().for_year(year)
         code = province.strip().zfill(2)
         if lst is None:
-            raise click.BadParameter(f"no official list of units is bundled for {year}", param_hint="--year")
+            raise click.BadParameter(_("no official list of units is bundled for {year}").format(year=year),
+                                     param_hint="--year")
         if lst.province(code) is None:
             codes = ", ".join(f"{c} {n}" for c, n in sorted(lst.provinces.items()))
-            raise click.BadParameter(f"no province {province!r} in {lst.title}; the codes are: {codes}",
-                                     param_hint="--province")
+            raise click.BadParameter(_("no province {province} in {title}; the codes are: {codes}").format(
+                province=repr(province), title=lst.title, codes=codes), param_hint="--province")
         units = lst.units_of(code)
         province = code
     try:
         n = write_template(pack, Path(out), units=units, province_code=province, year=year)
     except OSError as e:
-        click.echo(f"lanhmanh: cannot write {out}: {e.strerror or e} (is the file open in Excel?)", err=True)
+        why = _("{error} (is the file open in Excel?)").format(error=e.strerror or e)
+        click.echo(_("lanhmanh: cannot write {path}: {why}").format(path=out, why=why), err=True)
         return EXIT_OUTPUT
-    rows = f"{n} official unit(s) of province {province} pre-filled" if units else \
-        f"{n} blank row(s) to fill (give --province to pre-fill the official units)"
-    click.echo(f"template for {pack.id} {pack.version} written to {out}: {rows}")
+    if units:
+        click.echo(_("template for {pack} {version} written to {path}: {n} official unit(s) of province "
+                     "{province} pre-filled").format(pack=pack.id, version=pack.version, path=out, n=n,
+                                                     province=province))
+    else:
+        click.echo(_("template for {pack} {version} written to {path}: {n} blank row(s) to fill (give "
+                     "--province to pre-fill the official units)").format(pack=pack.id, version=pack.version,
+                                                                           path=out, n=n))
     return EXIT_OK
 
 
@@ -65,9 +73,11 @@ def pack_for_year(rules: str, year: int) -> Pack:
     chosen = (versions.for_year(found, year) or versions.nearest(found, year)) if found else None
     pack = api.load_pack(str(chosen.path) if chosen is not None else rules)
     if not versions.in_force(pack, year):
-        warnings.warn(LanhmanhWarning(
-            f"pack {pack.id} {pack.version} is in force from {pack.effective_from}"
-            + (f" to {pack.effective_to}" if pack.effective_to else "")
-            + f", not on {versions.period_end(year)}: the template for {year} is written with it, and "
-              f"`score` will refuse its rows without --force"))
+        said = (_("pack {pack} {version} is in force from {start} to {end}, not on {day}: the template for "
+                  "{year} is written with it, and `score` will refuse its rows without --force")
+                if pack.effective_to else
+                _("pack {pack} {version} is in force from {start}, not on {day}: the template for {year} is "
+                  "written with it, and `score` will refuse its rows without --force"))
+        warnings.warn(LanhmanhWarning(said.format(pack=pack.id, version=pack.version, start=pack.effective_from,
+                                                  end=pack.effective_to, day=versions.period_end(year), year=year)))
     return pack

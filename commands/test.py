@@ -13,6 +13,7 @@ from lanhmanh.engine.analysis.scenarios import run_case
 from lanhmanh.engine.evaluation.scoring import ENGINES
 from lanhmanh.engine.model.versions import shipped_packs
 from lanhmanh.errors import EXIT_OK, EXIT_REJECTED
+from lanhmanh.i18n import _
 
 
 @click.command("test")
@@ -45,16 +46,18 @@ def test_cmd(rules: tuple[str, ...], engine: str, quiet: bool, coverage: bool, r
                 if res.ok:
                     passed += 1
                     if not quiet:
-                        click.echo(f"PASS {pack.id} [{eng}] {case.name}")
+                        click.echo(_("PASS {pack} [{engine}] {case}").format(pack=pack.id, engine=eng,
+                                                                             case=case.name))
                 else:
                     failed += 1
-                    click.echo(f"FAIL {pack.id} [{eng}] {case.name} ({pack.path}:{case.line})")
+                    click.echo(_("FAIL {pack} [{engine}] {case} ({path}:{line})").format(
+                        pack=pack.id, engine=eng, case=case.name, path=pack.path, line=case.line))
                     for msg in res.failures:
                         click.echo(f"     {msg}")
-    click.echo(f"{passed} passed, {failed} failed")
+    click.echo(_("{passed} passed, {failed} failed").format(passed=passed, failed=failed))
     incomplete = _print_coverage(packs, engine) if coverage else 0
     if require_full and incomplete:
-        click.echo(f"--require-full: {incomplete} pack(s) leave outcomes that no case reaches")
+        click.echo(_("--require-full: {n} pack(s) leave outcomes that no case reaches").format(n=incomplete))
     return EXIT_REJECTED if failed or (require_full and incomplete) else EXIT_OK
 
 

@@ -12,6 +12,7 @@ import click
 from lanhmanh import api
 from lanhmanh.commands.common import batch_options, reports_errors, warnings_printed
 from lanhmanh.errors import EXIT_INPUT, EXIT_MISMATCH, EXIT_OK
+from lanhmanh.i18n import _
 from lanhmanh.scorecards.outputs.verify import NotAScorecard, UnreadableSheet, compare, open_scorecard
 
 SHOWN = 50  # differences printed; the rest are counted
@@ -37,10 +38,11 @@ def verify(workbook: str, inputs: tuple[str, ...], rules: str, engine: str, unit
     try:
         card = open_scorecard(Path(workbook))
     except FileNotFoundError:
-        click.echo(f"lanhmanh: cannot read scorecard {workbook}: no such file", err=True)
+        click.echo(_("lanhmanh: cannot read scorecard {path}: no such file").format(path=workbook), err=True)
         return EXIT_INPUT
     except NotAScorecard as e:
-        click.echo(f"lanhmanh: {workbook} is not a lanhmanh scorecard: {e}", err=True)
+        click.echo(_("lanhmanh: {path} is not a lanhmanh scorecard: {error}").format(path=workbook, error=e),
+                   err=True)
         return EXIT_INPUT
     with card:
         with warnings_printed():  # --db is where `--previous history` is read: nothing is recorded
@@ -50,15 +52,17 @@ def verify(workbook: str, inputs: tuple[str, ...], rules: str, engine: str, unit
         try:
             report = compare(card, batch)
         except UnreadableSheet as e:
-            click.echo(f"lanhmanh: cannot read scorecard {workbook}: {e}", err=True)
+            click.echo(_("lanhmanh: cannot read scorecard {path}: {error}").format(path=workbook, error=e), err=True)
             return EXIT_INPUT
     for line in report.info:
-        click.echo(f"note: {line}", err=True)
+        click.echo(_("note: {note}").format(note=line), err=True)
     if report.uncached:
-        click.echo(f"note: {report.uncached} formula cell(s) carry no computed value (the workbook was last saved "
-                   "by a program that does not calculate); their formulas were checked instead", err=True)
+        click.echo(_("note: {n} formula cell(s) carry no computed value (the workbook was last saved by a program "
+                     "that does not calculate); their formulas were checked instead").format(n=report.uncached),
+                   err=True)
     if report.intact:
-        click.echo(f"intact: {workbook} matches its inputs and rules: " + "; ".join(report.checked))
+        click.echo(_("intact: {path} matches its inputs and rules: {checked}").format(
+            path=workbook, checked="; ".join(report.checked)))
         return EXIT_OK
     _print_differences(workbook, report)
     return EXIT_MISMATCH
@@ -67,24 +71,29 @@ def verify(workbook: str, inputs: tuple[str, ...], rules: str, engine: str, unit
 def _print_differences(workbook: str, report) -> None:
     diffs = report.differences
     per_sheet = Counter(_sheet_of(d.where) for d in diffs)
-    click.echo(f"NOT INTACT: {workbook} differs from what its inputs and rules give: {len(diffs)} difference(s) ("
-               + ", ".join(f"{sheet} {n}" for sheet, n in per_sheet.items()) + ")")
+    click.echo(_("NOT INTACT: {path} differs from what its inputs and rules give: {n} difference(s) ({sheets})")
+               .format(path=workbook, n=len(diffs), sheets=", ".join(f"{sheet} {n}" for sheet, n in per_sheet.items())))
     units = report.units_differing()
     if units:
         shown = ", ".join(f"{c} {report.names.get(c, '')}".strip() for c in units[:UNITS_SHOWN])
-        more = f" and {len(units) - UNITS_SHOWN} more" if len(units) > UNITS_SHOWN else ""
-        click.echo(f"units with a difference: {len(units)}: {shown}{more}")
+        if len(units) > UNITS_SHOWN:
+            click.echo(_("units with a difference: {n}: {units} and {more} more").format(
+                n=len(units), units=shown, more=len(units) - UNITS_SHOWN))
+        else:
+            click.echo(_("units with a difference: {n}: {units}").format(n=len(units), units=shown))
     for d in diffs[:SHOWN]:
         click.echo(f"  {d}")
     if len(diffs) > SHOWN:
-        click.echo(f"  … and {len(diffs) - SHOWN} more difference(s)")
+        click.echo("  " + _("… and {n} more difference(s)").format(n=len(diffs) - SHOWN))
 
 
 def _sheet_of(where: str) -> str:
+    """The part of the workbook a difference is in, as the summary counts them (`where` is kept in
+    English by scorecards/outputs/verify.py)."""
     if where.startswith("document property"):
-        return "properties"
+        return _("properties")
     if where.startswith("sheet "):
-        return "unit sheets"
+        return _("unit sheets")
     sheet = where.split("!", 1)[0]
-    return "unit sheets" if sheet.isdigit() else (sheet or "file")
+    return _("unit sheets") if sheet.isdigit() else (sheet or _("file"))
 
