@@ -8,7 +8,8 @@ import functools
 from collections import Counter
 from typing import Any, Optional
 
-from lanhmanh.engine.evaluation.headings import IDENTITY, fold_header
+from lanhmanh.engine.evaluation.headings import IDENTITY, MISSING_COLUMN, fold_header
+from lanhmanh.i18n import _
 
 MAX_SAME_REASON = 10  # rejections of one reason listed per file on the command line; then a count
 REJECTS_SHEET = "Hồ sơ bị loại"  # the scorecard's sheet of rejected rows (outputs.presentation.REJECTS)
@@ -25,14 +26,19 @@ def headline(validator: Any, path: str, sheet: Optional[str], headers: list[str]
     if other is not None:
         ids, n, total = other
         pid = ids[0]
-        also = f" (or {', '.join(ids[1:])})" if len(ids) > 1 else ""
-        return (f"{len(rows)} of {n_rows} rows rejected: these columns match the pack {pid}{also} ({n} of "
-                f"{total} columns), not {pack.id}: score the file with --rules {pid} (các cột này khớp với "
-                f"gói {pid})")
-    missing = sorted({r.column for r in rejections if r.reason == "column missing (required)"})
+        if len(ids) > 1:
+            text = _("{rejected} of {rows} rows rejected: these columns match the pack {pack} (or {others}) "
+                     "({n} of {total} columns), not {own}: score the file with --rules {pack}")
+        else:
+            text = _("{rejected} of {rows} rows rejected: these columns match the pack {pack} ({n} of {total} "
+                     "columns), not {own}: score the file with --rules {pack}")
+        return text.format(rejected=len(rows), rows=n_rows, pack=pid, others=", ".join(ids[1:]), n=n,
+                           total=total, own=pack.id)
+    missing = sorted({r.column for r in rejections if r.reason == _(MISSING_COLUMN)})
     if missing:
-        return (f"{len(rows)} of {n_rows} rows rejected: the file has no column {', '.join(missing[:8])}"
-                f"{', …' if len(missing) > 8 else ''} (required by {pack.id} {pack.version})")
+        return _("{rejected} of {rows} rows rejected: the file has no column {columns} (required by {pack} "
+                 "{version})").format(rejected=len(rows), rows=n_rows, pack=pack.id, version=pack.version,
+                                      columns=", ".join(missing[:8]) + (", …" if len(missing) > 8 else ""))
     by_reason: Counter = Counter()
     for row in rows:
         by_reason.update({r.reason for r in rejections if r.row == row})
@@ -42,8 +48,9 @@ def headline(validator: Any, path: str, sheet: Optional[str], headers: list[str]
     if n * 2 <= n_rows:
         return None
     cols = Counter(r.column for r in rejections if r.reason == reason)
-    col = ", ".join(c for c, _ in cols.most_common(3))
-    return f"{n} of {n_rows} rows rejected for one reason: {reason} (column {col})"
+    col = ", ".join(c for c, _n in cols.most_common(3))
+    return _("{n} of {rows} rows rejected for one reason: {reason} (column {column})").format(
+        n=n, rows=n_rows, reason=reason, column=col)
 
 
 def _fold(s: Any) -> str:
@@ -58,7 +65,7 @@ def _shipped_vocabularies() -> tuple[tuple[str, frozenset[str]], ...]:
     out: dict[str, set[str]] = {}
     for path in versions.shipped_packs():
         try:
-            pack, _ = loader.load_pack(path)
+            pack, _problems = loader.load_pack(path)
         except Exception:  # noqa: BLE001 - a diagnosis never fails the run
             continue
         words = out.setdefault(pack.id, set())
@@ -93,7 +100,9 @@ def _other_pack(pack: Any, headers: list[str]) -> Optional[tuple[list[str], int,
 
 
 def _where(r: Any) -> str:
-    return r.path + (f", sheet {r.sheet!r}" if r.sheet is not None else "")
+    if r.sheet is None:
+        return r.path
+    return _("{path}, sheet {sheet}").format(path=r.path, sheet=repr(r.sheet))
 
 
 def reject_lines(rejected: list, cap: int = MAX_SAME_REASON) -> list[str]:
@@ -115,7 +124,8 @@ def reject_lines(rejected: list, cap: int = MAX_SAME_REASON) -> list[str]:
                 out.append(r.line())
         for reason, n in seen.items():
             if n > cap:
-                out.append(f"{_where(group[0])}: … and {n - cap} more rejection(s) for the same reason "
-                           f"({reason}); every one is listed in the JSON (--json) and in the scorecard's "
-                           f"sheet '{REJECTS_SHEET}'")
+                out.append(f"{_where(group[0])}: " + _(
+                    "… and {n} more rejection(s) for the same reason ({reason}); every one is listed in the "
+                    "JSON (--json) and in the scorecard's sheet '{sheet}'").format(
+                        n=n - cap, reason=reason, sheet=REJECTS_SHEET))
     return out

@@ -26,6 +26,7 @@ from lanhmanh.engine.evaluation.outcome import EngineRefused, Outcome
 from lanhmanh.engine.language import nodes
 from lanhmanh.engine.language.visitor import Visitor
 from lanhmanh.engine.model.pack import UNCLASSIFIED, Level, higher_than, references
+from lanhmanh.i18n import _
 
 TRUE, FALSE = True, False
 MARK = {"$eq": {"_t": 1}}
@@ -57,7 +58,7 @@ class _Host(durable_engine.Host):
 
     def get_action(self, action_name):
         def never(c):  # actions are read from the engine's messages, never run as callbacks
-            raise DurableError(f"action {action_name} was dispatched by a background thread")
+            raise DurableError(_("action {action} was dispatched by a background thread").format(action=action_name))
         return never
 
     def handle(self, name: str, definition: dict) -> Any:
@@ -66,7 +67,8 @@ class _Host(durable_engine.Host):
                 try:
                     self.register_rulesets({name: copy.deepcopy(definition)})  # `run` is popped: pass a copy
                 except Exception as e:  # durable_rules_engine.error (e.g. 106), or its Python host's
-                    raise DurableError(f"durable_rules could not create the ruleset ({e})") from e
+                    raise DurableError(_("durable_rules could not create the ruleset ({error})").format(
+                        error=e)) from e
                 self.registered[name] = self.get_ruleset(name)._handle
             return self.registered[name]
 
@@ -100,7 +102,7 @@ MAX_MONOMIALS = 4096  # terms of one compared polynomial once multiplied out
 
 def _poly_mul(a: dict, b: dict) -> dict:
     if len(a) * len(b) > MAX_MONOMIALS:
-        raise DurableError(f"a product multiplies out to more than {MAX_MONOMIALS} terms")
+        raise DurableError(_("a product multiplies out to more than {n} terms").format(n=MAX_MONOMIALS))
     out: dict = {}
     for m1, c1 in a.items():
         for m2, c2 in b.items():
@@ -155,7 +157,7 @@ class _Polynomial(Visitor[dict]):
         if name in compiler.level.indicators or name == "total":
             field_name = compiler.fields[name]
             return {(field_name,): Fraction(1, compiler.field_scale.get(field_name, 1))}
-        raise DurableError(f"cannot compile number {name!r}")
+        raise DurableError(_("cannot compile number {expression}").format(expression=repr(name)))
 
     def visit_Call(self, node: nodes.Call) -> dict:
         if node.fn == "share":
@@ -176,7 +178,7 @@ class _Polynomial(Visitor[dict]):
         return self.generic_visit(node)
 
     def generic_visit(self, node: nodes.Node) -> dict:
-        raise DurableError(f"cannot compile number {nodes.to_text(node)}")
+        raise DurableError(_("cannot compile number {expression}").format(expression=nodes.to_text(node)))
 
 
 class _Compiler(Visitor[Any]):
@@ -228,10 +230,10 @@ class _Compiler(Visitor[Any]):
             return _and(*bands) if neg else _or(*bands)
         if name in level.vetoes:
             return self.visit(level.vetoes[name].cond, neg)
-        raise DurableError(f"cannot compile name {name!r}")
+        raise DurableError(_("cannot compile name {name}").format(name=repr(name)))
 
     def generic_visit(self, node: nodes.Node, neg: bool = False):
-        raise DurableError(f"not a condition: {nodes.to_text(node)}")
+        raise DurableError(_("not a condition: {expression}").format(expression=nodes.to_text(node)))
 
     def visit_Call(self, node: nodes.Call, neg: bool = False):
         fn, args = node.fn, node.args
@@ -256,11 +258,11 @@ class _Compiler(Visitor[Any]):
                 return self._emit(_poly_add(total, _poly_constant(-needed)), "<" if neg else ">=")
             want = len(items) - needed + 1 if neg else needed  # fewer than k hold ⇔ n-k+1 fail
             if math.comb(len(items), want) > MAX_TERMS:
-                raise DurableError(f"at_least({needed}, ...) of {len(items)} conditions is more than {MAX_TERMS} "
-                                   "combinations once written out")
+                raise DurableError(_("at_least({needed}, ...) of {n} conditions is more than {limit} combinations "
+                                     "once written out").format(needed=needed, n=len(items), limit=MAX_TERMS))
             parts = [self.visit(a, neg) for a in items]
             return _or(*[_and(*combo) for combo in itertools.combinations(parts, want)])
-        raise DurableError(f"cannot compile function {fn!r}")
+        raise DurableError(_("cannot compile function {name}").format(name=repr(fn)))
 
     def _sum_fields(self, ids) -> dict:
         total: dict = {}
@@ -325,9 +327,9 @@ class _Compiler(Visitor[Any]):
             k = m.count(atom)
             rest = tuple(a for a in m if a != atom)
             term = {rest: c}
-            for _ in range(k):
+            for _k in range(k):
                 term = _poly_mul(term, num_poly)
-            for _ in range(deg - k):
+            for _k in range(deg - k):
                 term = _poly_mul(term, den_poly)
             positive = _poly_add(positive, term)
         pos_case = self._cases(positive, op, neg, rest_ratios, optional)
@@ -414,7 +416,7 @@ def _dnf(cond) -> list[list]:
         for alternative in cond["$or"]:
             out.extend(_dnf(alternative))
             if len(out) > MAX_TERMS:
-                raise DurableError(f"a condition expands into more than {MAX_TERMS} alternatives")
+                raise DurableError(_("a condition expands into more than {n} alternatives").format(n=MAX_TERMS))
         return out
     if "$and" in cond:
         terms: list[list] = [[]]
@@ -422,7 +424,7 @@ def _dnf(cond) -> list[list]:
             alternatives = _dnf(part)
             terms = [t + a for t in terms for a in alternatives]
             if len(terms) > MAX_TERMS:
-                raise DurableError(f"a condition expands into more than {MAX_TERMS} alternatives")
+                raise DurableError(_("a condition expands into more than {n} alternatives").format(n=MAX_TERMS))
         return terms
     return [[cond]]
 
@@ -439,8 +441,8 @@ def _rules(name: str, cond, pri: Optional[int] = None) -> dict[str, dict]:
             continue
         seen.add(key)
         if len(uniq) + 3 > MAX_EXPRESSIONS:
-            raise DurableError(f"rule {name} has {len(uniq)} tests in one alternative, more than "
-                               "durable_rules accepts in one rule")
+            raise DurableError(_("rule {name} has {n} tests in one alternative, more than durable_rules accepts "
+                                 "in one rule").format(name=name, n=len(uniq)))
         match = MARK if not uniq else {"$and": [MARK] + uniq}
         rule: dict[str, Any] = {"all": [{"m": match}], "run": "noop"}
         if pri is not None:
@@ -486,11 +488,11 @@ class DurableBackend:
         # auxiliary 0/1 result (`x<n>`) decided a layer earlier, and at_least the sum of those
         # fields; written out instead, it is every k-combination (12,870 rules for 8 of 16)
         lift = _Lift(level)
-        bands = {cid: [lift.condition(b.cond, f"criterion {cid!r}", cid) for b in level.criteria[cid].bands]
+        bands = {cid: [lift.condition(b.cond, _criterion(cid), cid) for b in level.criteria[cid].bands]
                  for cid in self.crit_ids}
-        veto_conds = {vid: lift.condition(v.cond, f"veto {vid!r}", vid) for vid, v in level.vetoes.items()}
+        veto_conds = {vid: lift.condition(v.cond, _veto(vid), vid) for vid, v in level.vetoes.items()}
         class_conds = [None if c.residual or c.cond is None else
-                       lift.condition(c.cond, f"class {c.id!r}", c.id, in_class=True) for c in level.classes]
+                       lift.condition(c.cond, _class(c.id), c.id, in_class=True) for c in level.classes]
         self.aux_ids = list(lift.aux)
         for n, aid in enumerate(self.aux_ids):
             fields[aid] = f"x{n}"
@@ -521,11 +523,11 @@ class DurableBackend:
             for i, cid in enumerate(self.crit_ids):
                 if depth[cid] == layer:
                     for j, cond in enumerate(bands[cid]):
-                        with _about(f"criterion {cid!r}", cid):
+                        with _about(_criterion(cid), cid):
                             rules.update(_rules(f"c{i}_{j}", compiler.cond(cond)))
             for i, vid in enumerate(veto_ids):
                 if depth[vid] == layer:
-                    with _about(f"veto {vid!r}", vid):
+                    with _about(_veto(vid), vid):
                         rules.update(_rules(f"v{i}", compiler.cond(veto_conds[vid])))
             for n, aid in enumerate(self.aux_ids):
                 if depth[aid] == layer:
@@ -538,7 +540,7 @@ class DurableBackend:
         compiler = _Compiler(level, fields, set(level.criteria) | set(level.vetoes) | set(self.aux_ids) | {"vetoed"})
         classes: dict[str, dict] = {}
         for i, kcond in enumerate(class_conds):
-            with _about(f"class {level.classes[i].id!r}", level.classes[i].id):
+            with _about(_class(level.classes[i].id), level.classes[i].id):
                 classes.update(_rules(f"k{i}", TRUE if kcond is None else compiler.cond(kcond), pri=i))
         polys += compiler.polys
         # the largest value a field may hold so that no compiled product leaves 64-bit integers
@@ -572,7 +574,7 @@ class DurableBackend:
                 self.veto_of[name] = int(base[1:])
             elif base.startswith("x"):
                 self.aux_of[name] = int(base[1:])
-        for layer, _ in layer_rules:
+        for layer, _defs in layer_rules:
             handles = [(self._register(f"lm-{digest}-{name}", rules), _fields_read(rules))
                        for name, rules in defs.items() if name.startswith(f"criteria{layer}.")]
             self.stages.append((
@@ -605,13 +607,13 @@ class DurableBackend:
         base = rule_name.split("~")[0]
         if base.startswith("c"):
             cid = self.crit_ids[int(base[1:].split("_")[0])]
-            return f"criterion {cid!r}", cid
+            return _criterion(cid), cid
         if base.startswith("v"):
             vid = list(self.level.vetoes)[int(base[1:])]
-            return f"veto {vid!r}", vid
+            return _veto(vid), vid
         if base.startswith("k"):
             cls = self.level.classes[int(base[1:])].id
-            return f"class {cls!r}", cls
+            return _class(cls), cls
         return "", ""
 
     def fact(self, values: dict, extra_ratios: Optional[dict] = None) -> dict:
@@ -625,12 +627,14 @@ class DurableBackend:
             elif name in self.scale:
                 scaled = Decimal(v) * self.scale[name]
                 if scaled != scaled.to_integral_value():
-                    raise DurableError(f"{k}={v} has more decimal places than the pack allows")
+                    raise DurableError(_("{name}={value} has more decimal places than the pack allows").format(
+                        name=k, value=v))
                 fact[name] = int(scaled)
             elif isinstance(v, int):
                 fact[name] = v
             else:
-                raise DurableError(f"{k}={v!r} is not an integer; refusing to hand it to durable_rules")
+                raise DurableError(_("{name}={value} is not an integer; refusing to hand it to durable_rules").format(
+                    name=k, value=repr(v)))
         for key, (n, d) in (extra_ratios or {}).items():
             fact[self.in_fields[key + "#n"]], fact[self.in_fields[key + "#d"]] = n, d
         return fact
@@ -642,9 +646,10 @@ class DurableBackend:
         try:
             result = assert_(handle, payload)
         except durable_rules_engine.error as e:  # e.g. 303: more tests matched than its stack holds
-            raise DurableError(f"durable_rules did not accept the unit ({e})") from e
+            raise DurableError(_("durable_rules did not accept the unit ({error})").format(error=e)) from e
         if result[0] != 0:
-            raise DurableError(f"durable_rules did not accept the unit (code {result[0]}): {payload}")
+            raise DurableError(_("durable_rules did not accept the unit (code {code}): {payload}").format(
+                code=result[0], payload=payload))
         state = result[1]
         names = []
         try:
@@ -661,8 +666,9 @@ class DurableBackend:
         fact = self.fact(values, extra_ratios)
         for x in fact.values():
             if isinstance(x, int) and abs(x) > self.cap:
-                raise ValueTooLarge(f"a value of {x} is too large for exact 64-bit arithmetic in durable_rules "
-                                    f"(at most {self.cap} for this pack); use --engine python")
+                raise ValueTooLarge(_("a value of {value} is too large for exact 64-bit arithmetic in durable_rules "
+                                      "(at most {cap} for this pack); use --engine python").format(
+                                          value=x, cap=self.cap))
         outcomes: list = [(False, 0, None)] * len(self.crit_ids)
         total = 0
         hit: set = set()
@@ -673,7 +679,7 @@ class DurableBackend:
                 for handle, read in handles:
                     fired = self._fire(handle, fact, read, as_event=False)
                     if "seen" not in fired:
-                        raise DurableError(f"the catch-all rule did not fire: {fired}")
+                        raise DurableError(_("the catch-all rule did not fire: {fired}").format(fired=fired))
                     for name in fired:
                         if name in self.band_of:
                             i, j = self.band_of[name]
@@ -684,7 +690,7 @@ class DurableBackend:
                         elif name in self.aux_of:
                             aux.add(self.aux_of[name])
                         elif name != "seen":
-                            raise DurableError(f"unknown rule fired: {name}")
+                            raise DurableError(_("unknown rule fired: {name}").format(name=name))
                 for i in crit_idx:
                     if i in bands:
                         pts = self.points[i][bands[i]]
@@ -703,7 +709,8 @@ class DurableBackend:
             for handle, read in self.class_stages:  # in class order: the first class met wins
                 fired = self._fire(handle, fact, read, as_event=True)
                 if len(fired) != 1 or (fired[0] != "none" and fired[0] not in self.class_of):
-                    raise DurableError(f"class ruleset fired {fired}, expected exactly one rule")
+                    raise DurableError(_("class ruleset fired {fired}, expected exactly one rule").format(
+                        fired=fired))
                 if fired[0] != "none":
                     class_id = self.class_of[fired[0]]
                     break
@@ -721,7 +728,7 @@ def fact_payload(fact: dict, read: tuple, sid: str) -> str:
     plan = _TEMPLATES.get(read)
     if plan is None:
         keys = [(name, json.dumps(name) + ": ") for name in read]
-        template = "{" + "".join(key.replace("%", "%%") + "%d, " for _, key in keys) + '"sid": %s}'
+        template = "{" + "".join(key.replace("%", "%%") + "%d, " for _field, key in keys) + '"sid": %s}'
         plan = _TEMPLATES[read] = (template, keys)
     template, keys = plan
     sid_text = encode_basestring_ascii(sid)  # what json.dumps does with a str
@@ -748,6 +755,18 @@ def _dumped(fact: dict, read: tuple, sid: str) -> str:
     sent = {name: fact[name] for name in read if name in fact}  # only what this ruleset reads
     sent["sid"] = sid
     return json.dumps(sent)
+
+
+def _criterion(cid: str) -> str:
+    return _("criterion {id}").format(id=repr(cid))
+
+
+def _veto(vid: str) -> str:
+    return _("veto {id}").format(id=repr(vid))
+
+
+def _class(cls: str) -> str:
+    return _("class {id}").format(id=repr(cls))
 
 
 class _about:
@@ -780,7 +799,8 @@ def _chunks(rules: dict[str, dict]) -> list[dict[str, dict]]:
     for name, rule in rules.items():
         mine = set(_fields_read({name: rule}))
         if len(mine) > FIELDS_PER_FACT:
-            raise DurableError(f"rule {name} reads {len(mine)} values, more than durable_rules holds in one fact")
+            raise DurableError(_("rule {name} reads {n} values, more than durable_rules holds in one fact").format(
+                name=name, n=len(mine)))
         if current and (len(current) >= RULES_PER_RULESET or len(read | mine) > FIELDS_PER_FACT):
             out.append(current)
             current, read = {}, set()
@@ -876,7 +896,7 @@ def _depths(deps: dict[str, set]) -> dict[str, int]:
             if n in depth:
                 continue
             if n in path:
-                raise DurableError(f"{n} reads itself")
+                raise DurableError(_("{name} reads itself").format(name=n))
             path.add(n)
             stack.append((n, True))
             stack.extend((m, False) for m in deps[n] if m != n and m not in depth)

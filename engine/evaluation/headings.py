@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from lanhmanh.i18n import N_
+
 IDENTITY = ("unit_code", "unit_name", "unit_type", "province_code", "district_code", "year")
+MISSING_COLUMN = N_("column missing (required)")  # the rejection of a row whose table lacks a required column
 
 
 def fold_header(s: str) -> str:

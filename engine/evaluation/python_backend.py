@@ -15,6 +15,7 @@ from lanhmanh.engine.evaluation.outcome import Outcome
 from lanhmanh.engine.language import nodes
 from lanhmanh.engine.language.visitor import Visitor
 from lanhmanh.engine.model.pack import UNCLASSIFIED, ClassDef, Level, higher_than, ratio_of, references
+from lanhmanh.i18n import _
 
 OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
        "==": operator.eq, "!=": operator.ne}
@@ -127,7 +128,7 @@ class _NumberCompiler(Visitor[Callable]):
         return arith
 
     def generic_visit(self, node: nodes.Node) -> Callable:
-        raise TypeError(f"not a number: {nodes.to_text(node)}")
+        raise TypeError(_("not a number: {expression}").format(expression=nodes.to_text(node)))
 
 
 class Compiler(Visitor[Callable]):
@@ -244,7 +245,7 @@ class Compiler(Visitor[Callable]):
         return general
 
     def generic_visit(self, node: nodes.Node) -> Callable:
-        raise TypeError(f"not a condition: {nodes.to_text(node)}")
+        raise TypeError(_("not a condition: {expression}").format(expression=nodes.to_text(node)))
 
     def _ratio(self, node: nodes.Node) -> tuple:
         """(rate name, zero-denominator policy) when `node` is a rate; (None, None) otherwise."""

@@ -15,6 +15,7 @@ from lanhmanh.engine.evaluation.python_backend import Compiler, PythonBackend, p
 from lanhmanh.engine.evaluation.validate import Rejection, RowWarning, Unit
 from lanhmanh.engine.language import nodes
 from lanhmanh.engine.model.pack import UNCLASSIFIED, UNDETERMINED, Level, Pack, ratio_of
+from lanhmanh.i18n import _
 
 ENGINES = ("durable", "python")
 
@@ -39,17 +40,27 @@ def make_backend(name: str, level: Level) -> Backend:
             # imported here: durable_rules is optional (the fallback below), and no cycle hides here
             from lanhmanh.engine.evaluation.durable_backend import DurableBackend, DurableError
         except ImportError as e:
-            _warnings.warn(f"durable_rules is not installed ({e}); using the pure-Python backend, "
-                           "which gives identical results", RuntimeWarning, stacklevel=2)
+            _warnings.warn(_("durable_rules is not installed ({error}); using the pure-Python backend, "
+                             "which gives identical results").format(error=e), RuntimeWarning, stacklevel=2)
             return PythonBackend(level)
         try:
             return _Guarded(DurableBackend(level), level, DurableError)
         except DurableError as e:
-            _warnings.warn(f"the durable engine cannot take the {level.name} level of this pack ({e}); "
-                           "using the pure-Python backend, which gives identical results",
-                           RuntimeWarning, stacklevel=2)
+            _warnings.warn(_("the durable engine cannot take the {level} of this pack ({error}); using the "
+                             "pure-Python backend, which gives identical results").format(
+                                 level=level_name(level), error=e), RuntimeWarning, stacklevel=2)
             return PythonBackend(level)
-    raise ValueError(f"unknown engine {name!r} (choose from {', '.join(ENGINES)})")
+    raise ValueError(_("unknown engine {name} (choose from {engines})").format(
+        name=repr(name), engines=", ".join(ENGINES)))
+
+
+def level_name(level: Level) -> str:
+    """"commune level", "province level", in the language in force."""
+    if level.name == "commune":
+        return _("commune level")
+    if level.name == "province":
+        return _("province level")
+    return _("{name} level").format(name=level.name)
 
 
 def durable_refusal(level: Level) -> Optional[RuntimeError]:
@@ -83,9 +94,9 @@ class _Guarded:
         except self.failure as e:
             if isinstance(self.backend, PythonBackend):
                 raise
-            _warnings.warn(f"the durable engine failed on a unit of the {self.level.name} level ({e}); "
-                           "scoring the rest of the batch with the pure-Python backend, which gives "
-                           "identical results", RuntimeWarning, stacklevel=2)
+            _warnings.warn(_("the durable engine failed on a unit of the {level} ({error}); scoring the rest "
+                             "of the batch with the pure-Python backend, which gives identical results").format(
+                                 level=level_name(self.level), error=e), RuntimeWarning, stacklevel=2)
             self.backend = PythonBackend(self.level)
             self.name = self.backend.name
             return self.backend.evaluate(values, extra_ratios)
@@ -283,8 +294,11 @@ class ClassChecks:
 
 
 def also_meets_warning(level: Level, what: str, class_id: str, also: str) -> str:
-    return (f"{what}: {level.class_label(class_id)} ({class_id}), and it also meets the condition of "
-            f"{level.class_label(also)} ({also}); the pack's order of classes gives it {class_id}")
+    """`what` ("unit 01234 (Xã A)", "province 01"): its class, and the higher one it also meets."""
+    return _("{what}: {label} ({class_id}), and it also meets the condition of {also_label} ({also}); the "
+             "pack's order of classes gives it {class_id}").format(
+        what=what, label=level.class_label(class_id), class_id=class_id, also_label=level.class_label(also),
+        also=also)
 
 
 # ---- the province: share(...) over the official list, missing communes at both extremes -----------
@@ -324,8 +338,8 @@ def evaluate_province(checks: ClassChecks, backend: Backend, values: dict, count
             shares = {k: (n, denominator) for k, n in zip(keys, combo)}
             tries.append((backend.evaluate(values, shares), shares))
     ids = list(checks.level.criteria)
-    undetermined = [cid for i, cid in enumerate(ids) if len({o.outcomes[i] for o, _ in tries}) > 1]
-    classes = list(dict.fromkeys(o.class_id for o, _ in tries))
+    undetermined = [cid for i, cid in enumerate(ids) if len({o.outcomes[i] for o, _s in tries}) > 1]
+    classes = list(dict.fromkeys(o.class_id for o, _s in tries))
     alsos = [checks.also_meets(values, o, shares) for o, shares in tries]
     if not undetermined and len(classes) == 1:
         return first, first, [], classes, alsos
@@ -347,7 +361,8 @@ def roll_up(pack: Pack, results: list[UnitResult], province_rows: list[Unit], en
     for code, u in rows.items():
         if code not in by_prov:
             warnings.append(RowWarning(u.path, u.row, "province_code",
-                                     f"province row {code} has no commune in this batch; ignored"))
+                                       _("province row {code} has no commune in this batch; ignored").format(
+                                           code=code)))
     level = pack.province
     backend = make_backend(engine, level) if level is not None else None
     checks = ClassChecks(level) if level is not None else None
@@ -374,8 +389,8 @@ def roll_up(pack: Pack, results: list[UnitResult], province_rows: list[Unit], en
                     values[k] = None
             own = [k for k in level.indicators if k not in level.summed]
             if row is None and own:
-                warnings.append(RowWarning("", None, own[0], f"province {code}: no province row, so "
-                                             f"{', '.join(own)} is not given"))
+                warnings.append(RowWarning("", None, own[0], _("province {code}: no province row, so {ids} is "
+                                                               "not given").format(code=code, ids=", ".join(own))))
             in_share = {key: sum(counts.get(c, 0) for c in ids) for key, ids in level.shares.items()}
             pr.shares = {key: (n, pr.denominator) for key, n in in_share.items()}
             pr.values = {**values, **{k: f"{n}/{d}" for k, (n, d) in pr.shares.items()}}
@@ -392,20 +407,25 @@ def _province_notes(level: Level, pr: ProvinceResult, classes: list[str], alsos:
     code, out = pr.province_code, pr.outcome
     assert out is not None
     if pr.n_missing:
-        scored = f"{pr.n_units} of the {pr.n_official} communes of the official list were scored"
         if out.class_id == UNDETERMINED:
-            pr.reason = (f"{scored}; with the {pr.n_missing} missing ones {', '.join(pr.undetermined)} could be "
-                         f"met or not, and the class could be {' or '.join(classes)}")
+            text = _("{n} of the {official} communes of the official list were scored; with the {missing} "
+                     "missing ones {criteria} could be met or not, and the class could be {classes}")
         elif pr.undetermined:
-            pr.reason = (f"{scored}; {', '.join(pr.undetermined)} depend(s) on the {pr.n_missing} missing ones, "
-                         f"but the class is {out.class_id} whatever they are")
+            text = _("{n} of the {official} communes of the official list were scored; {criteria} depend(s) on "
+                     "the {missing} missing ones, but the class is {class_id} whatever they are")
         else:
-            pr.reason = f"{scored}; the {pr.n_missing} missing ones cannot change the class"
-        warnings.append(RowWarning("", None, "province_code", f"province {code}: {pr.reason}"))
+            text = _("{n} of the {official} communes of the official list were scored; the {missing} missing "
+                     "ones cannot change the class")
+        pr.reason = text.format(n=pr.n_units, official=pr.n_official, missing=pr.n_missing,
+                                criteria=", ".join(pr.undetermined), class_id=out.class_id,
+                                classes=_(" or ").join(classes))
+        warnings.append(RowWarning("", None, "province_code", _("province {code}: {reason}").format(
+            code=code, reason=pr.reason)))
     if out.class_id != UNDETERMINED and len(set(alsos)) == 1 and alsos[0] is not None:
         pr.also_meets = alsos[0]
         warnings.append(RowWarning("", None, "province_code",
-                                   also_meets_warning(level, f"province {code}", out.class_id, alsos[0])))
+                                   also_meets_warning(level, _("province {code}").format(code=code),
+                                                      out.class_id, alsos[0])))
 
 
 def score_units(pack: Pack, units: Iterable[Unit], engine: str = "durable",
@@ -428,21 +448,23 @@ def score_units(pack: Pack, units: Iterable[Unit], engine: str = "durable",
             out = backend.evaluate(u.values)
         except EngineRefused as e:
             rejected.append(
-                Rejection(u.path, u.row, "", u.code, f"{backend.name} engine refused the row: {e}", u.sheet,
-                          unit_code=u.code))
+                Rejection(u.path, u.row, "", u.code, _("{engine} engine refused the row: {error}").format(
+                    engine=backend.name, error=e), u.sheet, unit_code=u.code))
             continue
         if out.class_id == UNCLASSIFIED:
-            warnings.append(RowWarning(u.path, u.row, None, f"unit {u.code} ({u.name}) reaches no class: "
-                                                          "reported as 'unclassified' and ranked last"))
+            warnings.append(RowWarning(u.path, u.row, None, _("unit {code} ({name}) reaches no class: reported "
+                                                              "as 'unclassified' and ranked last").format(
+                                                                  code=u.code, name=u.name)))
         also = commune_checks.also_meets(u.values, out)
         if also is not None:
-            text = also_meets_warning(pack.commune, f"unit {u.code} ({u.name})", out.class_id, also)
+            what = _("unit {code} ({name})").format(code=u.code, name=u.name)
+            text = also_meets_warning(pack.commune, what, out.class_id, also)
             warnings.append(RowWarning(u.path, u.row, None, text))
         results.append(UnitResult(u, out, also_meets=also))
     ordered = rank(pack.commune, results)
     if pack.province is None:
         for u in province_rows:
-            warnings.append(RowWarning(u.path, u.row, "unit_type", "this pack has no province level; "
-                                                                 "the province row is ignored"))
+            warnings.append(RowWarning(u.path, u.row, "unit_type", _("this pack has no province level; the "
+                                                                   "province row is ignored")))
     provinces = roll_up(pack, ordered, province_rows, engine, warnings, official)
     return BatchResult(pack, getattr(backend, "name", engine), ordered, provinces, rejected, warnings)

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from decimal import Context, Decimal, InvalidOperation, localcontext
 from typing import Any, Callable, Optional, Union
 
-from lanhmanh.engine.evaluation.headings import IDENTITY, fold_header
+from lanhmanh.engine.evaluation.headings import IDENTITY, MISSING_COLUMN, fold_header
 from lanhmanh.engine.evaluation.python_backend import Compiler, prepare
 from lanhmanh.engine.language.nodes import names_in
 from lanhmanh.engine.language.problems import did_you_mean
 from lanhmanh.engine.model.admin_units import current
 from lanhmanh.engine.model.pack import Constraint, Indicator, Level, Pack, ratio_of
+from lanhmanh.i18n import N_, _, language
 
 # the Vietnamese headings of the identity columns, as templates and scorecards write them
 _IDENTITY_SET = frozenset(IDENTITY)
@@ -45,17 +46,19 @@ SHOWN_CHARS = 60  # a value longer than this is shortened in messages and the JS
 
 def shorten(text: str) -> str:
     """A long text as its start and its length ("1111…(5000 characters)")."""
-    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS // 2]}…({len(text)} characters)"
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return _("{start}…({n} characters)").format(start=text[:SHOWN_CHARS // 2], n=len(text))
 
 
 def shown(v: Any) -> str:
     """A value in a message as the user typed it: numbers as written, text in quotes, "blank"."""
     if _blank(v):
-        return "blank"
+        return _("blank")
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     if isinstance(v, int) and v.bit_length() > 200:  # str() of a huge int is slow, then refused
-        return f"(a number of about {int(v.bit_length() * 0.30103)} digits)"
+        return _("(a number of about {n} digits)").format(n=int(v.bit_length() * 0.30103))
     if isinstance(v, (int, Decimal)):
         return shorten(str(v))
     return repr(shorten(str(v)))
@@ -91,21 +94,30 @@ class Rejection:
         return d
 
     def line(self) -> str:
-        """The rejection as one line of the command line's report."""
-        what = "" if self.row is None else f", column {self.column}" + (
-            "" if self.reason == "column missing (required)" else f", value {shown(self.value)}")
-        unit = f" (unit {self.unit_code}{' ' + self.unit_name if self.unit_name else ''})" \
-            if self.unit_code and self.row is not None else ""
+        """The rejection as one line of the command line's report: where, (unit), column, value: reason."""
+        what = ""
+        if self.row is not None:
+            what = ", " + _("column {column}").format(column=self.column)
+            if self.reason != _(MISSING_COLUMN):
+                what += ", " + _("value {value}").format(value=shown(self.value))
+        unit = ""
+        if self.unit_code and self.row is not None:
+            code = self.unit_code + (" " + self.unit_name if self.unit_name else "")
+            unit = " (" + _("unit {unit}").format(unit=code) + ")"
         return f"{self.where()}{unit}{what}: {self.reason}"
 
     def where(self) -> str:
         if self.row is None:  # the whole file (or sheet)
-            return self.path + (f", sheet {self.sheet!r}" if self.sheet is not None else "")
+            if self.sheet is None:
+                return self.path
+            return _("{path}, sheet {sheet}").format(path=self.path, sheet=repr(self.sheet))
         if self.sheet is not None:
             if not self.cell or self.cell.startswith("row "):  # a column the sheet does not have
-                return f"{self.path}, sheet {self.sheet!r}, row {self.row}"
-            return f"{self.path}, sheet {self.sheet!r}, cell {self.cell}"
-        return f"{self.path}: row {self.row}"
+                return _("{path}, sheet {sheet}, row {row}").format(path=self.path, sheet=repr(self.sheet),
+                                                                    row=self.row)
+            return _("{path}, sheet {sheet}, cell {cell}").format(path=self.path, sheet=repr(self.sheet),
+                                                                  cell=self.cell)
+        return _("{path}: row {row}").format(path=self.path, row=self.row)
 
 
 @dataclass
@@ -175,8 +187,8 @@ class BlankTable(ValueError):
     """A table whose every row gives no figure: a template not filled in."""
 
     def __init__(self, n: int):
-        super().__init__(f"{n} row(s) have no figures filled in (a blank template?): fill in the figures "
-                         "and run again")
+        super().__init__(_("{n} row(s) have no figures filled in (a blank template?): fill in the figures "
+                           "and run again").format(n=n))
         self.n = n
 
 
@@ -188,19 +200,19 @@ def _spans(rows: list[int]) -> str:
             spans[-1][1] = r
         else:
             spans.append([r, r])
-    text = ", ".join(f"{a}–{b}" if b > a else str(a) for a, b in spans[:10])
-    return ("rows " if len(rows) > 1 else "row ") + text + (", …" if len(spans) > 10 else "")
+    text = ", ".join(f"{a}–{b}" if b > a else str(a) for a, b in spans[:10]) + (", …" if len(spans) > 10 else "")
+    return (_("rows {rows}") if len(rows) > 1 else _("row {rows}")).format(rows=text)
 
 
 def parse_value(ind: Indicator, raw: Any) -> Any:
-    """A cell → int | Decimal | bool | None (blank). Raises CellError with a reason in Vietnamese+English."""
+    """A cell → int | Decimal | bool | None (blank). Raises CellError with a reason (in the language in force)."""
     if isinstance(raw, BadValue):
         raise CellError(raw.reason)
     value: Union[int, Decimal]
     if type(raw) is str and ind.type == "integer" and raw.isascii() and raw.isdigit() and len(raw) <= MAX_DIGITS:
         value = int(raw)  # plain ASCII digits, the common cell: as _to_int reads them, checked below
         if value > MAX_MAGNITUDE:
-            raise CellError(f"implausibly large (more than {MAX_MAGNITUDE:,})".replace(",", "."))
+            raise CellError(_too_large())
         return _in_bounds(ind, value)
     if ind.type == "boolean":
         if isinstance(raw, bool):
@@ -216,34 +228,47 @@ def parse_value(ind: Indicator, raw: Any) -> Any:
             return True
         if word in FALSE_WORDS:
             return False
-        raise CellError("not a yes/no value (use có/không, true/false, 1/0, x/blank)")
+        raise CellError(_("not a yes/no value (use có/không, true/false, 1/0, x/blank)"))
     if _blank(raw):
         if ind.required:
-            raise CellError("missing value (required)")
+            raise CellError(_("missing value (required)"))
         return None
     if ind.type == "integer":
         value = _to_int(raw)
     else:
         value = _to_decimal(raw, ind.decimals)
     if not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
-        raise CellError(f"implausibly large (more than {MAX_MAGNITUDE:,})".replace(",", "."))
+        raise CellError(_too_large())
     return _in_bounds(ind, value)
 
 
 def _in_bounds(ind: Indicator, value):
     """`value` when it lies within the indicator's min and max; CellError otherwise."""
     if ind.min is not None and value < ind.min:
-        raise CellError(f"below the minimum {ind.min}" if ind.min != 0 else "negative (must be ≥ 0)")
+        raise CellError(_("below the minimum {min}").format(min=ind.min) if ind.min != 0
+                        else _("negative (must be ≥ 0)"))
     if ind.max is not None and value > ind.max:
-        raise CellError(f"above the maximum {ind.max}")
+        raise CellError(_("above the maximum {max}").format(max=ind.max))
     return value
+
+
+def _too_large() -> str:
+    return _("implausibly large (more than {limit})").format(limit=f"{MAX_MAGNITUDE:,}".replace(",", "."))
 
 
 MAX_MAGNITUDE = 10 ** 12  # no commune counts a trillion of anything; keeps exact int64 arithmetic safe
 MAX_DIGITS = 30  # digits in a number as written (leading zeros included); more: the cell is rejected
 MAX_EXPONENT = 30  # a number's decimal exponent (1e30, 1e-30); beyond: the cell is rejected
-TOO_MANY_DIGITS = f"a number of more than {MAX_DIGITS} digits"
-OUT_OF_RANGE = f"a number out of range (beyond 10^±{MAX_EXPONENT})"
+TOO_MANY_DIGITS = N_("a number of more than {n} digits")  # .format(n=MAX_DIGITS), said through _()
+OUT_OF_RANGE = N_("a number out of range (beyond 10^±{n})")  # .format(n=MAX_EXPONENT)
+
+
+def too_many_digits() -> str:
+    return _(TOO_MANY_DIGITS).format(n=MAX_DIGITS)
+
+
+def out_of_range() -> str:
+    return _(OUT_OF_RANGE).format(n=MAX_EXPONENT)
 
 
 def number_problem(text: str) -> Optional[str]:
@@ -254,8 +279,8 @@ def number_problem(text: str) -> Optional[str]:
         return None  # not a number at all: the caller says so
     exp = m.group(2)
     if exp and (len(exp) > 4 or abs(int(exp)) > MAX_EXPONENT):
-        return OUT_OF_RANGE
-    return TOO_MANY_DIGITS if sum(1 for c in m.group(1) if c.isdigit()) > MAX_DIGITS else None
+        return out_of_range()
+    return too_many_digits() if sum(1 for c in m.group(1) if c.isdigit()) > MAX_DIGITS else None
 
 
 _NUMBER_LIKE = re.compile(r"^[+-]?([\d.,]*\d[\d.,]*)(?:[eE]([+-]?\d+))?$")
@@ -263,11 +288,11 @@ _NUMBER_LIKE = re.compile(r"^[+-]?([\d.,]*\d[\d.,]*)(?:[eE]([+-]?\d+))?$")
 
 def _decimal_problem(d: Decimal) -> Optional[str]:
     if not d.is_finite():
-        return "not a number"
+        return _("not a number")
     if len(d.as_tuple().digits) > MAX_DIGITS:
-        return TOO_MANY_DIGITS
+        return too_many_digits()
     if abs(d.adjusted()) > MAX_EXPONENT:
-        return OUT_OF_RANGE
+        return out_of_range()
     return None
 
 
@@ -283,31 +308,31 @@ def canonical(d: Decimal) -> Decimal:
 _INT_RE = re.compile(r"^[+-]?\d+$")
 # "3.000" is three thousand in a Vietnamese sheet and three in an English one: never guess
 _GROUPED_RE = re.compile(r"^[+-]?[1-9]\d{0,2}([.,]\d{3})+$")
-AMBIGUOUS = "ambiguous: a dot or comma before exactly three digits may be a thousands separator; " \
-            "write the number without separators"
+AMBIGUOUS = N_("ambiguous: a dot or comma before exactly three digits may be a thousands separator; "
+              "write the number without separators")
 
 
 def _to_int(raw: Any) -> int:
     if type(raw) is str and raw.isascii() and raw.isdigit() and len(raw) <= MAX_DIGITS:
         return int(raw)  # plain ASCII digits, the common cell: what the checks below would give
     if isinstance(raw, bool):
-        raise CellError("true/false where a whole number is expected")
+        raise CellError(_("true/false where a whole number is expected"))
     if isinstance(raw, int):
         return raw
     if isinstance(raw, float):
         if raw.is_integer():
             return int(raw)
-        raise CellError("not a whole number")
+        raise CellError(_("not a whole number"))
     if isinstance(raw, Decimal):
         problem = _decimal_problem(raw)
         if problem:
             raise CellError(problem)
         if raw == raw.to_integral_value():
             return int(raw)
-        raise CellError("not a whole number")
+        raise CellError(_("not a whole number"))
     text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
     if _GROUPED_RE.match(text):
-        raise CellError(AMBIGUOUS)
+        raise CellError(_(AMBIGUOUS))
     problem = number_problem(text)
     if problem:
         raise CellError(problem)
@@ -315,10 +340,10 @@ def _to_int(raw: Any) -> int:
         return int(text)
     if re.match(r"^[+-]?\d+\.0+$", text):
         return int(text.split(".")[0])
-    raise CellError("not a whole number")
+    raise CellError(_("not a whole number"))
 
 
-_DECIMALS: dict[tuple[str, int], Union[Decimal, str]] = {}  # (text, places) → the value, or why rejected
+_DECIMALS: dict[tuple[str, int, str], Union[Decimal, str]] = {}  # (text, places, language) → value, or why not
 _MAX_DECIMALS = 4096  # texts remembered; past it, forgotten
 
 
@@ -327,7 +352,8 @@ def _to_decimal(raw: Any, places: int) -> Decimal:
     answer for a text depends on nothing else, so each distinct text is worked out once."""
     if type(raw) is not str:
         return _read_decimal(raw, places)
-    known = _DECIMALS.get((raw, places))
+    key = (raw, places, language())
+    known = _DECIMALS.get(key)
     if known is None:
         try:
             known = _read_decimal(raw, places)
@@ -335,7 +361,7 @@ def _to_decimal(raw: Any, places: int) -> Decimal:
             known = str(e)
         if len(_DECIMALS) >= _MAX_DECIMALS:
             _DECIMALS.clear()
-        _DECIMALS[(raw, places)] = known
+        _DECIMALS[key] = known
     if isinstance(known, str):
         raise CellError(known)
     return known
@@ -343,7 +369,7 @@ def _to_decimal(raw: Any, places: int) -> Decimal:
 
 def _read_decimal(raw: Any, places: int) -> Decimal:
     if isinstance(raw, bool):
-        raise CellError("true/false where a number is expected")
+        raise CellError(_("true/false where a number is expected"))
     if isinstance(raw, (int, Decimal)):
         value = Decimal(raw)
     else:
@@ -352,22 +378,24 @@ def _read_decimal(raw: Any, places: int) -> Decimal:
         if problem:
             raise CellError(problem)
         if _GROUPED_RE.match(text):
-            raise CellError(f"more than {places} decimal places, or {AMBIGUOUS}")
+            raise CellError(_("more than {places} decimal places, or ambiguous: a dot or comma before exactly "
+                              "three digits may be a thousands separator; write the number without "
+                              "separators").format(places=places))
         if "," in text and "." not in text and text.count(",") == 1:
             text = text.replace(",", ".")  # Vietnamese decimal comma: 750,5
         if not re.match(r"^[+-]?(\d+(\.\d*)?|\.\d+)$", text):
-            raise CellError("not a number")
+            raise CellError(_("not a number"))
         try:
             value = Decimal(text)
         except InvalidOperation:
-            raise CellError("not a number") from None
+            raise CellError(_("not a number")) from None
     problem = _decimal_problem(value)
     if problem:
         raise CellError(problem)
     with localcontext(Context(prec=2 * MAX_DIGITS)):
         exp = value.normalize().as_tuple().exponent
     if isinstance(exp, int) and -exp > places:
-        raise CellError(f"more than {places} decimal places")
+        raise CellError(_("more than {places} decimal places").format(places=places))
     return canonical(value)
 
 
@@ -434,17 +462,19 @@ class Validator:
                 if key:
                     unknown.append((key, h))
             if ident and ident in first:
-                raise ValueError(f"columns {first[ident]!r} and {key!r} both give {ident!r}; keep one")
+                raise ValueError(_("columns {first} and {second} both give {id}; keep one").format(
+                    first=repr(first[ident]), second=repr(key), id=repr(ident)))
             first[ident] = key
             out[h] = ident
         if len(unknown) > MAX_UNKNOWN_LISTED:  # one warning, not one per column (another pack's file)
-            names = ", ".join(repr(shorten(k)) for k, _ in unknown[:MAX_UNKNOWN_LISTED])
-            self.warnings.append(RowWarning(path, None, None, f"{len(unknown)} unknown columns ({names}, …) are "
-                                            "kept with the results but not scored", sheet))
+            names = ", ".join(repr(shorten(k)) for k, _h in unknown[:MAX_UNKNOWN_LISTED])
+            self.warnings.append(RowWarning(path, None, None, _("{n} unknown columns ({names}, …) are kept with "
+                                                                "the results but not scored").format(
+                                                                    n=len(unknown), names=names), sheet))
             return out
         for key, h in unknown:
-            self.warnings.append(RowWarning(path, None, key, f"unknown column {key!r} is kept with "
-                                          f"the results but not scored{did_you_mean(key, known)}",
+            text = _("unknown column {column} is kept with the results but not scored").format(column=repr(key))
+            self.warnings.append(RowWarning(path, None, key, text + did_you_mean(key, known),
                                           sheet, (cells or {}).get(h)))
         return out
 
@@ -482,22 +512,23 @@ class Validator:
         utype = nfc(str(utype_raw)).strip().lower() if not _blank(utype_raw) else ""
         is_province = utype in PROVINCE_TYPES
         if not is_province and utype not in COMMUNE_TYPES:
-            reject("unit_type", utype_raw, "unknown unit type (xã, phường, đặc khu, thị trấn; or tỉnh / "
-                                           "thành phố for a province row)" if utype else "missing unit type")
+            reject("unit_type", utype_raw, _("unknown unit type (xã, phường, đặc khu, thị trấn; or tỉnh / "
+                                             "thành phố for a province row)") if utype else _("missing unit type"))
         pcode = _code(record.get("province_code"), 2)
         if pcode is None:
-            reject("province_code", record.get("province_code"), "province_code must be a code of 1–2 digits")
+            reject("province_code", record.get("province_code"), _("province_code must be a code of 1–2 digits"))
         code = _code(record.get("unit_code"), 5)
         if is_province:
             if not _blank(record.get("unit_code")) and code != (pcode.zfill(5) if pcode else None) and \
                     _code(record.get("unit_code"), 2) != pcode:
-                reject("unit_code", record.get("unit_code"), "a province row's unit_code is blank or the province code")
+                reject("unit_code", record.get("unit_code"),
+                       _("a province row's unit_code is blank or the province code"))
             code = pcode or ""
         elif code is None:
-            reject("unit_code", record.get("unit_code"), "unit_code must be the official code of 1–5 digits")
+            reject("unit_code", record.get("unit_code"), _("unit_code must be the official code of 1–5 digits"))
         name = record.get("unit_name")
         if _blank(name):
-            reject("unit_name", name, "missing unit name")
+            reject("unit_name", name, _("missing unit name"))
         year = None
         if not _blank(record.get("year")):
             try:
@@ -506,13 +537,13 @@ class Validator:
                     raise CellError("")
                 year = read  # only a year in range goes further (a 20-digit one overflowed datetime.date)
             except CellError:
-                reject("year", record.get("year"), "year must be a year such as 2025")
+                reject("year", record.get("year"), _("year must be a year such as 2025"))
         district = None
         if not _blank(record.get("district_code")):
             district = _code(record.get("district_code"), 3)
             if district is None:
                 reject("district_code", record.get("district_code"),
-                       "district_code must be a district code of 1–3 digits (or blank)")
+                       _("district_code must be a district code of 1–3 digits (or blank)"))
         if year is not None:
             self.years_read.add(year)
         if year is not None and (path, year) not in self.years_warned:
@@ -520,11 +551,15 @@ class Validator:
             end = period_end(year)
             pack = self.pack
             if pack.effective_from > end or (pack.effective_to is not None and pack.effective_to < end):
-                warn("year", (
-                    f"pack {pack.id} {pack.version} is in force from {pack.effective_from}"
-                    + (f" to {pack.effective_to}" if pack.effective_to else "")
-                    + f", not on {end}, the last day of the {year} assessment period: rows of year {year} "
-                      "are scored with it anyway; check --rules"))
+                if pack.effective_to:
+                    text = _("pack {pack} {version} is in force from {start} to {to}, not on {end}, the last day "
+                             "of the {year} assessment period: rows of year {year} are scored with it anyway; "
+                             "check --rules")
+                else:
+                    text = _("pack {pack} {version} is in force from {start}, not on {end}, the last day of the "
+                             "{year} assessment period: rows of year {year} are scored with it anyway; check --rules")
+                warn("year", text.format(pack=pack.id, version=pack.version, start=pack.effective_from,
+                                         to=pack.effective_to, end=end, year=year))
 
         values: dict[str, Any] = {}
         extra: dict[str, Any] = {}
@@ -533,8 +568,8 @@ class Validator:
             if col in _IDENTITY_SET:
                 continue
             if col.startswith("(column ") and not _blank(raw):
-                reject(col, raw, "a value beyond the last headed column" +
-                       (": add a heading or move the value" if sheet else " (a shifted row or an unquoted comma?)"))
+                reject(col, raw, _("a value beyond the last headed column: add a heading or move the value")
+                       if sheet else _("a value beyond the last headed column (a shifted row or an unquoted comma?)"))
                 continue
             ind = inds.get(col)
             if ind is None:
@@ -544,7 +579,7 @@ class Validator:
                         continue
                 elif not is_province and col in self.province_inds:
                     if not _blank(raw):
-                        warn(col, "a province indicator on a commune row is ignored")
+                        warn(col, _("a province indicator on a commune row is ignored"))
                     continue
                 elif is_province and col in self.level.indicators:
                     continue
@@ -558,7 +593,7 @@ class Validator:
         for ind in inds.values():
             if ind.id not in values and ind.id not in record:
                 if ind.required and not is_province:
-                    reject(ind.id, None, "column missing (required)")
+                    reject(ind.id, None, _(MISSING_COLUMN))
                 else:
                     values[ind.id] = None if ind.type != "boolean" or not ind.required else False
         soft: list[tuple[str, str, Any, str]] = []  # plausibility warnings, given once the row is accepted
@@ -569,7 +604,7 @@ class Validator:
             if code in seen:
                 p0, r0 = seen[code]
                 reject("unit_code", record.get("unit_code") or code,
-                       f"duplicate unit_code: already given in {p0} row {r0}")
+                       _("duplicate unit_code: already given in {path} row {row}").format(path=p0, row=r0))
             else:
                 seen[code] = (path, rowno)
         if bad or code is None or pcode is None:  # a missing code has been rejected
@@ -612,15 +647,16 @@ class Validator:
                 blank.append(rowno)
             else:
                 todo.append((rowno, record))
-        if blank and all(self._province_without_figures(r) for _, r in todo):
+        if blank and all(self._province_without_figures(r) for _rowno, r in todo):
             raise BlankTable(len(blank))
         for rowno, record in todo:
             u = self.row(path, rowno, record, sheet, letters)
             if u is not None:
                 units.append(u)
         if blank:
-            self.warnings.append(RowWarning(path, None, None, f"{len(blank)} row(s) have no figures filled in "
-                                            f"({_spans(blank)}): skipped, not scored", sheet))
+            self.warnings.append(RowWarning(path, None, None, _("{n} row(s) have no figures filled in ({rows}): "
+                                                                "skipped, not scored").format(
+                                                                    n=len(blank), rows=_spans(blank)), sheet))
         mine = self.rejected[start:]
         text = headline(self, path, sheet, list(cols), len(rows) - len(blank), mine)
         if text:
@@ -669,23 +705,27 @@ class Validator:
             prov = unit_list.province(unit.province_code)
             if prov is None:
                 reject("province_code", record.get("province_code"),
-                       f"no province {unit.province_code} in {unit_list.title}")
+                       _("no province {code} in {list}").format(code=unit.province_code, list=unit_list.title))
             return
         official = unit_list.get(unit.code)
         if official is None:
-            reject("unit_code", record.get("unit_code"), f"no commune-level unit {unit.code} in {unit_list.title}"
+            reject("unit_code", record.get("unit_code"),
+                   _("no commune-level unit {code} in {list}").format(code=unit.code, list=unit_list.title)
                    + unit_list.suggest(unit.code, unit.name, unit.province_code))
             return
         if official.province_code != unit.province_code:
             reject("province_code", record.get("province_code"),
-                   f"unit {unit.code} ({official.name}) belongs to province {official.province_code} "
-                   f"({unit_list.province(official.province_code)}), not {unit.province_code}")
+                   _("unit {code} ({name}) belongs to province {province} ({province_name}), not {given}").format(
+                       code=unit.code, name=official.name, province=official.province_code,
+                       province_name=unit_list.province(official.province_code), given=unit.province_code))
         if official.type != unit.type:
             reject("unit_type", record.get("unit_type"),
-                   f"unit {unit.code} ({official.name}) is a {official.type}, not a {unit.type}")
+                   _("unit {code} ({name}) is a {type}, not a {given}").format(
+                       code=unit.code, name=official.name, type=official.type, given=unit.type))
         if not _same_name(official.name, unit.name, official.type):
-            warn("unit_name", f"unit {unit.code} is named {official.name!r} in {unit_list.title}, not {unit.name!r}: "
-                              "check the row (it is scored under the name given)")
+            warn("unit_name", _("unit {code} is named {official} in {list}, not {given}: check the row (it is "
+                                "scored under the name given)").format(
+                code=unit.code, official=repr(official.name), list=unit_list.title, given=repr(unit.name)))
         if unit_list.has_districts:
             self._check_district(unit, official, unit_list, record, reject)
 
@@ -699,11 +739,17 @@ class Validator:
             unit.district_code = official.district_code
         elif unit.district_code != official.district_code:
             given = unit_list.district(unit.district_code)
-            reject("district_code", record.get("district_code"),
-                   f"unit {unit.code} ({official.name}) lies in district {official.district_code} "
-                   f"({unit_list.district_name(official.district_code)}), not {unit.district_code}"
-                   + (f" ({given.name}, province {given.province_code})" if given is not None
-                      else f": there is no district {unit.district_code} in {unit_list.title}"))
+            if given is not None:
+                text = _("unit {code} ({name}) lies in district {district} ({district_name}), not {given} "
+                         "({given_name}, province {given_province})")
+            else:
+                text = _("unit {code} ({name}) lies in district {district} ({district_name}), not {given}: "
+                         "there is no district {given} in {list}")
+            reject("district_code", record.get("district_code"), text.format(
+                code=unit.code, name=official.name, district=official.district_code,
+                district_name=unit_list.district_name(official.district_code), given=unit.district_code,
+                given_name=getattr(given, "name", ""), given_province=getattr(given, "province_code", ""),
+                list=unit_list.title))
 
     def _set_aside_district(self, unit: Unit, unit_list, warn) -> None:
         """A list without districts (the one in force since 1 July 2025, when district-level
@@ -714,9 +760,13 @@ class Validator:
         key = ("district-ignored", unit.path)
         if key not in self.years_warned:
             self.years_warned.add(key)
-            why = " (district-level units were abolished on 1 July 2025)" if unit_list is current() else ""
-            warn("district_code", f"{unit_list.title} has no districts{why}: the district_code column is "
-                                  "neither checked nor used; it is kept with the results")
+            if unit_list is current():
+                text = _("{list} has no districts (district-level units were abolished on 1 July 2025): the "
+                         "district_code column is neither checked nor used; it is kept with the results")
+            else:
+                text = _("{list} has no districts: the district_code column is neither checked nor used; it is "
+                         "kept with the results")
+            warn("district_code", text.format(list=unit_list.title))
 
     def _cross_checks(self, values: dict, reject, is_province: bool = False) -> list[tuple[str, str, Any, str]]:
         """The pack's constraints over one row: a broken `severity: error` rejects the row; a
@@ -744,15 +794,18 @@ class Validator:
                 reject(first, values.get(first), f"{c.message} ({c.text})")
             else:
                 figures = ", ".join(f"{n} = {_shown(values[n])}" for n in reads)
-                soft.append((first, f"column {first}, value {_shown(values.get(first))}: {c.message} "
-                                    f"({c.text}; {figures}; plausibility check {c.id}: the row is scored "
-                                    "as given)", values.get(first), c.id))
+                text = _("column {column}, value {value}: {message} ({condition}; {figures}; plausibility "
+                         "check {check}: the row is scored as given)").format(
+                    column=first, value=_shown(values.get(first)), message=c.message, condition=c.text,
+                    figures=figures, check=c.id)
+                soft.append((first, text, values.get(first), c.id))
         if not is_province:
             for d in plan.zero_rejects:
                 r = ratios[d.id] if d.id in ratios else ratio_of(values, d.num, d.den)
                 if r is not None and r[1] == 0:
                     col = d.den[0]
-                    reject(col, values.get(col), f"{d.id} = {d.text} has a zero denominator")
+                    reject(col, values.get(col), _("{rate} = {expression} has a zero denominator").format(
+                        rate=d.id, expression=d.text))
         return soft
 
     def _plan(self) -> "_CheckPlan":

@@ -16,6 +16,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Callable, Union
 
+from lanhmanh.i18n import _
+
 
 def column_index_from_string(letters: str) -> int:
     """'A' → 1, 'Z' → 26, 'AA' → 27: a column's number from its letters (upper case). openpyxl has
@@ -49,18 +51,18 @@ def calculate(formula: str, row: int, value_of: Callable[[int], Any]) -> Number:
     """The value of `formula` (with its "="), on Excel row `row`. Raises NotSimple."""
     text = formula[1:] if formula.startswith("=") else formula
     if len(text) > MAX_FORMULA_CHARS:
-        raise NotSimple("a formula too long to be calculated")
+        raise NotSimple(_("a formula too long to be calculated"))
     tokens = _tokens(text)
     parser = _Parser(tokens, row, value_of)
     value = parser.expr(0)
     if parser.i != len(tokens):
-        raise NotSimple("a formula lanhmanh does not calculate")
+        raise NotSimple(_("a formula lanhmanh does not calculate"))
     return as_number(value)
 
 
 def as_number(f: Fraction) -> Number:
     if abs(f) > 10 ** 30 or (f and abs(f) < Fraction(1, 10 ** 30)):
-        raise NotSimple("a result out of range (beyond 10^±30)")
+        raise NotSimple(_("a result out of range (beyond 10^±30)"))
     if f.denominator == 1:
         return int(f.numerator)
     d = f.denominator
@@ -80,7 +82,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             break
         m = _TOKEN.match(text, i)
         if m is None or m.end() == i:
-            raise NotSimple("a formula lanhmanh does not calculate")
+            raise NotSimple(_("a formula lanhmanh does not calculate"))
         kind = m.lastgroup or ""
         out.append((kind, m.group(kind).strip()))
         i = m.end()
@@ -97,13 +99,13 @@ class _Parser:
     def take(self) -> tuple[str, str]:
         tok = self.peek()
         if not tok[0]:
-            raise NotSimple("an incomplete formula")
+            raise NotSimple(_("an incomplete formula"))
         self.i += 1
         return tok
 
     def expr(self, depth: int) -> Fraction:
         if depth > MAX_FORMULA_DEPTH:
-            raise NotSimple("a formula nested too deeply to be calculated")
+            raise NotSimple(_("a formula nested too deeply to be calculated"))
         value = self.term(depth)
         while self.peek()[1] in ("+", "-") and self.peek()[0] == "op":
             op = self.take()[1]
@@ -119,7 +121,7 @@ class _Parser:
             if op == "*":
                 value *= rhs
             elif rhs == 0:
-                raise NotSimple("the formula divides by zero (#DIV/0!)")
+                raise NotSimple(_("the formula divides by zero (#DIV/0!)"))
             else:
                 value /= rhs
         return value
@@ -128,22 +130,22 @@ class _Parser:
         kind, text = self.take()
         if kind == "op" and text in ("+", "-"):
             if depth > MAX_FORMULA_DEPTH:
-                raise NotSimple("a formula nested too deeply to be calculated")
+                raise NotSimple(_("a formula nested too deeply to be calculated"))
             v = self.factor(depth + 1)
             return -v if text == "-" else v
         if kind == "num":
             if len(text) > 40:
-                raise NotSimple("a number too long in the formula")
+                raise NotSimple(_("a number too long in the formula"))
             d = Decimal(text)
             if abs(d.adjusted()) > 30:
-                raise NotSimple("a number out of range in the formula")
+                raise NotSimple(_("a number out of range in the formula"))
             return Fraction(d)
         if kind == "ref":
             return self.cell(text)
         if kind == "op" and text == "(":
             v = self.expr(depth + 1)
             if self.take()[1] != ")":
-                raise NotSimple("unbalanced parentheses")
+                raise NotSimple(_("unbalanced parentheses"))
             return v
         if kind == "sum":
             total = Fraction(0)
@@ -155,24 +157,24 @@ class _Parser:
                     total += self.cell(t, in_sum=True)
                 elif k == "num":
                     total += Fraction(Decimal(t)) if len(t) <= 40 and abs(Decimal(t).adjusted()) <= 30 else \
-                        _raise("a number out of range in the formula")
+                        _raise(_("a number out of range in the formula"))
                 else:
-                    raise NotSimple("a SUM lanhmanh does not calculate")
+                    raise NotSimple(_("a SUM lanhmanh does not calculate"))
                 sep = self.take()[1]
                 if sep == ")":
                     return total
                 if sep != ",":
-                    raise NotSimple("a SUM lanhmanh does not calculate")
-        raise NotSimple("a formula lanhmanh does not calculate")
+                    raise NotSimple(_("a SUM lanhmanh does not calculate"))
+        raise NotSimple(_("a formula lanhmanh does not calculate"))
 
     def span(self, text: str) -> list[str]:
         a, b = text.split(":")
         (ca, ra), (cb, rb) = _CELL.fullmatch(a).groups(), _CELL.fullmatch(b).groups()  # type: ignore[union-attr]
         if int(ra) != self.row or int(rb) != self.row:
-            raise NotSimple("a formula reading another row")
+            raise NotSimple(_("a formula reading another row"))
         lo, hi = sorted((column_index_from_string(ca.upper()), column_index_from_string(cb.upper())))
         if hi - lo > 1000:
-            raise NotSimple("a SUM over too many cells")
+            raise NotSimple(_("a SUM over too many cells"))
         return [f"#{c}" for c in range(lo, hi + 1)]
 
     def cell(self, ref: str, in_sum: bool = False) -> Fraction:
@@ -181,15 +183,15 @@ class _Parser:
         else:
             m = _CELL.fullmatch(ref)
             if m is None or int(m.group(2)) != self.row:
-                raise NotSimple("a formula reading another row")
+                raise NotSimple(_("a formula reading another row"))
             col = column_index_from_string(m.group(1).upper())
         v = self.value_of(col)
         if v is None or (isinstance(v, str) and not v.strip()):
             return Fraction(0)
         if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
             if in_sum and isinstance(v, str) and not isinstance(v, bool):
-                raise NotSimple("a formula summing text")
-            raise NotSimple("a formula reading a cell that is not a number")
+                raise NotSimple(_("a formula summing text"))
+            raise NotSimple(_("a formula reading a cell that is not a number"))
         return Fraction(v)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lanhmanh.engine.evaluation.validate import BadValue, number_problem
+from lanhmanh.i18n import _
 from lanhmanh.scorecards.inputs.base import InputError, InputFile
 from lanhmanh.scorecards.inputs.xlsx_reader import made_by_lanhmanh, read_workbook
 
@@ -52,12 +53,14 @@ def gather(paths: list[str]) -> Found:
             found.skipped.extend(ours)
             files = [q for q in files if q not in ours]
             if not files:
-                found.missing.append(InputError(str(p), f"folder holds no {', '.join(SUPPORTED)} file"
-                                                + (f" other than {len(ours)} scorecard(s) made by lanhmanh"
-                                                   if ours else "")))
+                if ours:
+                    text = _("folder holds no {types} file other than {n} scorecard(s) made by lanhmanh")
+                else:
+                    text = _("folder holds no {types} file")
+                found.missing.append(InputError(str(p), text.format(types=", ".join(SUPPORTED), n=len(ours))))
             found.paths.extend(files)
         elif not p.exists():
-            found.missing.append(InputError(str(p), "no such file or folder"))
+            found.missing.append(InputError(str(p), _("no such file or folder")))
         else:
             found.paths.append(p)
     return found
@@ -83,24 +86,26 @@ def read_any(path: Path, is_known: Callable[[str], bool]) -> list[InputFile]:
 def read(path: Path) -> InputFile:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".json"):
-        raise InputError(str(path), f"unsupported file type {suffix or '(none)'}: use .xlsx, .csv or .json")
+        raise InputError(str(path), _("unsupported file type {suffix}: use .xlsx, .csv or .json").format(
+            suffix=suffix or _("(none)")))
     try:
         limit = MAX_JSON_BYTES if suffix == ".json" else MAX_TEXT_BYTES
         if path.stat().st_size > limit:
-            raise InputError(str(path), f"the file is larger than {limit // 2**20} MB, the limit for a "
-                                        f"{suffix[1:].upper()} input: split it (one file per province)")
+            raise InputError(str(path), _("the file is larger than {mb} MB, the limit for a {kind} input: split "
+                                          "it (one file per province)").format(mb=limit // 2**20,
+                                                                                kind=suffix[1:].upper()))
         data = path.read_bytes()
     except OSError as e:
-        raise InputError(str(path), f"cannot read: {e.strerror or e}") from None
+        raise InputError(str(path), _("cannot read: {error}").format(error=e.strerror or e)) from None
     digest = hashlib.sha256(data).hexdigest()
     if not data.strip():
-        raise InputError(str(path), "the file is empty")
+        raise InputError(str(path), _("the file is empty"))
     if suffix == ".csv":
         headers, rows = _read_csv(path, data)
     else:
         headers, rows = _read_json(path, data)
     if not rows:
-        raise InputError(str(path), "the file has a header but no data rows")
+        raise InputError(str(path), _("the file has a header but no data rows"))
     return InputFile(str(path), digest, rows, headers)
 
 
@@ -120,8 +125,8 @@ def _decode(path: Path, data: bytes) -> str:
             return _decode_as(path, data, "utf-16-le")
         if head[0::2].count(0) > len(head) // 4 and head[1::2].count(0) < len(head) // 8:
             return _decode_as(path, data, "utf-16-be")
-        raise InputError(str(path), "the file holds zero bytes: it is not a text file (save the CSV as "
-                                    "'CSV UTF-8')")
+        raise InputError(str(path), _("the file holds zero bytes: it is not a text file (save the CSV as "
+                                      "'CSV UTF-8')"))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -129,7 +134,7 @@ def _decode(path: Path, data: bytes) -> str:
     try:
         return data.decode("cp1258")
     except UnicodeDecodeError:
-        raise InputError(str(path), "not UTF-8 text: save the CSV as 'CSV UTF-8'") from None
+        raise InputError(str(path), _("not UTF-8 text: save the CSV as 'CSV UTF-8'")) from None
 
 
 def _decode_as(path: Path, data: bytes, codec: str) -> str:
@@ -137,8 +142,8 @@ def _decode_as(path: Path, data: bytes, codec: str) -> str:
         text = data.decode(codec)
         return text[1:] if text.startswith("\ufeff") else text
     except UnicodeDecodeError as e:
-        raise InputError(str(path), f"not readable as {codec.upper()} text (byte {e.start}): save the CSV "
-                                    "as 'CSV UTF-8'") from None
+        raise InputError(str(path), _("not readable as {codec} text (byte {byte}): save the CSV as "
+                                      "'CSV UTF-8'").format(codec=codec.upper(), byte=e.start)) from None
 
 
 def _read_csv(path: Path, data: bytes) -> tuple[list[str], list]:
@@ -149,12 +154,12 @@ def _read_csv(path: Path, data: bytes) -> tuple[list[str], list]:
     try:
         header = next(reader)
     except StopIteration:
-        raise InputError(str(path), "the file is empty") from None
+        raise InputError(str(path), _("the file is empty")) from None
     except csv.Error as e:
-        raise InputError(str(path), f"not a readable CSV: {e}") from None
+        raise InputError(str(path), _("not a readable CSV: {error}").format(error=e)) from None
     header = [h.strip() for h in header]
     if not any(header):
-        raise InputError(str(path), "the first row (the header) is empty")
+        raise InputError(str(path), _("the first row (the header) is empty"))
     rows = []
     cells_read = 0
     try:
@@ -164,14 +169,16 @@ def _read_csv(path: Path, data: bytes) -> tuple[list[str], list]:
                 continue
             cells_read += len(cells)
             if cells_read > MAX_CELLS:
-                raise InputError(str(path), f"more than {MAX_CELLS:,} cells: split the file".replace(",", "."))
+                raise InputError(str(path), _("more than {n} cells: split the file").format(
+                    n=f"{MAX_CELLS:,}".replace(",", ".")))
             record = {}
             for i, c in enumerate(cells):
                 key = header[i] if i < len(header) else f"(column {i + 1})"
                 record[key] = c
             rows.append((rowno, record))
     except csv.Error as e:
-        raise InputError(str(path), f"not a readable CSV at line {reader.line_num}: {e}") from None
+        raise InputError(str(path), _("not a readable CSV at line {line}: {error}").format(
+            line=reader.line_num, error=e)) from None
     return header, rows
 
 
@@ -181,18 +188,19 @@ def _read_json(path: Path, data: bytes) -> tuple[list[str], list]:
     try:
         doc = json.loads(text, parse_float=_json_number, parse_int=_json_number, parse_constant=_json_constant)
     except json.JSONDecodeError as e:
-        raise InputError(str(path), f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+        raise InputError(str(path), _("not valid JSON: {error} at line {line} column {column}").format(
+            error=e.msg, line=e.lineno, column=e.colno)) from None
     except RecursionError:  # the pre-scan bounds nesting; this is only a second guard
-        raise InputError(str(path), f"JSON nested more than {MAX_JSON_DEPTH} levels deep") from None
+        raise InputError(str(path), _("JSON nested more than {n} levels deep").format(n=MAX_JSON_DEPTH)) from None
     if isinstance(doc, dict) and isinstance(doc.get("units"), list):
         doc = doc["units"]
     if not isinstance(doc, list):
-        raise InputError(str(path), "JSON input must be a list of objects (or {\"units\": [...]})")
+        raise InputError(str(path), _("JSON input must be a list of objects (or {{\"units\": [...]}})").format())
     rows = []
     headers: dict[str, Any] = {}  # every key of every object, in order of first appearance
     for i, obj in enumerate(doc, start=1):
         if not isinstance(obj, dict):
-            raise InputError(str(path), f"item {i} is not an object")
+            raise InputError(str(path), _("item {n} is not an object").format(n=i))
         for k in obj:
             headers.setdefault(k, None)
         rows.append((i, dict(obj)))
@@ -213,7 +221,7 @@ def _json_number(text: str) -> Any:
 
 
 def _json_constant(text: str) -> Any:
-    return BadValue(text, "not a number")
+    return BadValue(text, _("not a number"))
 
 
 _STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
@@ -231,9 +239,14 @@ def _check_nesting(path: Path, text: str) -> None:
             if depth > MAX_JSON_DEPTH or containers > MAX_JSON_CONTAINERS:
                 line = text.count("\n", 0, m.start()) + 1
                 col = m.start() - text.rfind("\n", 0, m.start())
-                what = (f"nested more than {MAX_JSON_DEPTH} levels deep" if depth > MAX_JSON_DEPTH
-                        else f"more than {MAX_JSON_CONTAINERS:,} arrays and objects".replace(",", "."))
-                raise InputError(str(path), f"JSON {what} (at line {line} column {col}): an input is a list of "
-                                            "objects, one per unit")
+                if depth > MAX_JSON_DEPTH:
+                    text = _("JSON nested more than {n} levels deep (at line {line} column {column}): an input is "
+                             "a list of objects, one per unit")
+                    n = str(MAX_JSON_DEPTH)
+                else:
+                    text = _("JSON with more than {n} arrays and objects (at line {line} column {column}): an input "
+                             "is a list of objects, one per unit")
+                    n = f"{MAX_JSON_CONTAINERS:,}".replace(",", ".")
+                raise InputError(str(path), text.format(n=n, line=line, column=col))
         elif c in "]}":
             depth -= 1

@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any, Callable, Generator, Iterator, Optional
 
 from lanhmanh.engine.evaluation.validate import BadValue, number_problem
+from lanhmanh.i18n import N_, _
 from lanhmanh.scorecards.inputs.base import InputError, InputFile
 from lanhmanh.scorecards.inputs.formulas import MAX_FORMULA_DEPTH, NotSimple, calculate
 
 HEADER_SCAN_ROWS = 50  # the header row is looked for among this many non-blank rows of a sheet
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # a compound file: an .xls, or an encrypted .xlsx
-SAVE_AS = "open it in Excel and Save As .xlsx (File → Save As → Excel Workbook)"
+SAVE_AS = N_("open it in Excel and Save As .xlsx (File → Save As → Excel Workbook)")  # said through _()
 
 Cells = dict[int, Any]  # column number (1-based) → value, non-empty cells only
 
@@ -45,16 +46,16 @@ def read_workbook(path: Path, is_known: Callable[[str], bool]) -> list[InputFile
     where = str(path)
     try:
         if Path(path).stat().st_size > MAX_WORKBOOK_BYTES:
-            raise InputError(where, f"the workbook is larger than {MAX_WORKBOOK_BYTES // 2**20} MB, the limit: "
-                                    "split it (one workbook per province)")
+            raise InputError(where, _("the workbook is larger than {mb} MB, the limit: split it (one workbook "
+                                      "per province)").format(mb=MAX_WORKBOOK_BYTES // 2**20))
         data = Path(path).read_bytes()
     except OSError as e:
-        raise InputError(where, f"cannot read: {e.strerror or e}") from None
+        raise InputError(where, _("cannot read: {error}").format(error=e.strerror or e)) from None
     _check_kind(path, data)
     trusted = _check_parts(where, data)
     if made_by_lanhmanh(io.BytesIO(data)):
-        raise InputError(where, "a scorecard or summary made by lanhmanh, not a submission: give the "
-                                "submitted workbooks (or CSV/JSON files) instead")
+        raise InputError(where, _("a scorecard or summary made by lanhmanh, not a submission: give the "
+                                  "submitted workbooks (or CSV/JSON files) instead"))
     digest = hashlib.sha256(data).hexdigest()
     from openpyxl import load_workbook  # type: ignore[import-untyped]
 
@@ -78,19 +79,21 @@ def _check_kind(path: Path, data: bytes) -> None:
     """Refuse what is not an .xlsx by its bytes, with what to do about it."""
     where = str(path)
     if not data:
-        raise InputError(where, "the file is empty")
+        raise InputError(where, _("the file is empty"))
     if data[:8] == OLE2_MAGIC:
         if _ole_has_stream(data, "EncryptionInfo"):
-            raise InputError(where, "the workbook is password-protected (encrypted), so it cannot be read: "
-                                    "open it in Excel, remove the password (File → Info → Protect Workbook → "
-                                    "Encrypt with Password, clear it), save, and run again")
-        raise InputError(where, f"an old Excel 97-2003 workbook (.xls), which cannot be read: {SAVE_AS}")
+            raise InputError(where, _("the workbook is password-protected (encrypted), so it cannot be read: "
+                                      "open it in Excel, remove the password (File → Info → Protect Workbook → "
+                                      "Encrypt with Password, clear it), save, and run again"))
+        raise InputError(where, _("an old Excel 97-2003 workbook (.xls), which cannot be read: {save_as}").format(
+            save_as=_(SAVE_AS)))
     if not zipfile.is_zipfile(io.BytesIO(data)):
         if Path(path).suffix.lower() == ".xls":
-            raise InputError(where, "not an Excel workbook that can be read (an old or non-standard .xls, "
-                                    f"perhaps a web page or XML saved as .xls): {SAVE_AS}")
-        raise InputError(where, f"not an Excel workbook (not an .xlsx zip package): the file is damaged or of "
-                                f"another kind; {SAVE_AS}")
+            raise InputError(where, _("not an Excel workbook that can be read (an old or non-standard .xls, "
+                                      "perhaps a web page or XML saved as .xls): {save_as}").format(
+                                          save_as=_(SAVE_AS)))
+        raise InputError(where, _("not an Excel workbook (not an .xlsx zip package): the file is damaged or of "
+                                  "another kind; {save_as}").format(save_as=_(SAVE_AS)))
 
 
 def _ole_has_stream(data: bytes, name: str) -> bool:
@@ -107,8 +110,8 @@ def _ole_has_stream(data: bytes, name: str) -> bool:
 
 def _damaged(e: Exception) -> str:
     detail = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
-    return (f"cannot be read as an Excel workbook ({type(e).__name__}{': ' + detail if detail else ''}): "
-            f"the file is damaged or not an .xlsx; {SAVE_AS}")
+    return _("cannot be read as an Excel workbook ({error}): the file is damaged or not an .xlsx; "
+             "{save_as}").format(error=type(e).__name__ + (": " + detail if detail else ""), save_as=_(SAVE_AS))
 
 
 def _read_sheets(where: str, digest: str, wb, is_known, trusted: bool = True) -> list[InputFile]:
@@ -131,14 +134,14 @@ def _read_sheets(where: str, digest: str, wb, is_known, trusted: bool = True) ->
     if files:
         return files
     if empty:
-        which = ", ".join(f"sheet {t!r} (header in row {r})" for t, r in empty)
-        raise InputError(where, f"the workbook has a header row but no data rows: {which}")
+        which = ", ".join(_("sheet {sheet} (header in row {row})").format(sheet=repr(t), row=r) for t, r in empty)
+        raise InputError(where, _("the workbook has a header row but no data rows: {sheets}").format(sheets=which))
     if not looked:
-        raise InputError(where, "the workbook has no worksheets")
-    raise InputError(where, "no sheet has a header row naming the pack's columns (looked at "
-                            f"{', '.join(map(repr, looked))}, first {HEADER_SCAN_ROWS} non-blank rows of each): "
-                            "put the indicator ids or their Vietnamese labels, with unit_code / Mã đơn vị, "
-                            "in one row above the data")
+        raise InputError(where, _("the workbook has no worksheets"))
+    raise InputError(where, _("no sheet has a header row naming the pack's columns (looked at {sheets}, first "
+                              "{n} non-blank rows of each): put the indicator ids or their Vietnamese labels, "
+                              "with unit_code / Mã đơn vị, in one row above the data").format(
+                                  sheets=", ".join(map(repr, looked)), n=HEADER_SCAN_ROWS))
 
 
 def _read_sheet(wb, ws, is_known, reading: Optional["_Reading"] = None
@@ -159,7 +162,7 @@ def _read_sheet(wb, ws, is_known, reading: Optional["_Reading"] = None
     def known(cells: Cells) -> int:
         return sum(1 for v in cells.values() if (t := _header_text(v)) and is_known(t))
 
-    counts = [known(cells) for _, cells in head]
+    counts = [known(cells) for _rowno, cells in head]
     best = max(range(len(head)), key=lambda i: (counts[i], i), default=None)
     if best is None or counts[best] < 2:
         rows.close()
@@ -216,8 +219,8 @@ def _rows(wb, ws, last: int, reading: _Reading) -> Generator[tuple[int, Cells], 
             parser.row_dimensions.clear()  # kept per formatted row otherwise: memory
             reading.budget[0] -= len(cells)
             if reading.budget[0] < 0:
-                raise InputError(reading.where, f"more than {MAX_CELLS:,} cells with a value: split the "
-                                                "workbook".replace(",", "."))
+                raise InputError(reading.where, _("more than {n} cells with a value: split the workbook").format(
+                    n=f"{MAX_CELLS:,}".replace(",", ".")))
             values = _row_values(rowno, cells, reading.trusted)
             if not all(_blank(v) for v in values.values()):
                 yield rowno, values
@@ -241,8 +244,8 @@ def _parse_cell(parser, plain, element) -> dict:
     except (ValueError, TypeError, KeyError, IndexError, OverflowError):  # <v>x</v> in a boolean cell, a
         text = element.findtext(VALUE_TAG, None) or ""                  # shared string that is not there
         cell = plain(_without_value(element))
-        cell["value"] = BadValue(text, f"a cell that cannot be read (of type {element.get('t', 'n')!r} "
-                                       f"holding {text[:20]!r})")
+        cell["value"] = BadValue(text, _("a cell that cannot be read (of type {type} holding {text})").format(
+            type=repr(element.get("t", "n")), text=repr(text[:20])))
         return cell
     if element.find(FORMULA_TAG) is not None:
         cell["formula"] = parser.parse_formula(element)
@@ -299,9 +302,8 @@ def _row_values(rowno: int, cells: list[dict], trusted: bool) -> Cells:
 
 
 def _uncalculated(coord: str, formula: str, why: str = "") -> str:
-    return (f"cell {coord} holds a formula that was never calculated ({formula}"
-            f"{': ' + why if why else ''}): open the file in Excel or LibreOffice and save it again "
-            f"(ô {coord} chứa công thức chưa được tính: mở tệp bằng Excel hoặc LibreOffice và lưu lại)")
+    return _("cell {cell} holds a formula that was never calculated ({formula}): open the file in Excel or "
+             "LibreOffice and save it again").format(cell=coord, formula=formula + (": " + why if why else ""))
 
 
 def _check_parts(where: str, data: bytes) -> bool:
@@ -314,19 +316,25 @@ def _check_parts(where: str, data: bytes) -> bool:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             infos = z.infolist()
             if len(infos) > MAX_PARTS:
-                raise InputError(where, f"the workbook has more than {MAX_PARTS:,} parts: {SAVE_AS}".replace(",", "."))
+                raise InputError(where, _("the workbook has more than {n} parts: {save_as}").format(
+                    n=f"{MAX_PARTS:,}".replace(",", "."), save_as=_(SAVE_AS)))
             total = 0
             for info in infos:
                 sheet = bool(_SHEET_PART.match(info.filename))
                 limit = MAX_SHEET_PART if sheet else MAX_OTHER_PART
                 total += info.file_size
                 if info.file_size > limit or total > MAX_EXPANDED:
-                    size = f"{info.file_size / 2**20:,.0f} MB"
-                    raise InputError(where, f"the workbook's part {info.filename} expands to {size}, over the "
-                                            f"limit of {limit // 2**20} MB for "
-                                            f"{'a sheet' if sheet else 'such a part'} (and "
-                                            f"{MAX_EXPANDED // 2**20} MB in all): it is not a workbook "
-                                            "lanhmanh can read safely; save the data in a new workbook")
+                    size = f"{info.file_size / 2**20:,.0f}"
+                    if sheet:
+                        text = _("the workbook's part {part} expands to {size} MB, over the limit of {limit} MB for a "
+                                 "sheet (and {total} MB in all): it is not a workbook lanhmanh can read safely; "
+                                 "save the data in a new workbook")
+                    else:
+                        text = _("the workbook's part {part} expands to {size} MB, over the limit of {limit} MB for "
+                                 "such a part (and {total} MB in all): it is not a workbook lanhmanh can read "
+                                 "safely; save the data in a new workbook")
+                    raise InputError(where, text.format(part=info.filename, size=size, limit=limit // 2**20,
+                                                        total=MAX_EXPANDED // 2**20))
             try:
                 book = z.read("xl/workbook.xml") if "xl/workbook.xml" in z.namelist() else b""
             except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
@@ -399,7 +407,7 @@ def _value(v: Any) -> Any:
         return _nfc(v)
     if isinstance(v, float):  # an integral number is an int whatever the format (0.0 is 0, as in a CSV)
         if v != v or v in (float("inf"), float("-inf")):
-            return BadValue(repr(v), "not a number")
+            return BadValue(repr(v), _("not a number"))
         return int(v) if v.is_integer() and abs(v) < 2**53 else Decimal(repr(v))
     if isinstance(v, dt.datetime):
         return v.date().isoformat() if v.time() == dt.time(0) else v.isoformat()
