@@ -32,11 +32,16 @@ COMMANDS = {
 
 # ---- the language: help texts are written in English and translated when they are shown --------
 
+# what --help shows of a command and of its options, translated (tools/messages.py gathers the same)
+HELP_ATTRS = ("help", "short_help", "epilog", "options_metavar", "subcommand_metavar")
+PARAM_HELP_ATTRS = ("help", "metavar")
+
+
 def translate_help(command: click.Command) -> None:
     """Puts `command`'s help texts in the language in force (the English ones are kept aside, so
     that it can be done again when --lang changes it)."""
     originals: dict[Any, dict[str, Optional[str]]] = command.__dict__.setdefault("_lanhmanh_help", {})
-    for obj, attrs in [(command, ("help", "short_help", "epilog"))] + [(p, ("help",)) for p in command.params]:
+    for obj, attrs in [(command, HELP_ATTRS)] + [(p, PARAM_HELP_ATTRS) for p in command.params]:
         english = originals.setdefault(id(obj), {a: getattr(obj, a, None) for a in attrs})
         for attr, text in english.items():
             if text:

@@ -68,8 +68,8 @@ def help_messages() -> Iterator[tuple[str, str, int]]:
     for command in commands:
         where = inspect.getsourcefile(inspect.unwrap(command.callback)) if command.callback else "cli.py"
         rel = str(Path(where or "cli.py").resolve().relative_to(ROOT))
-        texts = [command.help, command.short_help, command.epilog]
-        texts += [getattr(p, "help", None) for p in command.params]
+        texts = [getattr(command, a, None) for a in cli.HELP_ATTRS]
+        texts += [getattr(p, a, None) for p in command.params for a in cli.PARAM_HELP_ATTRS]
         for text in texts:
             if text:
                 yield text, rel, 0
