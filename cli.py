@@ -46,6 +46,8 @@ def translate_help(command: click.Command) -> None:
         for attr, text in english.items():
             if text:
                 setattr(obj, attr, _(text))
+    if getattr(command, "_help_option", None) is not None:  # click keeps its --help option once made
+        command._help_option = None
 
 
 def _set_lang(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> None:
