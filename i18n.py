@@ -45,13 +45,15 @@ def language() -> str:
 
 
 def _catalogue() -> gettext.NullTranslations:
-    if _state["vi"] is None:
+    found = _state["vi"]
+    if found is None:
         try:
             folder = os.environ.get(LOCALE_ENV) or str(LOCALE_DIR)
-            _state["vi"] = gettext.translation(DOMAIN, folder, languages=["vi"])
+            found = gettext.translation(DOMAIN, folder, languages=["vi"])
         except OSError:  # a checkout whose catalogue was never compiled: English rather than a crash
-            _state["vi"] = gettext.NullTranslations()
-    return _state["vi"]
+            found = gettext.NullTranslations()
+        _state["vi"] = found
+    return found
 
 
 def _(message: str) -> str:
