@@ -227,7 +227,10 @@ def test_the_wheel_holds_the_package_and_nothing_else(tmp_path):
     assert packs and packs <= set(package), sorted(packs - set(package))
     data = {f"lanhmanh/data/{p.name}" for p in (REPO / "data").iterdir() if p.name.endswith((".csv.gz", ".json"))}
     assert data and data <= set(package), sorted(data - set(package))
-    assert set(package) <= modules | packs | data, sorted(set(package) - modules - packs - data)
+    # the compiled message catalogue (Vietnamese), not its .po source
+    catalogue = {"lanhmanh/locale/vi/LC_MESSAGES/lanhmanh.mo"}
+    assert catalogue <= set(package), sorted(catalogue - set(package))
+    assert set(package) <= modules | packs | data | catalogue, sorted(set(package) - modules - packs - data - catalogue)
     # the console script
     assert "[console_scripts]" in entry_points and "lanhmanh = lanhmanh.cli:main" in entry_points, entry_points
 
@@ -247,6 +250,10 @@ def test_pip_install_into_a_fresh_venv_gives_a_working_command(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Usage" in run.stdout and "score" in run.stdout, run.stdout
     assert "Traceback" not in run.stdout + run.stderr
+    # with no language set, the installed copy speaks Vietnamese: its catalogue was installed
+    vi = subprocess.run([str(scripts / "lanhmanh"), "score", "--help"], cwd=elsewhere, capture_output=True,
+                        text=True, timeout=300, env={k: v for k, v in _env().items() if k != "LANHMANH_LANG"})
+    assert vi.returncode == 0 and "Cách dùng:" in vi.stdout and "Chấm điểm mọi đơn vị" in vi.stdout, vi.stdout
     # the installed copy answers, not the checkout
     where = subprocess.run([str(python), "-c", "import lanhmanh, lanhmanh.rules as r; print(lanhmanh.__file__); "
                             "print(r.__file__)"], cwd=elsewhere, capture_output=True, text=True, timeout=120,
