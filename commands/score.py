@@ -31,7 +31,7 @@ from lanhmanh.engine.batch.previous import summary_lines
 from lanhmanh.engine.batch.targets import TargetsError, check_targets, read_targets
 from lanhmanh.errors import EXIT_OK, EXIT_OUTPUT, EXIT_REJECTED, LanhmanhError, OutputError
 from lanhmanh.i18n import _
-from lanhmanh.scorecards.outputs.json_out import dumps, result_dict, write_json_atomic
+from lanhmanh.scorecards.outputs.json_out import chunks, result_dict, write_json_atomic
 from lanhmanh.scorecards.outputs.national import SUMMARY_FILE, write_national
 from lanhmanh.scorecards.outputs.paths import refuse_outputs_over_inputs
 from lanhmanh.scorecards.outputs.pdf import SofficeMissing, scorecard_pdf
@@ -154,12 +154,12 @@ def _score_and_write(bar, pack, intake: api.Intake, engine: str, strict: bool, o
         if out:
             with bar.phase(_("writing the scorecard")):
                 write_scorecard(batch, Path(out), profile=o.profile)
-        if json_out:
-            with bar.phase(_("making the JSON")):
-                doc = result_dict(batch)
+        if json_out:  # each unit's entry made as it is written (result_dict stream=True): flat memory
+            doc = result_dict(batch, stream=True)
             if json_out == "-":
                 bar.close()  # the JSON goes to the terminal, perhaps: no progress line inside it
-                click.echo(dumps(doc), nl=False)
+                for piece in chunks(doc):
+                    click.echo(piece, nl=False)
             else:
                 with bar.phase(_("writing the JSON")):
                     write_json_atomic(json_out, doc)

@@ -97,7 +97,7 @@ class EvidenceBuilder:
                 if name in cache:
                     value = cache[name]
                 elif kind == "ratio":
-                    value = cache[name] = _ratio_text(values, payload)
+                    value = cache[name] = ratio_text(values, payload)
                 else:
                     value = cache[name] = value_for_output(values.get(payload))
                 inputs[name] = value
@@ -113,7 +113,8 @@ class EvidenceBuilder:
         return rows
 
 
-def _ratio_text(values: dict, d: Derived) -> Any:
+def ratio_text(values: dict, d: Derived) -> Any:
+    """A rate's evidence: "n/d" exactly, a ZeroRatio when d is 0 (None: a term missing)."""
     r = ratio_of(values, d.num, d.den)
     if r is None:
         return None
@@ -134,8 +135,18 @@ def catalogue(level: Level) -> list[dict]:
             for c in level.criteria.values()]
 
 
-def criteria_evidence(level: Level, values: dict, out: Outcome) -> list[dict]:
+def _builder(level: Level) -> EvidenceBuilder:
     builder = _BUILDERS.get(id(level))
     if builder is None or builder.level is not level:
         builder = _BUILDERS[id(level)] = EvidenceBuilder(level)
-    return builder.build(values, out)
+    return builder
+
+
+def criteria_evidence(level: Level, values: dict, out: Outcome) -> list[dict]:
+    return _builder(level).build(values, out)
+
+
+def evidence_rows(level: Level) -> list[tuple[str, bool, Any, str, Optional[str], list[tuple[str, str, Any]]]]:
+    """Per criterion, in order, what its evidence row takes from the pack: (id, scored, max_points,
+    threshold, cite, [(input name, "value" | "ratio", indicator id | Derived)])."""
+    return _builder(level).rows

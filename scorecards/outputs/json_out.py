@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Iterator
 from json.encoder import (  # type: ignore[attr-defined]
     c_encode_basestring,
     c_make_encoder,
@@ -12,45 +13,27 @@ from pathlib import Path
 from typing import Any
 
 from lanhmanh.engine.batch.previous import unit_previous_fields
-from lanhmanh.engine.evaluation.evidence import catalogue, criteria_evidence, value_for_output
+from lanhmanh.engine.evaluation.evidence import (
+    ZeroRatio,
+    catalogue,
+    criteria_evidence,
+    evidence_rows,
+    ratio_text,
+    value_for_output,
+)
 from lanhmanh.engine.evaluation.scoring import BatchResult
 from lanhmanh.scorecards.outputs.atomic import discard, new_temp_file
 from lanhmanh.version import __version__
 
 
-def result_dict(batch: BatchResult) -> dict:
+def result_dict(batch: BatchResult, stream: bool = False) -> dict:
+    """The JSON document of a batch. With `stream`, its "units" is an iterator that makes each
+    unit's entry (with its evidence) only when `chunks` writes it, so that a 100,000-unit document
+    never holds every unit's evidence at once; otherwise a list."""
     pack = batch.pack
     level = pack.commune
-    labels: dict[str, str] = {}  # class id → label, looked up once per class
-    units = []
-    for r in batch.units:
-        u, out = r.unit, r.outcome
-        label = labels.get(out.class_id)
-        if label is None:
-            label = labels[out.class_id] = level.class_label(out.class_id)
-        units.append({
-            "unit_code": u.code,
-            "unit_name": u.name,
-            "unit_type": u.type,
-            "province_code": u.province_code,
-            "district_code": u.district_code,
-            "year": u.year,
-            "class": out.class_id,
-            "class_label": label,
-            # the later class of the pack's `also_report` whose condition also holds (null: none)
-            "also_meets": r.also_meets,
-            "total": out.total,
-            "vetoes": list(out.vetoes),
-            # with --previous: maintained, previous {class, class_label, total, unit_codes}, change,
-            # transformed (chuyển hóa), filled_from_previous
-            **unit_previous_fields(r),
-            "rank_province": r.rank_province,
-            "rank_national": r.rank_national,
-            **({"rank_district": r.rank_district} if r.rank_district is not None else {}),
-            "criteria": criteria_evidence(level, u.values, out),
-            "source": {"path": u.path, "row": u.row, **({"sheet": u.sheet} if u.sheet is not None else {})},
-            **({"extra": {k: value_for_output(v) for k, v in u.extra.items()}} if u.extra else {}),
-        })
+    labels = _Labels(level)
+    units: Iterable[Any] = _unit_texts(batch) if stream else [_unit_entry(r, labels) for r in batch.units]
     provinces = []
     for p in batch.provinces:
         entry: dict[str, Any] = {
@@ -98,6 +81,124 @@ def result_dict(batch: BatchResult) -> dict:
     }
 
 
+class _Labels(dict):
+    """class id → label, looked up once per class."""
+
+    def __init__(self, level):
+        super().__init__()
+        self.level = level
+
+    def __missing__(self, class_id: str) -> str:
+        label = self[class_id] = self.level.class_label(class_id)
+        return label
+
+
+def _unit_entry(r, labels: _Labels, criteria: bool = True) -> dict:
+    """A unit's entry of the document (without "criteria" when not `criteria`: _unit_texts writes it)."""
+    u, out = r.unit, r.outcome
+    entry = {
+        "unit_code": u.code,
+        "unit_name": u.name,
+        "unit_type": u.type,
+        "province_code": u.province_code,
+        "district_code": u.district_code,
+        "year": u.year,
+        "class": out.class_id,
+        "class_label": labels[out.class_id],
+        # the later class of the pack's `also_report` whose condition also holds (null: none)
+        "also_meets": r.also_meets,
+        "total": out.total,
+        "vetoes": list(out.vetoes),
+        # with --previous: maintained, previous {class, class_label, total, unit_codes}, change,
+        # transformed (chuyển hóa), filled_from_previous
+        **unit_previous_fields(r),
+        "rank_province": r.rank_province,
+        "rank_national": r.rank_national,
+        **({"rank_district": r.rank_district} if r.rank_district is not None else {}),
+    }
+    if criteria:
+        entry["criteria"] = criteria_evidence(labels.level, u.values, out)
+    entry["source"] = {"path": u.path, "row": u.row, **({"sheet": u.sheet} if u.sheet is not None else {})}
+    if u.extra:
+        entry["extra"] = {k: value_for_output(v) for k, v in u.extra.items()}
+    return entry
+
+
+class RawJSON(str):
+    """Text already written as JSON (a unit's entry): `chunks` writes it as it is."""
+
+
+def _unit_texts(batch: BatchResult) -> Iterator[RawJSON]:
+    """Each unit's entry as JSON text, in rank order, made when it is asked for: the text `one`
+    writes for `_unit_entry(r, labels)`, with the criteria written by `_CriteriaText` (no dict
+    per criterion; tests/test_json_stream.py checks the two agree)."""
+    level = batch.pack.commune
+    labels = _Labels(level)
+    one = _encoder()
+    criteria = _CriteriaText(level)
+    for r in batch.units:
+        entry = _unit_entry(r, labels, criteria=False)
+        head = {k: entry.pop(k) for k in list(entry) if k not in ("source", "extra")}
+        yield RawJSON(one(head)[:-1] + ',"criteria":' + criteria.text(r.unit.values, r.outcome) + ","
+                      + one(entry)[1:])
+
+
+_LITERALS = {True: "true", False: "false", None: "null"}
+
+
+class _CriteriaText:
+    """A unit's "criteria" list as JSON text, from each criterion's fixed parts written once per
+    pack (id, max_points, threshold and citation, the input names) and the unit's values: exactly
+    what the JSON encoder writes for `criteria_evidence(level, values, out)`."""
+
+    def __init__(self, level):
+        self.enc = _one
+        self.texts: dict[str, str] = {}
+        self.parts = []
+        for cid, scored, max_points, threshold, cite, names in evidence_rows(level):
+            self.parts.append(('{"id":' + _one(cid) + ',"met":', scored,
+                               ',"max_points":' + _one(max_points) + ',"band":',
+                               [(name, kind, payload, _one(name) + ":") for name, kind, payload in names],
+                               ',"threshold":' + _one(threshold) + ',"cite":' + _one(cite)))
+
+    def value(self, v: Any) -> str:
+        if v is None or v is True or v is False:
+            return _LITERALS[v]
+        if type(v) is int:
+            return str(v)
+        if type(v) is str:
+            text = self.texts.get(v)
+            if text is None:
+                if len(self.texts) > _MAX_TEXTS:
+                    self.texts.clear()
+                text = self.texts[v] = self.enc(v)
+            return text
+        return self.enc(v)
+
+    def text(self, values: dict, out) -> str:
+        value = self.value
+        seen: dict[str, Any] = {}  # output name → its value, worked out once per unit
+        rows = []
+        for (head, scored, mid, names, tail), (met, pts, band) in zip(self.parts, out.outcomes):
+            inputs = []
+            zero = None
+            for name, kind, payload, key in names:
+                if name in seen:
+                    v = seen[name]
+                elif kind == "ratio":
+                    v = seen[name] = ratio_text(values, payload)
+                else:
+                    v = seen[name] = value_for_output(values.get(payload))
+                inputs.append(key + value(v))
+                if kind == "ratio" and isinstance(v, ZeroRatio):
+                    zero = zero or {}
+                    zero[name] = v.as_dict()
+            rows.append(head + value(met) + ',"points":' + (value(pts) if scored else "null") + mid + value(band)
+                        + ',"inputs":{' + ",".join(inputs) + "}" + tail
+                        + (',"zero_denominator":' + self.enc(zero) if zero else "") + "}")
+        return "[" + ",".join(rows) + "]"
+
+
 # json.dumps(v, ensure_ascii=False, separators=(",", ":")), without an encoder made per call
 _one = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _MAX_TEXTS = 200_000  # strings remembered by one document's encoder (_encoder); past it, forgotten
@@ -139,11 +240,11 @@ def chunks(doc: dict):
     yield "{\n"
     for i, (k, v) in enumerate(doc.items()):
         yield ("," if i else "") + f"{one(k)}: "
-        if isinstance(v, list) and v:
-            yield "[\n"
+        if isinstance(v, (list, Iterator)):  # an iterator: the units of result_dict(stream=True)
+            j = -1
             for j, x in enumerate(v):
-                yield ("," if j else "") + one(x) + "\n"
-            yield "]\n"
+                yield ("[\n" if j == 0 else ",") + (x if isinstance(x, RawJSON) else one(x)) + "\n"
+            yield "[]\n" if j < 0 else "]\n"
         else:
             yield one(v) + "\n"
     yield "}\n"
