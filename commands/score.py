@@ -32,11 +32,8 @@ from lanhmanh.engine.batch.targets import TargetsError, check_targets, read_targ
 from lanhmanh.errors import EXIT_OK, EXIT_OUTPUT, EXIT_REJECTED, LanhmanhError, OutputError
 from lanhmanh.i18n import _
 from lanhmanh.scorecards.outputs.json_out import chunks, result_dict, write_json_atomic
-from lanhmanh.scorecards.outputs.national import SUMMARY_FILE, write_national
 from lanhmanh.scorecards.outputs.paths import refuse_outputs_over_inputs
-from lanhmanh.scorecards.outputs.pdf import SofficeMissing, scorecard_pdf
 from lanhmanh.scorecards.outputs.profile import CouncilProfile
-from lanhmanh.scorecards.outputs.scorecard.workbook import write_scorecard
 
 
 @dataclass
@@ -153,6 +150,8 @@ def _score_and_write(bar, pack, intake: api.Intake, engine: str, strict: bool, o
             written = _write_national(bar, batch, out_dir, o.targets, o.profile)
         if out:
             with bar.phase(_("writing the scorecard")):
+                from lanhmanh.scorecards.outputs.scorecard.workbook import write_scorecard  # not for JSON alone
+
                 write_scorecard(batch, Path(out), profile=o.profile)
         if json_out:  # each unit's entry made as it is written (result_dict stream=True): flat memory
             doc = result_dict(batch, stream=True)
@@ -211,6 +210,8 @@ def _score_and_write(bar, pack, intake: api.Intake, engine: str, strict: bool, o
 def _write_pdf(bar, batch, o: Outputs) -> Optional[LanhmanhError]:
     """Print the scorecard to --pdf; the error (LibreOffice missing, or failing) instead of raising it,
     so that what is already written is reported and the run recorded before the command fails."""
+    from lanhmanh.scorecards.outputs.pdf import SofficeMissing, scorecard_pdf
+
     assert o.pdf is not None
     try:
         with bar.phase(_("writing the PDF")):
@@ -262,6 +263,8 @@ def _province_units(p) -> str:
 
 def _write_national(bar, batch, out_dir: str, targets, profile: CouncilProfile):
     """The per-province workbooks and the national summary (progress: one step per workbook)."""
+    from lanhmanh.scorecards.outputs.national import write_national
+
     checks = None
     if targets:
         counts = {p.province_code: p.class_counts for p in batch.provinces}
@@ -277,6 +280,8 @@ def _writers(batch) -> int:
 
 
 def _national_summary(nat, out_dir: str, json_out) -> None:
+    from lanhmanh.scorecards.outputs.national import SUMMARY_FILE
+
     stream = sys.stderr if json_out == "-" else sys.stdout
     click.echo(_("{n} province workbook(s) and {summary} written to {path}")
                .format(n=len(nat.lines), summary=SUMMARY_FILE, path=out_dir), file=stream)
