@@ -88,9 +88,9 @@ class Book:
         self.layout = SummaryLayout(self)
         self.digest = results_digest(batch)
 
-    def sheet(self, name: str):
+    def sheet(self, name: str, worksheet_class=None):
         """A new worksheet whose name is valid in Excel and unique in this workbook."""
-        return self.wb.add_worksheet(sheet_name(name, self.names_used))
+        return self.wb.add_worksheet(sheet_name(name, self.names_used), worksheet_class=worksheet_class)
 
     def unit_sheet_name(self, code: str) -> str:
         """The name of a unit's scorecard sheet, reserved on first use (the summary links to it
