@@ -97,3 +97,29 @@ def test_any_rows_are_written_the_same(tmp_path_factory, rows):
     _write(d / "slow.xlsx", made, fast=False)
     _write(d / "fast.xlsx", made, fast=True)
     _same_xml(d / "slow.xlsx", d / "fast.xlsx")
+
+
+def test_shared_cells_read_back_as_the_same_cells(tmp_path):
+    """A shared text (looked up once, written on many rows) is the cell a text of its own would be;
+    the shared-strings part counts every reference."""
+    def write(path: Path, shared: bool) -> None:
+        wb = xlsxwriter.Workbook(str(path))
+        wrap, bold = wb.add_format({"text_wrap": True}), wb.add_format({"bold": True})
+        ws = wb.add_worksheet("Chứng cứ", worksheet_class=FastRowsWorksheet)
+        ws.write_string(0, 0, "Mã đơn vị", bold)
+        name = ws.shared("Xã Anh Sơn", wrap) if shared else "Xã Anh Sơn"
+        met = ws.shared("Đạt", bold) if shared else "Đạt"
+        for i in range(1, 6):
+            ws.add_row(i, 30, [(0, "17329", None), (1, name, wrap), (2, met, bold), (3, i, None)])
+        wb.close()
+
+    write(tmp_path / "plain.xlsx", False)
+    write(tmp_path / "shared.xlsx", True)
+    sheets = [load_workbook(tmp_path / n)["Chứng cứ"] for n in ("plain.xlsx", "shared.xlsx")]
+    for row in range(1, 7):
+        for col in range(1, 5):
+            a, b = (ws.cell(row, col) for ws in sheets)
+            assert (a.value, a.font.b, a.alignment.wrap_text) == (b.value, b.font.b, b.alignment.wrap_text)
+    counts = [re.search(r'<sst [^>]*count="(\d+)" uniqueCount="(\d+)"', _parts(tmp_path / n)["xl/sharedStrings.xml"])
+              .groups() for n in ("plain.xlsx", "shared.xlsx")]
+    assert counts[0] == counts[1] == ("16", "4")

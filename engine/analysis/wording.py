@@ -26,6 +26,8 @@ _ARITH = {"+": "cộng", "-": "trừ", "*": "nhân", "/": "chia cho"}
 
 def number_text(value, decimals: Optional[int] = None) -> str:
     """1000000 → "1.000.000", 0.5 → "0,5" (a fraction that does not end: "1/3")."""
+    if type(value) is int and decimals is None:  # the common case, without Decimal
+        return ("-" if value < 0 else "") + f"{abs(value):,}".replace(",", ".")
     if isinstance(value, Fraction):
         if value.denominator != 1 and not terminates(value):
             return f"{number_text(value.numerator)}/{number_text(value.denominator)}"

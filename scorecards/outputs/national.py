@@ -5,6 +5,7 @@ left after a failure: docs/scorecard.md, "The national folder"."""
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 import re
 import shutil
@@ -164,8 +165,8 @@ def write_national(batch: BatchResult, out_dir: Path, checks: Optional[list] = N
     try:
         os.chmod(stage, 0o777 & ~_umask())
         profile = profile or CouncilProfile()
-        write_provinces(nat, stage, now, step, workers, profile)
-        write_summary(nat, stage / SUMMARY_FILE, now, profile)
+        write_provinces(nat, stage, now, step, workers, profile,
+                        meanwhile=lambda: write_summary(nat, stage / SUMMARY_FILE, now, profile))
         if step:
             step()
         publish(stage, out_dir, [ln.file for ln in nat.lines])
@@ -182,25 +183,50 @@ UNIT_SHEETS_BATCH_MAX = NATIONAL_FORMS_MAX
 
 
 def write_provinces(nat: National, folder: Path, now: dt.datetime, step, workers: int,
-                    profile: CouncilProfile) -> None:
+                    profile: CouncilProfile, meanwhile: Optional[Callable[[], None]] = None) -> None:
+    """Every province workbook, by `workers` processes when more than one, the largest first; the
+    digests, then `meanwhile()` (the summary), made by this process while they write."""
     n_rejected = len({(r.path, r.row, r.sheet) for r in nat.batch.rejected})
     unit_sheets = None if len(nat.batch.units) <= UNIT_SHEETS_BATCH_MAX else False
     views = [(province_batch(nat.batch, ln.code, n_rejected), ln) for ln in nat.lines]
-    for view, ln in views:
-        ln.digest = results_digest(view)
+    views.sort(key=lambda v: -len(v[0].units))  # the largest first: the writers end together
+
+    def digests_then_meanwhile() -> None:
+        for view, ln in views:
+            ln.digest = results_digest(view)
+        if meanwhile is not None:
+            meanwhile()
+
     if workers > 1 and len(views) > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            futures = [pool.submit(write_scorecard, view, folder / ln.file, now, unit_sheets, profile)
-                       for view, ln in views]
-            for fut in futures:
-                fut.result()
-                if step:
-                    step()
+        context = multiprocessing.get_context()
+        inherit = context.get_start_method() == "fork"  # a forked writer has the views already: no pickling
+        _VIEWS[:] = views if inherit else []
+        try:
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                futures = [pool.submit(_write_view, i, None if inherit else view, folder / ln.file, now,
+                                       unit_sheets, profile) for i, (view, ln) in enumerate(views)]
+                digests_then_meanwhile()
+                for fut in futures:
+                    fut.result()
+                    if step:
+                        step()
+        finally:
+            _VIEWS.clear()
         return
     for view, ln in views:
         write_scorecard(view, folder / ln.file, now, unit_sheets, profile)
         if step:
             step()
+    digests_then_meanwhile()
+
+
+_VIEWS: list = []  # (province batch, line) of the run, for writer processes forked from this one
+
+
+def _write_view(i: int, view: Optional[BatchResult], path: Path, now: dt.datetime, unit_sheets,
+                profile: CouncilProfile) -> None:
+    """A writer process's task: province `i` of the run (`view` when it was not inherited)."""
+    write_scorecard(view if view is not None else _VIEWS[i][0], path, now, unit_sheets, profile)
 
 
 def publish(stage: Path, out_dir: Path, files: list[str]) -> None:

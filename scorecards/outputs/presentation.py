@@ -226,9 +226,14 @@ def rate_text(value: Any) -> str:
     num, sep, den = str(value).partition("/")
     if not sep:
         return vn_number(Decimal(num) * 100) + "%"
-    n, d = Fraction(Decimal(num)), Fraction(Decimal(den))
+    if num.isascii() and num.isdigit() and den.isascii() and den.isdigit():  # counts: no Decimal
+        n, d = Fraction(int(num)), Fraction(int(den))
+        num_text, den_text = vn_number(int(num)), vn_number(int(den))
+    else:
+        n, d = Fraction(Decimal(num)), Fraction(Decimal(den))
+        num_text, den_text = vn_number(num), vn_number(den)
     if d == 0:
-        return f"{vn_number(num)}/{vn_number(den)}"
+        return f"{num_text}/{den_text}"
     percent = n * 100 / d
     scaled = percent * 10_000
     if percent == 0:
@@ -240,7 +245,7 @@ def rate_text(value: Any) -> str:
     else:  # cut to 2 decimals, 4 below 1 %: "≈0,13%", "≈0,0052%"
         places = 100 if percent >= 1 else 10_000
         text = "≈" + _at_least_two_decimals(vn_number(Decimal(math.floor(percent * places)) / places))
-    return f"{text}% ({vn_number(num)}/{vn_number(den)})"
+    return f"{text}% ({num_text}/{den_text})"
 
 
 def reading_text(level: Level, name: str, value: Any) -> str:

@@ -71,37 +71,41 @@ def evidence_sheet(bk: Book) -> None:
         reads = [(n, wording.label(n) + ": ") for n in crit.reads]
         if not wording.needs_labels(list(crit.reads)):
             reads = [(n, "") for n, _ in reads]
-        static.append((crit.id, crit.threshold, crit.cite or "", wording.criterion(crit), crit.cite or fallback,
-                       reads))
+        words, basis = wording.criterion(crit), crit.cite or fallback
+        static.append((crit.id, ws.shared(crit.id, f.center), ws.shared(crit.threshold, f.text),
+                       ws.shared(crit.cite or "", f.text), words, ws.shared(words, wrap), basis,
+                       ws.shared(basis, wrap), reads))
     add_row = ws.add_row  # rows of text made at once (fast_rows): the sheet's half a million cells
     f_text, f_center, f_met, f_not_met, f_int = f.text, f.center, f.met, f.not_met, f.int
     w_name, w_values, w_threshold = widths["name"], widths["values"], widths["threshold"]
     w_basis, w_note = widths["basis"], widths["note"]
+    met_cell, not_met_cell = ws.shared(MET, f_met), ws.shared(NOT_MET, f_not_met)
     row = 1
     for r in bk.batch.units:
         code, name = r.unit.code, r.unit.name
+        code_cell, name_cell = ws.shared(code, f_center), ws.shared(name, wrap)
         notes = also_evidence_notes(level, r) if r.also_meets is not None else {}
         name_lines = _lines(name, w_name)
         read: dict[str, str] = {}  # a value as people read it, once per unit (criteria share values)
-        for (cid, expression, cite, words, basis, reads), ev in zip(
+        for (cid, cid_cell, expression, cite, words, words_cell, basis, basis_cell, reads), ev in zip(
                 static, criteria_evidence(level, r.unit.values, r.outcome)):
             inputs = ev["inputs"]
             values = "\n".join(label + (read[n] if n in read else read.setdefault(n, reading_text(level, n, inputs[n])))
                                for n, label in reads if n in inputs)
             met = ev["met"]
-            cells = [(0, code, f_center), (1, name, wrap), (2, cid, f_center), (3, inputs_text(inputs), f_text),
-                     (4, expression, f_text), (5, MET if met else NOT_MET, f_met if met else f_not_met)]
+            cells = [(0, code_cell, None), (1, name_cell, None), (2, cid_cell, None), (3, inputs_text(inputs), f_text),
+                     (4, expression, None), (5, met_cell if met else not_met_cell, None)]
             if scored and ev["points"] is not None:
                 cells.append((6, ev["points"], f_int))
-            cells += [(c_values, values, wrap), (c_threshold, words, wrap), (c_basis, basis, wrap)]
+            cells += [(c_values, values, wrap), (c_threshold, words_cell, None), (c_basis, basis_cell, None)]
             lines = max(name_lines, _lines(values, w_values), _lines(words, w_threshold), _lines(basis, w_basis))
             note = notes.get(cid)
             if note is not None:  # the class the pack's order hid: on the rows of the criteria that reach it
                 shown = note.replace(f" ({r.also_meets})", "")
-                cells += [(c_note, shown, wrap), (c_cite, cite, f_text), (c_machine_note, note, f_text)]
+                cells += [(c_note, shown, wrap), (c_cite, cite, None), (c_machine_note, note, f_text)]
                 lines = max(lines, _lines(shown, w_note))
             else:
-                cells.append((c_cite, cite, f_text))
+                cells.append((c_cite, cite, None))
             add_row(row, row_height(lines), cells)
             row += 1
     for c, key in enumerate(keys):

@@ -21,6 +21,16 @@ def _fits(text: str) -> str:
     return text if len(units) <= 2 * XLS_STRMAX else units[:2 * XLS_STRMAX].decode("utf-16-le", "ignore")
 
 
+class Shared:
+    """A text cell that repeats on many rows (a criterion's threshold, a unit's name), looked up
+    in the shared strings and the formats once (FastRowsWorksheet.shared)."""
+
+    __slots__ = ("tail",)
+
+    def __init__(self, tail: str):
+        self.tail = tail
+
+
 class FastRowsWorksheet(Worksheet):
     """A worksheet whose rows from the first `add_row` on are written from text made at once. Rows
     before it are ordinary XlsxWriter rows (the headings); no ordinary cell may follow it."""
@@ -38,10 +48,19 @@ class FastRowsWorksheet(Worksheet):
         s = self._xf[fmt] = f' s="{index}"' if index else ""
         return s
 
+    def shared(self, text: str, fmt: Optional[Format] = None) -> Shared:
+        """`text` in `fmt`, for the cells of add_row that repeat it."""
+        table = self.str_table
+        index = table._get_shared_string_index(_fits(text) if len(text) > XLS_STRMAX // 2 else text)
+        table.count -= 1  # a reference is counted where a row uses it
+        style = self._xf.get(fmt)
+        return Shared(f'{self._style(fmt) if style is None else style} t="s"><v>{index}</v></c>')
+
     def add_row(self, row: int, height: Optional[float],
-                cells: list[tuple[int, Union[str, int, float], Optional[Format]]]) -> None:
-        """Row `row` (0-based, after every row written so far) with `cells`: (column, a text or a
-        number, format), columns in increasing order; `height` in points as set_row takes it."""
+                cells: list[tuple[int, Union[str, int, float, Shared], Optional[Format]]]) -> None:
+        """Row `row` (0-based, after every row written so far) with `cells`: (column, a text, a
+        number or a `shared` text, format (a shared text has its own)), columns in increasing
+        order; `height` in points as set_row takes it."""
         if row <= self._fast_last:
             raise ValueError(f"add_row: row {row} is not after row {self._fast_last}")
         if self._fast_first is None:
@@ -59,8 +78,13 @@ class FastRowsWorksheet(Worksheet):
             if pixels != self.original_row_height or pixels != self.default_row_height:
                 attrs = f' ht="{pixels * 0.75:.16g}" customHeight="1"'
         parts = [f'<row r="{r}"{attrs}>']
-        sst, letters, styles = self.str_table._get_shared_string_index, self._letters, self._xf
+        table, letters, styles = self.str_table, self._letters, self._xf
+        sst = table._get_shared_string_index
         for col, value, fmt in cells:
+            if value.__class__ is Shared:
+                parts.append(f'<c r="{letters[col]}{r}"{value.tail}')
+                table.count += 1
+                continue
             st = styles.get(fmt)
             if st is None:
                 st = self._style(fmt)
