@@ -72,3 +72,42 @@ def test_every_command_module_is_listed_and_loads():
         assert cli.get_command(ctx, name).name == name
     defined = {p.stem for p in (ROOT / "commands").glob("*.py")} - {"__init__", "common", "progress"}
     assert defined == {target.split(":")[0].rsplit(".", 1)[1] for target in cli_module.COMMANDS.values()}
+
+
+# ---- the guide quotes what lanhmanh says (in Vietnamese, as a council sees it) ------------------------
+
+GUIDE = ROOT / "docs" / "huong-dan-su-dung.md"
+
+
+def test_the_summary_quoted_in_the_guide_is_what_score_prints(run_cli, vietnamese, workdir):
+    text = GUIDE.read_text(encoding="utf-8")
+    block = re.search(r"```\n(qd-28-2025 2025\.1 \(chính thức\).*?)\n```", text, re.S)
+    assert block, "the guide no longer quotes the summary of the sample"
+    r = run_cli("score", ROOT / "examples" / "nghe-an-2025-ma-tuy.xlsx", "--rules", "qd-28-2025",
+                "--out", "ket-qua/nghe-an-2025.xlsx", "--no-db")
+    assert r.exit_code == 0, r.output
+    assert r.output.strip().splitlines() == block.group(1).splitlines()
+
+
+def test_the_messages_the_guide_explains_are_messages_lanhmanh_says():
+    """Each message quoted in the table of section 7: its words between the "…" are in the
+    Vietnamese catalogue (with the placeholders of a message standing for the "…") or, for the
+    cross-field checks, in the shipped packs' own messages."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import messages
+
+    said = [re.sub(r"\{[^}]*\}", "…", t) for t in messages.translations([messages.PO]).values()]
+    said += [p.read_text(encoding="utf-8") for p in (ROOT / "rules").glob("*.yaml")]
+    section = GUIDE.read_text(encoding="utf-8").split("## 7.")[1].split("## 8.")[0]
+    rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    assert len(rows) >= 15
+    for cell in rows:
+        for quoted in re.findall(r"`([^`]+)`", cell):
+            if quoted.startswith("--"):  # an option named beside the message
+                continue
+            parts = [p.strip(" ,:") for p in quoted.split("…") if len(p.strip(" ,:")) >= 3]
+            assert parts, quoted
+            for part in parts:
+                assert any(part in t for t in said), f"the guide quotes {quoted!r}: {part!r} is in no message"
