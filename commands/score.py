@@ -161,7 +161,7 @@ def _score_and_write(bar, pack, intake: api.Intake, engine: str, strict: bool, o
                     click.echo(piece, nl=False)
             else:
                 with bar.phase(_("writing the JSON")):
-                    write_json_atomic(json_out, doc)
+                    write_json_atomic(json_out, doc, processes=min(2, os.cpu_count() or 1))
         # the PDF last: without LibreOffice (exit 2) or when it fails (exit 6), the workbook and the
         # JSON are already written and the run is still recorded
         pdf_failed = _write_pdf(bar, batch, o) if o.pdf else None

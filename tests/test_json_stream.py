@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lmtest import qd28_row, scored_batch, xlm_row
 
+from lanhmanh.scorecards.outputs import json_out
 from lanhmanh.scorecards.outputs.json_out import chunks, result_dict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,3 +73,58 @@ def test_any_values_and_names_stream_the_same(rows):
                             villages_reached=min(r["reached"], total)))
     streamed, listed = _both(scored_batch("xa-lanh-manh", made))
     assert streamed == listed
+
+
+# ---- two processes: the latter half of the units made by a forked copy ---------------------------------
+
+needs_fork = pytest.mark.skipif(json_out._fork_context() is None, reason="no fork on this system")
+
+
+def _batch(n: int):
+    gen = _generate()
+    rows = [{k: _text(v) for k, v in r.items()} for r in gen.generate_rows(n, "qd-28-2025", seed=3)]
+    return scored_batch("qd-28-2025", rows)
+
+
+@needs_fork
+def test_two_processes_write_the_same_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(json_out, "PARALLEL_UNITS", 10)
+    batch = _batch(101)
+    json_out.write_json_atomic(str(tmp_path / "one.json"), result_dict(batch, stream=True), processes=1)
+    json_out.write_json_atomic(str(tmp_path / "two.json"), result_dict(batch, stream=True), processes=2)
+    assert (tmp_path / "one.json").read_bytes() == (tmp_path / "two.json").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.json", "two.json"]  # no temporary file left
+
+
+@needs_fork
+def test_a_failed_helper_process_leaves_the_work_to_this_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(json_out, "PARALLEL_UNITS", 10)
+
+    def fails(*args):
+        raise OSError("the disk is full")
+
+    monkeypatch.setattr(json_out, "_write_unit_texts", fails)  # the forked copy fails
+    batch = _batch(40)
+    json_out.write_json_atomic(str(tmp_path / "two.json"), result_dict(batch, stream=True), processes=2)
+    assert (tmp_path / "two.json").read_text(encoding="utf-8") == "".join(chunks(result_dict(batch)))
+    assert [p.name for p in tmp_path.iterdir()] == ["two.json"]
+
+
+@needs_fork
+def test_a_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(json_out, "PARALLEL_UNITS", 10)
+    batch = _batch(40)
+    real = json_out._unit_texts
+    made = []
+
+    def breaks_in_this_process(b, start=0, stop=None):
+        for i, text in enumerate(real(b, start, stop)):
+            if start == 0 and i == 5:
+                raise OSError("no space left on device")
+            made.append(i)
+            yield text
+
+    monkeypatch.setattr(json_out, "_unit_texts", breaks_in_this_process)
+    with pytest.raises(OSError):
+        json_out.write_json_atomic(str(tmp_path / "two.json"), result_dict(batch, stream=True), processes=2)
+    assert list(tmp_path.iterdir()) == []  # neither the output nor the helper's file

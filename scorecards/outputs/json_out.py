@@ -1,16 +1,19 @@
 """The JSON result of `score --json` (its fields: README, "Output (`--json`)"), written atomically."""
 from __future__ import annotations
 
+import itertools
 import json
+import multiprocessing
 import os
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Iterator
 from json.encoder import (  # type: ignore[attr-defined]
     c_encode_basestring,
     c_make_encoder,
     encode_basestring,
 )
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from lanhmanh.engine.batch.previous import unit_previous_fields
 from lanhmanh.engine.evaluation.evidence import (
@@ -33,7 +36,7 @@ def result_dict(batch: BatchResult, stream: bool = False) -> dict:
     pack = batch.pack
     level = pack.commune
     labels = _Labels(level)
-    units: Iterable[Any] = _unit_texts(batch) if stream else [_unit_entry(r, labels) for r in batch.units]
+    units: Any = UnitTexts(batch) if stream else [_unit_entry(r, labels) for r in batch.units]
     provinces = []
     for p in batch.provinces:
         entry: dict[str, Any] = {
@@ -128,7 +131,89 @@ class RawJSON(str):
     """Text already written as JSON (a unit's entry): `chunks` writes it as it is."""
 
 
-def _unit_texts(batch: BatchResult) -> Iterator[RawJSON]:
+class UnitTexts:
+    """The "units" of a streamed document (result_dict stream=True): each unit's text made when
+    `chunks` writes it. `write_json_atomic(..., processes=2)` has a second process make the latter
+    half meanwhile (a forked copy of this one: nothing is sent to it), and writes its text after
+    the first half; when that process fails, this one makes the latter half itself."""
+
+    def __init__(self, batch: BatchResult):
+        self.batch = batch
+        self.helper_file: Optional[str] = None  # where a second process writes the latter half
+        self.helper: Optional[_Helper] = None
+
+    def pieces(self) -> Iterator[str]:
+        n = len(self.batch.units)
+        if n == 0:
+            yield "[]\n"
+            return
+        if self.helper_file is not None:
+            self.helper = _Helper(self.batch, n // 2, self.helper_file)
+        for i, text in enumerate(_unit_texts(self.batch, 0, self.helper.start if self.helper else n)):
+            yield ("[\n" if i == 0 else ",") + text + "\n"
+        if self.helper is not None:
+            yield from self.helper.texts()
+        yield "]\n"
+
+    def close(self) -> None:
+        """The second process stopped (if it still runs) and its file removed."""
+        if self.helper is not None:
+            self.helper.close()
+        elif self.helper_file is not None:
+            discard(self.helper_file)
+
+
+def _fork_context():
+    """multiprocessing's fork start method where it is safe to use (not on Windows or macOS)."""
+    if sys.platform in ("win32", "darwin") or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return multiprocessing.get_context("fork")
+
+
+class _Helper:
+    """A forked process writing units start.. of `batch` as JSON pieces into `path`."""
+
+    def __init__(self, batch: BatchResult, start: int, path: str):
+        self.batch, self.start, self.path = batch, start, path
+        context = _fork_context()
+        sys.stdout.flush()  # a forked process flushes its copy of these when it ends: nothing twice
+        sys.stderr.flush()
+        self.process = context.Process(target=_write_unit_texts, args=(batch, start, path), daemon=True) \
+            if context is not None else None
+        if self.process is not None:
+            self.process.start()
+
+    def texts(self) -> Iterator[str]:
+        try:
+            done = False
+            if self.process is not None:
+                self.process.join()
+                done = self.process.exitcode == 0
+            if done:
+                with open(self.path, encoding="utf-8") as f:
+                    while block := f.read(1 << 20):
+                        yield block
+            else:  # the process failed (or could not fork): the latter half made here
+                for text in _unit_texts(self.batch, self.start, len(self.batch.units)):
+                    yield "," + text + "\n"
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.process is not None and self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        discard(self.path)
+
+
+def _write_unit_texts(batch: BatchResult, start: int, path: str) -> None:
+    """In the forked process: units start.. as JSON pieces ("," + text + newline each)."""
+    with open(path, "w", encoding="utf-8") as f:
+        for text in _unit_texts(batch, start, len(batch.units)):
+            f.write("," + text + "\n")
+
+
+def _unit_texts(batch: BatchResult, start: int = 0, stop: Optional[int] = None) -> Iterator[RawJSON]:
     """Each unit's entry as JSON text, in rank order, made when it is asked for: the text `one`
     writes for `_unit_entry(r, labels)`, with the criteria written by `_CriteriaText` (no dict
     per criterion; tests/test_json_stream.py checks the two agree)."""
@@ -136,7 +221,7 @@ def _unit_texts(batch: BatchResult) -> Iterator[RawJSON]:
     labels = _Labels(level)
     one = _encoder()
     criteria = _CriteriaText(level)
-    for r in batch.units:
+    for r in itertools.islice(batch.units, start, stop):
         entry = _unit_entry(r, labels, criteria=False)
         head = {k: entry.pop(k) for k in list(entry) if k not in ("source", "extra")}
         yield RawJSON(one(head)[:-1] + ',"criteria":' + criteria.text(r.unit.values, r.outcome) + ","
@@ -240,7 +325,9 @@ def chunks(doc: dict):
     yield "{\n"
     for i, (k, v) in enumerate(doc.items()):
         yield ("," if i else "") + f"{one(k)}: "
-        if isinstance(v, (list, Iterator)):  # an iterator: the units of result_dict(stream=True)
+        if isinstance(v, UnitTexts):
+            yield from v.pieces()
+        elif isinstance(v, list):
             j = -1
             for j, x in enumerate(v):
                 yield ("[\n" if j == 0 else ",") + (x if isinstance(x, RawJSON) else one(x)) + "\n"
@@ -254,11 +341,21 @@ def dumps(doc: dict) -> str:
     return "".join(chunks(doc))
 
 
-def write_json_atomic(path: str, doc: dict) -> None:
-    """Write to a temporary file beside the target, then rename: never a half-written file."""
+# a streamed document of at least this many units is made by two processes when asked (processes=2)
+PARALLEL_UNITS = 2000
+
+
+def write_json_atomic(path: str, doc: dict, processes: int = 1) -> None:
+    """Write to a temporary file beside the target, then rename: never a half-written file. With
+    `processes` 2 and a streamed document of PARALLEL_UNITS units or more, a second process makes
+    the latter half of the units (where processes can be forked)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = new_temp_file(target)
+    units = doc.get("units")
+    if (processes > 1 and isinstance(units, UnitTexts) and len(units.batch.units) >= PARALLEL_UNITS
+            and _fork_context() is not None):
+        units.helper_file = new_temp_file(target)
     try:
         with open(tmp, "w", encoding="utf-8") as f:
             f.writelines(chunks(doc))
@@ -266,3 +363,6 @@ def write_json_atomic(path: str, doc: dict) -> None:
     except BaseException:
         discard(tmp)
         raise
+    finally:
+        if isinstance(units, UnitTexts):
+            units.close()
