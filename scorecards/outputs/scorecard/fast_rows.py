@@ -107,7 +107,7 @@ class FastRowsWorksheet(Worksheet):
         if later or any(n >= self._fast_first for n in self.row_info):
             raise ValueError(f"an ordinary cell or row setting at row {(later or [self._fast_first])[0]} "
                              f"among the rows of add_row")
-        full = self.dim_rowmax
+        full: int = self.dim_rowmax  # type: ignore[has-type]
         if self.dim_rowmin is not None and self.dim_rowmin < self._fast_first:
             self.dim_rowmax = self._fast_first - 1
             try:
