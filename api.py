@@ -69,7 +69,7 @@ class Intake:
 
     @property
     def inputs(self) -> list[dict]:
-        return [{"path": f.path, "sha256": f.sha256, "rows": len(f.rows),
+        return [{"path": f.path, "sha256": f.sha256, "rows": f.row_count(),
                  **({"sheet": f.sheet} if f.sheet is not None else {})} for f in self.files]
 
 
@@ -263,6 +263,7 @@ def read_inputs(inputs: Iterable[PathLike], pack: Pack, unit_list: str = "offici
             read += 1
         except BlankTable as e:
             unreadable.append((f.path, f.sheet, str(e)))
+        f.release_rows()  # validated: the units hold what is scored (flat memory on large batches)
     if unreadable and not read:
         raise UnreadableInputs([InputError(_("{path}, sheet {sheet}").format(path=path, sheet=repr(sheet))
                                            if sheet is not None else path, message)

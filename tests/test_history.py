@@ -380,7 +380,7 @@ def test_the_sample_through_score_and_history(run_cli, workdir):
     (run,) = H.runs(db)
     assert run.units == len(batch.units) == 130 and run.year == 2025
     assert run.inputs[0]["sha256"] == intake.files[0].sha256
-    assert run.inputs[0]["rows"] == len(intake.files[0].rows) == 131
+    assert run.inputs[0]["rows"] == intake.files[0].row_count() == intake.inputs[0]["rows"] == 131
     res = run_cli("history", "16858", "--db", db)
     assert res.exit_code == 0, res.output
     assert res.output.splitlines()[0].startswith("16858 Xã Mường Típ (xã, province 40)")

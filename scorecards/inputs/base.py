@@ -20,6 +20,15 @@ class InputFile:
     sheet: Optional[str] = None  # workbooks: the sheet's name
     letters: dict[str, str] = field(default_factory=dict)  # workbooks: header → column letter ("E")
     header_row: Optional[int] = None  # workbooks: the row that carries the headers
+    n_rows: Optional[int] = None  # the rows read, once `rows` is released (validated: api.read_inputs)
+
+    def row_count(self) -> int:
+        return self.n_rows if self.n_rows is not None else len(self.rows)
+
+    def release_rows(self) -> None:
+        """Forget the rows (a 100,000-row file's raw cells), keeping their count."""
+        self.n_rows = self.row_count()
+        self.rows = []
 
     def header_cells(self) -> dict[str, str]:
         return {h: f"{col}{self.header_row}" for h, col in self.letters.items()}
