@@ -31,10 +31,12 @@ def run_one(pack_id: str, engine: str, n: int, keep: bool) -> dict:
     from lanhmanh.engine.evaluation.evidence import criteria_evidence
     from lanhmanh.engine.evaluation.scoring import UnitResult, make_backend, rank
     from lanhmanh.engine.evaluation.validate import Validator
+    from lanhmanh.engine.model import versions
     from lanhmanh.engine.model.loader import load_pack
 
     t0 = time.perf_counter()
-    pack, _ = load_pack(pack_id)
+    # the version in force for the generated rows' year (2025), as `score` takes it
+    pack, _ = load_pack(str(versions.for_year(versions.versions_of(pack_id), 2025).path))
     t1 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -28,9 +28,12 @@ def scored_batch(pack_id: str, n: int, engine: str):
 
     from lanhmanh.engine.evaluation.scoring import score_units
     from lanhmanh.engine.evaluation.validate import Validator
+    from lanhmanh.engine.model import versions
     from lanhmanh.engine.model.loader import load_pack
 
-    pack, _ = load_pack(pack_id)
+    # the version in force for the generated rows' year (2025), as `score` takes it: the newest
+    # version of xa-lanh-manh (2026.1) asks for columns the 2025 rows do not have
+    pack, _ = load_pack(str(versions.for_year(versions.versions_of(pack_id), 2025).path))
     t0 = time.perf_counter()
     v = Validator(pack)
     units = [u for i, r in enumerate(generate_rows(n, pack_id, seed=1))
