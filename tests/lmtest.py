@@ -127,3 +127,24 @@ def need_tool(*names: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(f"{' or '.join(names)} is not installed, and CI is set (.ci/run installs it)")
     pytest.skip(f"{' or '.join(names)} is not installed")
+
+
+# a small rule pack's head (pack, three indicators) and classes, for tests that write rule files
+MINI_PACK_HEAD = """\
+pack:
+  id: mini
+  title: Mini
+  version: "1"
+  status: illustrative
+  effective_from: 2025-01-01
+indicators:
+  population: {label: Dân số, type: integer, min: 1}
+  users: {label: Người dùng, type: integer, min: 0}
+  on_route: {label: Trên tuyến, type: boolean}
+"""
+
+MINI_CLASSES = """\
+classes:
+  - {id: high, label: Cao, when: A}
+  - {id: low, label: Thấp, residual: true}
+"""

@@ -6,32 +6,18 @@ so the tests say where a person must be sent, not where the loader happens to po
 from __future__ import annotations
 
 import pytest
-from lmtest import TEST_PACKS
+from lmtest import MINI_CLASSES, MINI_PACK_HEAD, TEST_PACKS
 
 from lanhmanh.engine.language.problems import RuleFileError
 from lanhmanh.engine.model.loader import load_pack
 from lanhmanh.engine.model.versions import shipped_packs
 
-HEAD = """\
-pack:
-  id: mini
-  title: Mini
-  version: "1"
-  status: illustrative
-  effective_from: 2025-01-01
-indicators:
-  population: {label: Dân số, type: integer, min: 1}
-  users: {label: Người dùng, type: integer, min: 0}
-  on_route: {label: Trên tuyến, type: boolean}
+HEAD = MINI_PACK_HEAD + """\
 derived:
   rate: {label: Tỷ lệ, expr: users / population}
 """
 
-CLASSES = """\
-classes:
-  - {id: high, label: Cao, when: A}
-  - {id: low, label: Thấp, residual: true}
-"""
+CLASSES = MINI_CLASSES
 
 
 def at(text: str, needle: str, nth: int = 1, shift: int = 0) -> tuple[int, int]:

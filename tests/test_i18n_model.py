@@ -7,30 +7,15 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
+from lmtest import MINI_CLASSES, MINI_PACK_HEAD
 
 from lanhmanh.engine.language.problems import RuleFileError
 from lanhmanh.engine.model import admin_units, versions
 from lanhmanh.engine.model.loader import load_pack
 from lanhmanh.i18n import set_language
 
-HEAD = """\
-pack:
-  id: mini
-  title: Mini
-  version: "1"
-  status: illustrative
-  effective_from: 2025-01-01
-indicators:
-  population: {label: Dân số, type: integer, min: 1}
-  users: {label: Người dùng, type: integer, min: 0}
-  on_route: {label: Trên tuyến, type: boolean}
-"""
-
-CLASSES = """\
-classes:
-  - {id: high, label: Cao, when: A}
-  - {id: low, label: Thấp, residual: true}
-"""
+HEAD = MINI_PACK_HEAD
+CLASSES = MINI_CLASSES
 
 
 def line_of(text: str, needle: str) -> int:

@@ -85,22 +85,25 @@ class EvidenceBuilder:
         self.rows = [(base["id"], base["scored"], base["max_points"], base["threshold"], base["cite"], names)
                      for _, names, base in self.static]
 
+        # every name any criterion reads, once: (name, "value" | "ratio", indicator id | Derived)
+        self.reads = list({name: (name, kind, payload) for _, names, _ in self.static
+                           for name, kind, payload in names}.values())
+
+    def read(self, values: dict) -> dict[str, Any]:
+        """A unit's value of every name the criteria read, as the evidence shows it."""
+        return {name: ratio_text(values, payload) if kind == "ratio" else value_for_output(values.get(payload))
+                for name, kind, payload in self.reads}
+
     def build(self, values: dict, out: Outcome) -> list[dict]:
-        cache: dict[str, Any] = {}
+        read = self.read(values)
         rows = []
         outcomes = out.outcomes
         for i, (cid, scored, max_points, threshold, cite, names) in enumerate(self.rows):
             met, pts, band = outcomes[i]
             inputs = {}
             zero = {}
-            for name, kind, payload in names:
-                if name in cache:
-                    value = cache[name]
-                elif kind == "ratio":
-                    value = cache[name] = ratio_text(values, payload)
-                else:
-                    value = cache[name] = value_for_output(values.get(payload))
-                inputs[name] = value
+            for name, kind, _payload in names:
+                value = inputs[name] = read[name]
                 if kind == "ratio" and isinstance(value, ZeroRatio):
                     zero[name] = value.as_dict()
             row = {
@@ -144,6 +147,11 @@ def _builder(level: Level) -> EvidenceBuilder:
 
 def criteria_evidence(level: Level, values: dict, out: Outcome) -> list[dict]:
     return _builder(level).build(values, out)
+
+
+def evidence_inputs(level: Level, values: dict) -> dict[str, Any]:
+    """A unit's value of every name its level's criteria read, as the evidence shows it."""
+    return _builder(level).read(values)
 
 
 def evidence_rows(level: Level) -> list[tuple[str, bool, Any, str, Optional[str], list[tuple[str, str, Any]]]]:

@@ -20,8 +20,8 @@ from lanhmanh.engine.evaluation.evidence import (
     ZeroRatio,
     catalogue,
     criteria_evidence,
+    evidence_inputs,
     evidence_rows,
-    ratio_text,
     value_for_output,
 )
 from lanhmanh.engine.evaluation.scoring import BatchResult
@@ -237,6 +237,7 @@ class _CriteriaText:
     what the JSON encoder writes for `criteria_evidence(level, values, out)`."""
 
     def __init__(self, level):
+        self.level = level
         self.enc = _one
         self.texts: dict[str, str] = {}
         self.parts = []
@@ -262,18 +263,13 @@ class _CriteriaText:
 
     def text(self, values: dict, out) -> str:
         value = self.value
-        seen: dict[str, Any] = {}  # output name → its value, worked out once per unit
+        read = evidence_inputs(self.level, values)  # every value read, worked out once per unit
         rows = []
         for (head, scored, mid, names, tail), (met, pts, band) in zip(self.parts, out.outcomes):
             inputs = []
             zero = None
-            for name, kind, payload, key in names:
-                if name in seen:
-                    v = seen[name]
-                elif kind == "ratio":
-                    v = seen[name] = ratio_text(values, payload)
-                else:
-                    v = seen[name] = value_for_output(values.get(payload))
+            for name, kind, _payload, key in names:
+                v = read[name]
                 inputs.append(key + value(v))
                 if kind == "ratio" and isinstance(v, ZeroRatio):
                     zero = zero or {}
