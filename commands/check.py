@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from lanhmanh.commands.common import status_label
 from lanhmanh.engine.analysis.completeness import DEFAULT_BUDGET, check_completeness, render
 from lanhmanh.engine.analysis.overrides import describe_overrides
 from lanhmanh.engine.evaluation.python_backend import PythonBackend
@@ -53,7 +54,7 @@ def check(rules: tuple[str, ...], completeness: bool, budget: int | None) -> Non
         for w in warns:
             click.echo(str(w))
         level = pack.commune
-        counts = dict(path=pack.path, id=pack.id, version=pack.version, status=pack.status,
+        counts = dict(path=pack.path, id=pack.id, version=pack.version, status=status_label(pack.status),
                       indicators=len(level.indicators), criteria=len(level.criteria), vetoes=len(level.vetoes),
                       classes=len(level.classes), cases=len(pack.cases))
         if pack.province:

@@ -17,7 +17,7 @@ from typing import Optional
 import click
 
 from lanhmanh import api
-from lanhmanh.commands.common import batch_options, print_warnings, reports_errors, warnings_printed
+from lanhmanh.commands.common import batch_options, print_warnings, reports_errors, status_label, warnings_printed
 from lanhmanh.engine.analysis.explain import (
     code_suggestion,
     display_value,
@@ -277,7 +277,7 @@ def _header_lines(doc: dict, level, width: int) -> list[str]:
         else:
             para(_("Unit {code} {name} ({type}), province {province} · from {where}").format(**unit))
     para(_("Pack: {id} {version} ({status}) · engine {engine}").format(
-        id=pk["id"], version=pk["version"], status=pk["status"], engine=doc["engine"]))
+        id=pk["id"], version=pk["version"], status=status_label(pk["status"]), engine=doc["engine"]))
     para(_("Class: {label} ({cls})").format(label=doc["class_label"], cls=doc["class"]))
     also = doc.get("also_meets")
     if also:

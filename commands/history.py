@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from lanhmanh.commands.common import DB_HELP, db_path
+from lanhmanh.commands.common import DB_HELP, db_path, status_label
 from lanhmanh.engine.batch import history as history_db
 from lanhmanh.errors import EXIT_INPUT, EXIT_USAGE
 from lanhmanh.i18n import N_, _
@@ -153,7 +153,8 @@ def _show_runs(path: Path, pack_id: str | None, fmt: str) -> None:
         return
     header = [_("run"), _("recorded (UTC)"), _("year"), _("pack"), _("engine"), _("units"), _("rejected"), _("kind"),
               _("inputs (sha256)")]
-    body = [[str(r.run_id), r.recorded_at, str(r.year), f"{r.pack_id} {r.pack_version} ({r.pack_status})", r.engine,
+    body = [[str(r.run_id), r.recorded_at, str(r.year),
+             f"{r.pack_id} {r.pack_version} ({status_label(r.pack_status)})", r.engine,
              str(r.units), str(r.rejected_rows), _(KINDS.get(r.kind, r.kind)) + (" " + _("VOID") if r.void else ""),
              "; ".join(f"{Path(i['path']).name}" + (f"[{i['sheet']}]" if "sheet" in i else "") + f" {i['sha256'][:12]}"
                        for i in r.inputs)]

@@ -32,9 +32,9 @@ def _pack_copy(tmp_path, edits: list[tuple[str, str]]):
 def test_check_and_test_speak_vietnamese(vietnamese, run_cli):
     r = run_cli("check", "xa-lanh-manh", "qd-28-2025")
     assert r.exit_code == 0, r.output
-    assert re.search(r"xa-lanh-manh(-\d+)?\.yaml: hợp lệ: xa-lanh-manh \S+ \(\w+\), \d+ chỉ tiêu, \d+ tiêu chí, "
+    assert re.search(r"xa-lanh-manh(-\d+)?\.yaml: hợp lệ: xa-lanh-manh \S+ \(minh họa\), \d+ chỉ tiêu, \d+ tiêu chí, "
                      r"\d+ tiêu chí loại trừ, \d+ xếp loại, \d+ trường hợp kiểm thử", r.output), r.output
-    assert re.search(r"qd-28-2025\.yaml: hợp lệ: .*, cấp tỉnh có \d+ tiêu chí, ", r.output), r.output
+    assert re.search(r"qd-28-2025\.yaml: hợp lệ: qd-28-2025 \S+ \(chính thức\), .*, cấp tỉnh có \d+ tiêu chí, ", r.output), r.output
     usage = run_cli("check", "xa-lanh-manh", "--budget", "5")
     assert usage.exit_code == 2
     assert "--budget chỉ dùng cùng --completeness" in usage.output
