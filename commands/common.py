@@ -45,7 +45,7 @@ def batch_options(command: Callable) -> Callable:
     """The options of every command that reads a batch as `score` does (score, verify, explain):
     give `verify` and `explain` what `score` was given and they read the same batch."""
     options = [
-        click.option("--rules", "rules", required=True, help=RULES_HELP),
+        click.option("--rules", "rules", required=True, metavar="PACK", help=RULES_HELP),
         click.option("--engine", type=click.Choice(ENGINES), default="durable", show_default=True, help=ENGINE_HELP),
         click.option("--unit-list", "unit_list", default="official", show_default=True,
                      metavar="official|none|FILE.csv", help=UNIT_LIST_HELP),

@@ -17,7 +17,7 @@ from lanhmanh.scorecards.outputs.template import write_template
 
 
 @click.command()
-@click.option("--rules", "rules", required=True, help="A shipped pack id or a rule file.")
+@click.option("--rules", "rules", required=True, metavar="PACK", help="A shipped pack id or a rule file.")
 @click.option("--province", "province", metavar="CODE",
               help="Pre-fill one row per official unit of this province (2-digit code, e.g. 40).")
 @click.option("--year", "year", type=int,
