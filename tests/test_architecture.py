@@ -205,7 +205,9 @@ def pip(python: Path | str, *args: str, cwd: Path, timeout: int = 900) -> subpro
 def test_the_wheel_holds_the_package_and_nothing_else(tmp_path):
     src = source_copy(tmp_path)
     out = tmp_path / "wheel"
-    pip(sys.executable, "wheel", ".", "--no-deps", "-w", str(out), "-q", cwd=src)
+    built = pip(sys.executable, "wheel", ".", "--no-deps", "-w", str(out), "-q", cwd=src)
+    # every folder shipped is a package setuptools was told of (the catalogue's folders included)
+    assert "absent from the `packages` configuration" not in built.stdout + built.stderr, built.stderr[-3000:]
     wheels = list(out.glob("lanhmanh-*.whl"))
     assert len(wheels) == 1, list(out.iterdir())
     with zipfile.ZipFile(wheels[0]) as z:
