@@ -116,8 +116,6 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lanhmanh", help=N_("Show the version and exit."))
-@click.option("--lang", type=click.Choice(LANGUAGES, case_sensitive=False), default=None, is_eager=True,
-              expose_value=False, callback=_set_lang, help=LANG_HELP)
 def cli() -> None:
     """Classify, score and rank communes from declarative rule packs.
 
@@ -125,6 +123,9 @@ def cli() -> None:
     (the literal reading, for comparison), xa-lanh-manh (illustrative points scorecard),
     xa-lanh-manh-nghe-an (an illustrative provincial variant of it).
     """
+
+
+cli.params.append(lang_option())  # the same --lang every command gets (LazyGroup.get_command), after --version
 
 
 def main() -> None:

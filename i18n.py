@@ -10,6 +10,7 @@ Vietnamese. Exit codes, JSON keys and ids never change with it.
 """
 from __future__ import annotations
 
+import functools
 import gettext
 import os
 from pathlib import Path
@@ -22,7 +23,6 @@ ENV = "LANHMANH_LANG"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LOCALE_ENV = "LANHMANH_LOCALE_DIR"  # another catalogue folder (translators trying their work)
 
-_state: dict[str, Optional[gettext.NullTranslations]] = {"vi": None}
 _current = [""]  # the language in force; "" until it is first asked for
 
 
@@ -44,16 +44,13 @@ def language() -> str:
     return _current[0] or set_language()
 
 
+@functools.cache
 def _catalogue() -> gettext.NullTranslations:
-    found = _state["vi"]
-    if found is None:
-        try:
-            folder = os.environ.get(LOCALE_ENV) or str(LOCALE_DIR)
-            found = gettext.translation(DOMAIN, folder, languages=["vi"])
-        except OSError:  # a checkout whose catalogue was never compiled: English rather than a crash
-            found = gettext.NullTranslations()
-        _state["vi"] = found
-    return found
+    """The Vietnamese catalogue, read once."""
+    try:
+        return gettext.translation(DOMAIN, os.environ.get(LOCALE_ENV) or str(LOCALE_DIR), languages=["vi"])
+    except OSError:  # a checkout whose catalogue was never compiled: English rather than a crash
+        return gettext.NullTranslations()
 
 
 def _(message: str) -> str:

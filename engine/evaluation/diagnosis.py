@@ -99,12 +99,6 @@ def _other_pack(pack: Any, headers: list[str]) -> Optional[tuple[list[str], int,
     return sorted(p for p, n in scores.items() if n == best), best, len(cols)
 
 
-def _where(r: Any) -> str:
-    if r.sheet is None:
-        return r.path
-    return _("{path}, sheet {sheet}").format(path=r.path, sheet=repr(r.sheet))
-
-
 def reject_lines(rejected: list, cap: int = MAX_SAME_REASON) -> list[str]:
     """The command line's report of rejections: per file (or sheet) its headline first, then each
     rejection, at most `cap` of one reason, then how many more of that reason."""
@@ -115,7 +109,7 @@ def reject_lines(rejected: list, cap: int = MAX_SAME_REASON) -> list[str]:
     for group in groups.values():
         for r in group:
             if r.headline:
-                out.append(f"{_where(r)}: {r.headline}")
+                out.append(f"{r.table()}: {r.headline}")
                 break
         seen: Counter = Counter()
         for r in group:
@@ -124,7 +118,7 @@ def reject_lines(rejected: list, cap: int = MAX_SAME_REASON) -> list[str]:
                 out.append(r.line())
         for reason, n in seen.items():
             if n > cap:
-                out.append(f"{_where(group[0])}: " + _(
+                out.append(f"{group[0].table()}: " + _(
                     "… and {n} more rejection(s) for the same reason ({reason}); every one is listed in the "
                     "JSON (--json) and in the scorecard's sheet '{sheet}'").format(
                         n=n - cap, reason=reason, sheet=REJECTS_SHEET))

@@ -106,11 +106,15 @@ class Rejection:
             unit = " (" + _("unit {unit}").format(unit=code) + ")"
         return f"{self.where()}{unit}{what}: {self.reason}"
 
+    def table(self) -> str:
+        """The file, or the file and sheet, the rejection is in."""
+        if self.sheet is None:
+            return self.path
+        return _("{path}, sheet {sheet}").format(path=self.path, sheet=repr(self.sheet))
+
     def where(self) -> str:
         if self.row is None:  # the whole file (or sheet)
-            if self.sheet is None:
-                return self.path
-            return _("{path}, sheet {sheet}").format(path=self.path, sheet=repr(self.sheet))
+            return self.table()
         if self.sheet is not None:
             if not self.cell or self.cell.startswith("row "):  # a column the sheet does not have
                 return _("{path}, sheet {sheet}, row {row}").format(path=self.path, sheet=repr(self.sheet),

@@ -30,13 +30,17 @@ from lanhmanh.version import __version__
 
 
 def result_dict(batch: BatchResult, stream: bool = False) -> dict:
-    """The JSON document of a batch. With `stream`, its "units" is an iterator that makes each
+    """The JSON document of a batch. With `stream`, its "units" is a UnitTexts that makes each
     unit's entry (with its evidence) only when `chunks` writes it, so that a 100,000-unit document
     never holds every unit's evidence at once; otherwise a list."""
     pack = batch.pack
     level = pack.commune
-    labels = _Labels(level)
-    units: Any = UnitTexts(batch) if stream else [_unit_entry(r, labels) for r in batch.units]
+    units: Any
+    if stream:
+        units = UnitTexts(batch)
+    else:
+        labels = _Labels(level)
+        units = [_unit_entry(r, labels) for r in batch.units]
     provinces = []
     for p in batch.provinces:
         entry: dict[str, Any] = {
@@ -127,10 +131,6 @@ def _unit_entry(r, labels: _Labels, criteria: bool = True) -> dict:
     return entry
 
 
-class RawJSON(str):
-    """Text already written as JSON (a unit's entry): `chunks` writes it as it is."""
-
-
 class UnitTexts:
     """The "units" of a streamed document (result_dict stream=True): each unit's text made when
     `chunks` writes it. `write_json_atomic(..., processes=2)` has a second process make the latter
@@ -176,31 +176,27 @@ class _Helper:
     def __init__(self, batch: BatchResult, start: int, path: str):
         self.batch, self.start, self.path = batch, start, path
         context = _fork_context()
+        assert context is not None, "write_json_atomic asks for a helper only where it can fork"
         sys.stdout.flush()  # a forked process flushes its copy of these when it ends: nothing twice
         sys.stderr.flush()
-        self.process = context.Process(target=_write_unit_texts, args=(batch, start, path), daemon=True) \
-            if context is not None else None
-        if self.process is not None:
-            self.process.start()
+        self.process = context.Process(target=_write_unit_texts, args=(batch, start, path), daemon=True)
+        self.process.start()
 
     def texts(self) -> Iterator[str]:
         try:
-            done = False
-            if self.process is not None:
-                self.process.join()
-                done = self.process.exitcode == 0
-            if done:
+            self.process.join()
+            if self.process.exitcode == 0:
                 with open(self.path, encoding="utf-8") as f:
                     while block := f.read(1 << 20):
                         yield block
-            else:  # the process failed (or could not fork): the latter half made here
+            else:  # the process failed: the latter half made here
                 for text in _unit_texts(self.batch, self.start, len(self.batch.units)):
                     yield "," + text + "\n"
         finally:
             self.close()
 
     def close(self) -> None:
-        if self.process is not None and self.process.is_alive():
+        if self.process.is_alive():
             self.process.kill()
             self.process.join()
         discard(self.path)
@@ -213,7 +209,7 @@ def _write_unit_texts(batch: BatchResult, start: int, path: str) -> None:
             f.write("," + text + "\n")
 
 
-def _unit_texts(batch: BatchResult, start: int = 0, stop: Optional[int] = None) -> Iterator[RawJSON]:
+def _unit_texts(batch: BatchResult, start: int = 0, stop: Optional[int] = None) -> Iterator[str]:
     """Each unit's entry as JSON text, in rank order, made when it is asked for: the text `one`
     writes for `_unit_entry(r, labels)`, with the criteria written by `_CriteriaText` (no dict
     per criterion; tests/test_json_stream.py checks the two agree)."""
@@ -224,8 +220,8 @@ def _unit_texts(batch: BatchResult, start: int = 0, stop: Optional[int] = None) 
     for r in itertools.islice(batch.units, start, stop):
         entry = _unit_entry(r, labels, criteria=False)
         head = {k: entry.pop(k) for k in list(entry) if k not in ("source", "extra")}
-        yield RawJSON(one(head)[:-1] + ',"criteria":' + criteria.text(r.unit.values, r.outcome) + ","
-                      + one(entry)[1:])
+        yield (one(head)[:-1] + ',"criteria":' + criteria.text(r.unit.values, r.outcome) + ","
+               + one(entry)[1:])
 
 
 _LITERALS = {True: "true", False: "false", None: "null"}
@@ -239,7 +235,7 @@ class _CriteriaText:
     def __init__(self, level):
         self.level = level
         self.enc = _one
-        self.texts: dict[str, str] = {}
+        self.texts = _Texts()  # a string's JSON text, escaped once per document
         self.parts = []
         for cid, scored, max_points, threshold, cite, names in evidence_rows(level):
             self.parts.append(('{"id":' + _one(cid) + ',"met":', scored,
@@ -253,12 +249,9 @@ class _CriteriaText:
         if type(v) is int:
             return str(v)
         if type(v) is str:
-            text = self.texts.get(v)
-            if text is None:
-                if len(self.texts) > _MAX_TEXTS:
-                    self.texts.clear()
-                text = self.texts[v] = self.enc(v)
-            return text
+            if len(self.texts) > _MAX_TEXTS:
+                self.texts.clear()
+            return self.texts[v]
         return self.enc(v)
 
     def text(self, values: dict, out) -> str:
@@ -326,7 +319,7 @@ def chunks(doc: dict):
         elif isinstance(v, list):
             j = -1
             for j, x in enumerate(v):
-                yield ("[\n" if j == 0 else ",") + (x if isinstance(x, RawJSON) else one(x)) + "\n"
+                yield ("[\n" if j == 0 else ",") + one(x) + "\n"
             yield "[]\n" if j < 0 else "]\n"
         else:
             yield one(v) + "\n"

@@ -227,8 +227,9 @@ def rate_text(value: Any) -> str:
     if not sep:
         return vn_number(Decimal(num) * 100) + "%"
     if num.isascii() and num.isdigit() and den.isascii() and den.isdigit():  # counts: no Decimal
-        n, d = Fraction(int(num)), Fraction(int(den))
-        num_text, den_text = vn_number(int(num)), vn_number(int(den))
+        count, of = int(num), int(den)
+        n, d = Fraction(count), Fraction(of)
+        num_text, den_text = vn_number(count), vn_number(of)
     else:
         n, d = Fraction(Decimal(num)), Fraction(Decimal(den))
         num_text, den_text = vn_number(num), vn_number(den)

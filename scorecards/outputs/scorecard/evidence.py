@@ -90,8 +90,13 @@ def evidence_sheet(bk: Book) -> None:
         for (cid, cid_cell, expression, cite, words, words_cell, basis, basis_cell, reads), ev in zip(
                 static, criteria_evidence(level, r.unit.values, r.outcome)):
             inputs = ev["inputs"]
-            values = "\n".join(label + (read[n] if n in read else read.setdefault(n, reading_text(level, n, inputs[n])))
-                               for n, label in reads if n in inputs)
+            shown = []
+            for n, label in reads:
+                if n in inputs:
+                    if n not in read:
+                        read[n] = reading_text(level, n, inputs[n])
+                    shown.append(label + read[n])
+            values = "\n".join(shown)
             met = ev["met"]
             cells = [(0, code_cell, None), (1, name_cell, None), (2, cid_cell, None), (3, inputs_text(inputs), f_text),
                      (4, expression, None), (5, met_cell if met else not_met_cell, None)]
@@ -101,9 +106,9 @@ def evidence_sheet(bk: Book) -> None:
             lines = max(name_lines, _lines(values, w_values), _lines(words, w_threshold), _lines(basis, w_basis))
             note = notes.get(cid)
             if note is not None:  # the class the pack's order hid: on the rows of the criteria that reach it
-                shown = note.replace(f" ({r.also_meets})", "")
-                cells += [(c_note, shown, wrap), (c_cite, cite, None), (c_machine_note, note, f_text)]
-                lines = max(lines, _lines(shown, w_note))
+                printed = note.replace(f" ({r.also_meets})", "")
+                cells += [(c_note, printed, wrap), (c_cite, cite, None), (c_machine_note, note, f_text)]
+                lines = max(lines, _lines(printed, w_note))
             else:
                 cells.append((c_cite, cite, None))
             add_row(row, row_height(lines), cells)

@@ -44,8 +44,11 @@ class FastRowsWorksheet(Worksheet):
         self._xf: dict[Optional[Format], str] = {}  # format → ' s="n"' (its index as XlsxWriter gives it)
 
     def _style(self, fmt: Optional[Format]) -> str:
-        index = fmt._get_xf_index() if fmt is not None else 0  # as XlsxWriter does for a cell's format
-        s = self._xf[fmt] = f' s="{index}"' if index else ""
+        """' s="n"' for a cell of `fmt`: its index as XlsxWriter gives it, looked up once."""
+        s = self._xf.get(fmt)
+        if s is None:
+            index = fmt._get_xf_index() if fmt is not None else 0
+            s = self._xf[fmt] = f' s="{index}"' if index else ""
         return s
 
     def shared(self, text: str, fmt: Optional[Format] = None) -> Shared:
@@ -53,8 +56,7 @@ class FastRowsWorksheet(Worksheet):
         table = self.str_table
         index = table._get_shared_string_index(_fits(text) if len(text) > XLS_STRMAX // 2 else text)
         table.count -= 1  # a reference is counted where a row uses it
-        style = self._xf.get(fmt)
-        return Shared(f'{self._style(fmt) if style is None else style} t="s"><v>{index}</v></c>')
+        return Shared(f'{self._style(fmt)} t="s"><v>{index}</v></c>')
 
     def add_row(self, row: int, height: Optional[float],
                 cells: list[tuple[int, Union[str, int, float, Shared], Optional[Format]]]) -> None:
@@ -85,9 +87,7 @@ class FastRowsWorksheet(Worksheet):
                 parts.append(f'<c r="{letters[col]}{r}"{value.tail}')
                 table.count += 1
                 continue
-            st = styles.get(fmt)
-            if st is None:
-                st = self._style(fmt)
+            st = styles.get(fmt) or self._style(fmt)  # the dictionary itself first: the inner loop
             if value.__class__ is str:
                 if len(value) > XLS_STRMAX // 2:
                     value = _fits(value)
