@@ -4,7 +4,6 @@ program's file given as the database is left byte for byte as it was; a database
 schema keeps working; and the tests themselves can never reach the user's database."""
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -16,7 +15,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from lmtest import TESTS, scored_batch, xlm_row
+from lmtest import TESTS, csv_as_year, scored_batch, xlm_row
 
 from lanhmanh.engine.batch import history as H
 
@@ -251,16 +250,6 @@ def test_other_program_files_through_the_commands(run_cli, workdir):
 
 # ---- the README's sample, then next year's batch ------------------------------------------------------
 
-def _write_year(src: Path, dst: Path, year: int) -> Path:
-    """The sample's rows, as the user's own file (other bytes) for `year`."""
-    with open(src, encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.reader(f))
-    i = rows[0].index("year")
-    with open(dst, "w", encoding="utf-8", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerows([rows[0]] + [r[:i] + [str(year)] + r[i + 1:] for r in rows[1:]])
-    return dst
-
-
 def test_readme_sample_then_next_years_batch_does_not_take_the_sample(run_cli, workdir):
     """The README's first command (its CSV twin) records into the default database; a 2026 batch
     with --previous history then finds no previous run rather than the sample's synthetic figures.
@@ -269,13 +258,13 @@ def test_readme_sample_then_next_years_batch_does_not_take_the_sample(run_cli, w
     first = run_cli("score", sample, "--rules", "qd-28-2025", "--json", "out/nghe-an-2025-ma-tuy.json")
     assert first.exit_code == 0, first.output
     assert f"run 1 recorded in the history database {H.default_db_path()}" in first.output
-    y26 = _write_year(sample, workdir / "nghe-an-2026.csv", 2026)
+    y26 = csv_as_year(sample, workdir / "nghe-an-2026.csv", 2026)
     res = run_cli("score", y26, "--rules", "qd-28-2025", "--previous", "history", "--no-db")
     assert res.exit_code == 2, res.output
     assert "no previous run was found" in res.output
     assert "run 1 (a run on the bundled sample" in res.output
 
-    own = _write_year(sample, workdir / "nghe-an-2025.csv", 2025)
+    own = csv_as_year(sample, workdir / "nghe-an-2025.csv", 2025)
     assert run_cli("score", own, "--rules", "qd-28-2025").exit_code == 0
     res = run_cli("score", y26, "--rules", "qd-28-2025", "--previous", "history", "--no-db")
     assert res.exit_code == 0, res.output

@@ -3,14 +3,13 @@ coverage report, scenario failures, what a variant overrides, and the history, l
 and targets as a council official reads them (terminal, JSON). Ids, paths and values stay as they are."""
 from __future__ import annotations
 
-import csv
 import json
 import re
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from lmtest import XLM_TEST, scored_batch, shipped_pack, xlm_row
+from lmtest import XLM_TEST, csv_as_year, scored_batch, shipped_pack, xlm_row
 
 from lanhmanh.engine.analysis import coverage, explain
 from lanhmanh.engine.analysis.overrides import describe_overrides
@@ -159,19 +158,10 @@ def test_no_previous_run_in_the_history_in_vietnamese(tmp_path, vietnamese):
     assert e.value.exit_code == 2 and not db.exists()
 
 
-def _as_year(src: Path, dst: Path, year: int) -> Path:
-    with open(src, encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.reader(f))
-    i = rows[0].index("year")
-    with open(dst, "w", encoding="utf-8", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerows([rows[0]] + [r[:i] + [str(year)] + r[i + 1:] for r in rows[1:]])
-    return dst
-
-
 def test_the_comparison_with_last_year_in_vietnamese(run_cli, workdir, vietnamese):
     last = run_cli("score", str(MA_TUY_CSV), "--rules", "qd-28-2025", "--json", "2025.json", "--no-db")
     assert last.exit_code == 0, last.output
-    y26 = _as_year(MA_TUY_CSV, workdir / "2026.csv", 2026)
+    y26 = csv_as_year(MA_TUY_CSV, workdir / "2026.csv", 2026)
     res = run_cli("score", str(y26), "--rules", "qd-28-2025", "--previous", "2025.json", "--json", "2026.json",
                   "--no-db")
     assert res.exit_code == 0, res.output
