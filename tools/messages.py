@@ -159,7 +159,6 @@ def missing(files: Optional[list[Path]] = None, parts: tuple[Path, ...] = ()) ->
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    sys.path.insert(0, str(ROOT.parent))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="what", required=True)
     up = sub.add_parser("update")
