@@ -124,8 +124,7 @@ def score_intake(pack: Pack, intake: Intake, engine: Optional[str] = None,
         raise UsageError(_("unknown engine {engine} (choose from {engines})")
                          .format(engine=repr(engine), engines=", ".join(ENGINES)), argument="engine")
     v = intake.validator
-    units = progress(intake.units) if progress is not None else intake.units
-    batch = score_units(pack, units, engine, v.rejected, v.warnings, official_counts(intake))
+    batch = score_units(pack, intake.units, engine, v.rejected, v.warnings, official_counts(intake), progress)
     batch.inputs = intake.inputs
     batch.year = intake.year
     batch.notes.extend(intake.notes)

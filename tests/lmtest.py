@@ -1,13 +1,16 @@
 """Helpers shared by the test modules: input rows for the two pack families, pack locations."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
 TEST_PACKS = TESTS / "packs"
 QD28_TEST = TEST_PACKS / "qd28-test.yaml"  # qd-28-2025 as the legal text states it, owned by the tests
 XLM_TEST = TEST_PACKS / "xlm-test.yaml"  # xa-lanh-manh as the legal text states it, owned by the tests
@@ -161,3 +164,27 @@ def csv_as_year(src: "Path", dst: "Path", year: int) -> "Path":
     with open(dst, "w", encoding="utf-8", newline="") as f:
         csv.writer(f, lineterminator="\n").writerows([rows[0]] + [r[:i] + [str(year)] + r[i + 1:] for r in rows[1:]])
     return dst
+
+
+@cache
+def bench_generate():
+    """bench/generate.py as a module: generate_rows(n, pack_id, seed), write_csv, the oracles."""
+    spec = importlib.util.spec_from_file_location("lanhmanh_bench_generate", ROOT / "bench" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def as_text(v) -> str:
+    """A generated value as a CSV cell gives it ("có"/"không" for booleans, "" for blank)."""
+    if v is True:
+        return "có"
+    if v is False:
+        return "không"
+    return "" if v is None else str(v)
+
+
+def generated_rows(n: int, pack_id: str = "qd-28-2025", seed: int = 1) -> list[dict]:
+    """n generated rows of a pack family (bench/generate.py), as text cells."""
+    return [{k: as_text(v) for k, v in r.items()} for r in bench_generate().generate_rows(n, pack_id, seed=seed)]

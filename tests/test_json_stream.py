@@ -3,26 +3,16 @@ written, its criteria by `_CriteriaText` instead of the JSON encoder. The text m
 encoding the whole document as a list of dicts writes."""
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lmtest import qd28_row, scored_batch, xlm_row
+from lmtest import generated_rows, qd28_row, scored_batch, xlm_row
 
+from lanhmanh.engine.evaluation.forked import fork_context
 from lanhmanh.scorecards.outputs import json_out
 from lanhmanh.scorecards.outputs.json_out import chunks, result_dict
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _generate():
-    spec = importlib.util.spec_from_file_location("lanhmanh_bench_generate", ROOT / "bench" / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _both(batch) -> tuple[str, str]:
@@ -31,22 +21,13 @@ def _both(batch) -> tuple[str, str]:
 
 @pytest.mark.parametrize("pack_id", ["qd-28-2025", "qd-28-2025-literal", "xa-lanh-manh"])
 def test_streamed_units_are_the_encoded_document(pack_id):
-    gen = _generate()
-    rows = list(gen.generate_rows(400, "xa-lanh-manh" if pack_id == "xa-lanh-manh" else "qd-28-2025", seed=5))
-    streamed, listed = _both(scored_batch(pack_id, [{k: _text(v) for k, v in r.items()} for r in rows]))
+    rows = generated_rows(400, "xa-lanh-manh" if pack_id == "xa-lanh-manh" else "qd-28-2025", seed=5)
+    streamed, listed = _both(scored_batch(pack_id, rows))
     assert streamed == listed
     doc = json.loads(streamed)
     assert len(doc["units"]) == 400
     if pack_id == "xa-lanh-manh":  # its generated rows put some shares on a zero denominator
         assert any("zero_denominator" in c for u in doc["units"] for c in u["criteria"])
-
-
-def _text(v) -> str:
-    if v is True:
-        return "có"
-    if v is False:
-        return "không"
-    return "" if v is None else str(v)
 
 
 def test_no_unit_is_an_empty_list():
@@ -77,13 +58,11 @@ def test_any_values_and_names_stream_the_same(rows):
 
 # ---- two processes: the latter half of the units made by a forked copy ---------------------------------
 
-needs_fork = pytest.mark.skipif(json_out._fork_context() is None, reason="no fork on this system")
+needs_fork = pytest.mark.skipif(fork_context() is None, reason="no fork on this system")
 
 
 def _batch(n: int):
-    gen = _generate()
-    rows = [{k: _text(v) for k, v in r.items()} for r in gen.generate_rows(n, "qd-28-2025", seed=3)]
-    return scored_batch("qd-28-2025", rows)
+    return scored_batch("qd-28-2025", generated_rows(n, "qd-28-2025", seed=3))
 
 
 @needs_fork

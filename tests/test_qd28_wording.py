@@ -6,12 +6,12 @@ so reading III.c with "hoặc" changes no class there."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import re
 from pathlib import Path
 
 import pytest
+from lmtest import bench_generate
 
 from lanhmanh.engine.model.loader import load_pack
 from lanhmanh.engine.model.versions import RULES_DIR
@@ -69,13 +69,6 @@ def test_the_literal_pack_says_how_it_reads_co():
     assert "600 cây trên 200 m²" in reading
 
 
-def _generate():
-    spec = importlib.util.spec_from_file_location("lanhmanh_bench_generate", ROOT / "bench" / "generate.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.mark.slow
 def test_hoac_in_iii_c_changes_no_class_of_the_cumulative_pack(run_cli, tmp_path):
     """III.c read "và" (as before) against "hoặc" (as written) on generated communes, every figure
@@ -88,7 +81,7 @@ def test_hoac_in_iii_c_changes_no_class_of_the_cumulative_pack(run_cli, tmp_path
     text = text[:text.index("\ncase_defaults:")] + "\n"
     va = tmp_path / "va.yaml"
     va.write_text(text, encoding="utf-8")
-    gen = _generate()
+    gen = bench_generate()
     rows = list(gen.generate_rows(3000, "qd-28-2025", seed=11))
     inp = tmp_path / "g.csv"
     gen.write_csv(rows, inp)
@@ -102,7 +95,7 @@ def test_hoac_in_iii_c_changes_no_class_of_the_cumulative_pack(run_cli, tmp_path
 
 
 def test_the_literal_oracle_of_bench_agrees_on_iii_c():
-    gen = _generate()
+    gen = bench_generate()
     row = {"population": 10000, "users_with_records": 60, "harbouring_points": 0, "drug_arrests": 20,
            "drug_plants": 600, "drug_plant_area_m2": "200.00", "on_key_route": False,
            "resident_users_untreated": 1, "resident_drug_violators": 0, "wanted_drug_fugitives": 0}

@@ -10,9 +10,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Mapping, Optional, Protocol
 
+from lanhmanh.engine.evaluation import forked
 from lanhmanh.engine.evaluation.outcome import EngineRefused, Outcome
 from lanhmanh.engine.evaluation.python_backend import Compiler, PythonBackend, prepare
-from lanhmanh.engine.evaluation.validate import Rejection, RowWarning, Unit
+from lanhmanh.engine.evaluation.validate import PROVINCE_TYPES, Rejection, RowWarning, Unit
 from lanhmanh.engine.language import nodes
 from lanhmanh.engine.model.pack import UNCLASSIFIED, UNDETERMINED, Level, Pack, ratio_of
 from lanhmanh.i18n import _
@@ -431,25 +432,28 @@ def _province_notes(level: Level, pr: ProvinceResult, classes: list[str], alsos:
 def score_units(pack: Pack, units: Iterable[Unit], engine: str = "durable",
                 rejected: Optional[list[Rejection]] = None,
                 warnings: Optional[list[RowWarning]] = None,
-                official: Optional[Mapping[str, int]] = None) -> BatchResult:
+                official: Optional[Mapping[str, int]] = None,
+                progress: Optional[Callable[[list[Unit]], Iterable[Unit]]] = None) -> BatchResult:
     """Score, rank and roll up. `official`: per province code, its communes in the official unit
-    list of the batch year (share(...) divides by it); None when there is no list."""
+    list of the batch year (share(...) divides by it); None when there is no list. `progress`
+    wraps the units (a progress bar). A large batch is evaluated on two cores (forked.outcomes)."""
     warnings = list(warnings or [])
     rejected = list(rejected or [])
     backend = make_backend(engine, pack.commune)
     commune_checks = ClassChecks(pack.commune)
     results: list[UnitResult] = []
     province_rows: list[Unit] = []
-    for u in units:
-        if u.type in ("tỉnh", "thành phố"):
+    units = list(units)
+    evaluated = forked.outcomes(backend, [u for u in units if u.type not in PROVINCE_TYPES])
+    for u in progress(units) if progress is not None else units:
+        if u.type in PROVINCE_TYPES:
             province_rows.append(u)
             continue
-        try:
-            out = backend.evaluate(u.values)
-        except EngineRefused as e:
+        out = next(evaluated)
+        if isinstance(out, EngineRefused):
             rejected.append(
                 Rejection(u.path, u.row, "", u.code, _("{engine} engine refused the row: {error}").format(
-                    engine=backend.name, error=e), u.sheet, unit_code=u.code))
+                    engine=backend.name, error=out), u.sheet, unit_code=u.code))
             continue
         if out.class_id == UNCLASSIFIED:
             warnings.append(RowWarning(u.path, u.row, None, _("unit {code} ({name}) reaches no class: reported "

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Context, Decimal, InvalidOperation, localcontext
 from typing import Any, Callable, Optional, Union
 
+from lanhmanh.engine.evaluation import forked
 from lanhmanh.engine.evaluation.headings import IDENTITY, MISSING_COLUMN, fold_header
 from lanhmanh.engine.evaluation.python_backend import Compiler, prepare
 from lanhmanh.engine.language.nodes import names_in
@@ -39,6 +40,15 @@ class BadValue(str):
         obj = super().__new__(cls, shorten(text))
         obj.reason = reason
         return obj
+
+    def __reduce__(self):  # pickled as it is (a forked validator sends its rejections back)
+        return _bad_value, (str(self), self.reason)
+
+
+def _bad_value(text: str, reason: str) -> BadValue:
+    obj = str.__new__(BadValue, text)
+    obj.reason = reason
+    return obj
 
 
 SHOWN_CHARS = 60  # a value longer than this is shortened in messages and the JSON
@@ -406,6 +416,18 @@ def _read_decimal(raw: Any, places: int) -> Decimal:
 MAX_UNKNOWN_LISTED = 5  # unknown columns of a file warned one by one; more: one warning naming the first
 
 
+@dataclass
+class _Findings:
+    """What a forked copy of a Validator found in its rows (Validator._findings)."""
+    units: list[Unit]
+    rejected: list[Rejection]
+    warnings: list[RowWarning]
+    seen: dict[str, tuple[str, int]]
+    province_seen: dict[str, tuple[str, int]]
+    years_read: set[int]
+    years_warned: set
+
+
 class Validator:
     """Validates rows for one pack; remembers unit codes across files to catch duplicates."""
 
@@ -653,10 +675,7 @@ class Validator:
                 todo.append((rowno, record))
         if blank and all(self._province_without_figures(r) for _rowno, r in todo):
             raise BlankTable(len(blank))
-        for rowno, record in todo:
-            u = self.row(path, rowno, record, sheet, letters)
-            if u is not None:
-                units.append(u)
+        units = self._validated(path, todo, sheet, letters)
         if blank:
             self.warnings.append(RowWarning(path, None, None, _("{n} row(s) have no figures filled in ({rows}): "
                                                                 "skipped, not scored").format(
@@ -666,6 +685,52 @@ class Validator:
         if text:
             mine[0].headline = text
         return units
+
+    def _each(self, path: str, todo: list[tuple[int, dict[str, Any]]], sheet: Optional[str],
+              letters: Optional[dict[str, str]]) -> list[Unit]:
+        return [u for rowno, record in todo if (u := self.row(path, rowno, record, sheet, letters)) is not None]
+
+    def _validated(self, path: str, todo: list[tuple[int, dict[str, Any]]], sheet: Optional[str],
+                   letters: Optional[dict[str, str]]) -> list[Unit]:
+        """The units of the rows, in row order. A large table is shared with a forked copy of this
+        validator (engine.evaluation.forked), which validates the latter half; what it found is
+        taken when it is what one process would have found (no unit code of one half also in the
+        other, no once-per-file warning said by both), else the latter half is validated here."""
+        first = self._each(path, todo[:1], sheet, letters)  # the file's once-per-file notes said before the split
+        half = max(1, len(todo) // 2)
+        copy = forked.copy_doing(len(todo), lambda: self._findings(path, todo[half:], sheet, letters))
+        if copy is None:
+            return first + self._each(path, todo[1:], sheet, letters)
+        with copy:
+            units = first + self._each(path, todo[1:half], sheet, letters)
+            theirs = copy.result()
+            if theirs is not None and self._take(theirs):
+                return units + theirs.units
+        return units + self._each(path, todo[half:], sheet, letters)
+
+    def _findings(self, path: str, todo: list[tuple[int, dict[str, Any]]], sheet: Optional[str],
+                  letters: Optional[dict[str, str]]) -> "_Findings":
+        """In the forked copy: the rows validated, and what that added to the validator's memory."""
+        n_rejected, n_warnings = len(self.rejected), len(self.warnings)
+        seen, province_seen, years_warned = set(self.seen), set(self.province_seen), set(self.years_warned)
+        units = self._each(path, todo, sheet, letters)
+        return _Findings(units, self.rejected[n_rejected:], self.warnings[n_warnings:],
+                         {k: v for k, v in self.seen.items() if k not in seen},
+                         {k: v for k, v in self.province_seen.items() if k not in province_seen},
+                         self.years_read, self.years_warned - years_warned)
+
+    def _take(self, f: "_Findings") -> bool:
+        """Add a copy's findings; False (nothing added) when they depend on rows the copy did not see."""
+        if (any(k in self.seen for k in f.seen) or any(k in self.province_seen for k in f.province_seen)
+                or f.years_warned & self.years_warned):
+            return False
+        self.seen.update(f.seen)
+        self.province_seen.update(f.province_seen)
+        self.years_read |= f.years_read
+        self.years_warned |= f.years_warned
+        self.rejected.extend(f.rejected)
+        self.warnings.extend(f.warnings)
+        return True
 
     def _province_without_figures(self, record: dict[str, Any]) -> bool:
         """A province row (as a template writes one) whose indicator cells are all blank."""

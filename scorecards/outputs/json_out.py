@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import multiprocessing
 import os
-import sys
 from collections.abc import Iterator
 from json.encoder import (  # type: ignore[attr-defined]
     c_encode_basestring,
@@ -24,6 +22,7 @@ from lanhmanh.engine.evaluation.evidence import (
     evidence_rows,
     value_for_output,
 )
+from lanhmanh.engine.evaluation.forked import fork_context, started
 from lanhmanh.engine.evaluation.scoring import BatchResult
 from lanhmanh.scorecards.outputs.atomic import discard, new_temp_file
 from lanhmanh.version import __version__
@@ -142,7 +141,8 @@ class UnitTexts:
         self.helper_file: Optional[str] = None  # where a second process writes the latter half
         self.helper: Optional[_Helper] = None
 
-    def pieces(self) -> Iterator[str]:
+    def pieces(self) -> Iterator[str | bytes]:
+        """The text of the units; with a second process (write_json_atomic only), its half as UTF-8 bytes."""
         n = len(self.batch.units)
         if n == 0:
             yield "[]\n"
@@ -163,30 +163,20 @@ class UnitTexts:
             discard(self.helper_file)
 
 
-def _fork_context():
-    """multiprocessing's fork start method where it is safe to use (not on Windows or macOS)."""
-    if sys.platform in ("win32", "darwin") or "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    return multiprocessing.get_context("fork")
-
-
 class _Helper:
     """A forked process writing units start.. of `batch` as JSON pieces into `path`."""
 
     def __init__(self, batch: BatchResult, start: int, path: str):
         self.batch, self.start, self.path = batch, start, path
-        context = _fork_context()
+        context = fork_context()
         assert context is not None, "write_json_atomic asks for a helper only where it can fork"
-        sys.stdout.flush()  # a forked process flushes its copy of these when it ends: nothing twice
-        sys.stderr.flush()
-        self.process = context.Process(target=_write_unit_texts, args=(batch, start, path), daemon=True)
-        self.process.start()
+        self.process = started(context.Process(target=_helper_main, args=(batch, start, path), daemon=True))
 
-    def texts(self) -> Iterator[str]:
+    def texts(self) -> Iterator[str | bytes]:
         try:
             self.process.join()
-            if self.process.exitcode == 0:
-                with open(self.path, encoding="utf-8") as f:
+            if self.process.exitcode == 0:  # its UTF-8 bytes, copied as they are (write_json_atomic)
+                with open(self.path, "rb") as f:
                     while block := f.read(1 << 20):
                         yield block
             else:  # the process failed: the latter half made here
@@ -200,6 +190,16 @@ class _Helper:
             self.process.kill()
             self.process.join()
         discard(self.path)
+
+
+def _helper_main(batch: BatchResult, start: int, path: str) -> None:
+    """The forked process: its half written, then os._exit (no exit handler, no shared stream flushed)."""
+    code = 1
+    try:
+        _write_unit_texts(batch, start, path)
+        code = 0
+    finally:
+        os._exit(code)
 
 
 def _write_unit_texts(batch: BatchResult, start: int, path: str) -> None:
@@ -343,11 +343,16 @@ def write_json_atomic(path: str, doc: dict, processes: int = 1) -> None:
     tmp = new_temp_file(target)
     units = doc.get("units")
     if (processes > 1 and isinstance(units, UnitTexts) and len(units.batch.units) >= PARALLEL_UNITS
-            and _fork_context() is not None):
+            and fork_context() is not None):
         units.helper_file = new_temp_file(target)
     try:
         with open(tmp, "w", encoding="utf-8") as f:
-            f.writelines(chunks(doc))
+            for piece in chunks(doc):
+                if isinstance(piece, bytes):  # the second process's text, already UTF-8: not decoded again
+                    f.flush()
+                    f.buffer.write(piece)
+                else:
+                    f.write(piece)
         os.replace(tmp, target)
     except BaseException:
         discard(tmp)
