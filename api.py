@@ -31,7 +31,7 @@ from lanhmanh.engine.batch.previous import (
     load_previous_from_history,
 )
 from lanhmanh.engine.evaluation.scoring import ENGINES, BatchResult, score_units
-from lanhmanh.engine.evaluation.validate import BlankTable, Rejection, Unit, Validator
+from lanhmanh.engine.evaluation.validate import BlankTable, Rejection, Unit, Validator, cell_year
 from lanhmanh.engine.model import admin_units, loader, versions
 from lanhmanh.engine.model.pack import Pack
 from lanhmanh.errors import (
@@ -183,9 +183,14 @@ def load_for_batch(rules: str, inputs: Iterable[PathLike], unit_list: str = "off
     (and warnings, which `score` prints)."""
     found = [] if _is_file_ref(rules) else versions.versions_of(rules)
     pack = load_pack(rules)
-    intake = read_inputs(inputs, pack, unit_list, year)
-    batch_year = year_of_batch(intake, year)
-    if found:
+    inputs = list(inputs)
+    early = _read_with_rows_version(inputs, pack, found, unit_list) if found and year is None else None
+    if early is not None:  # read once, with the version in force for the year the rows give
+        pack, intake, batch_year = early
+    else:
+        intake = read_inputs(inputs, pack, unit_list, year)
+        batch_year = year_of_batch(intake, year)
+    if found and early is None:
         chosen = versions.for_year(found, batch_year)  # AmbiguousVersions is a RuleError
         if chosen is None:
             _refuse_unless(force, pack, batch_year, found)
@@ -211,6 +216,47 @@ def load_for_batch(rules: str, inputs: Iterable[PathLike], unit_list: str = "off
         intake.notes.append(text)
     intake.year = batch_year
     return pack, intake, intake.notes
+
+
+def _read_with_rows_version(inputs: list[PathLike], newest: Pack, found: list, unit_list: str
+                            ) -> Optional[tuple[Pack, Intake, int]]:
+    """The inputs read once, with the pack version in force for the one year their `year` cells
+    give, when that is not the newest version; None otherwise (load_for_batch then reads them
+    with the newest to learn the batch year, and again with the year's version). Taken only when
+    the rows read that way give that year, as year_of_batch would take it."""
+    years = _years_given(inputs, newest)
+    if len(years) != 1:
+        return None
+    (year,) = years
+    chosen = versions.for_year(found, year)
+    if chosen is None or Path(chosen.path).resolve() == Path(newest.path).resolve():
+        return None
+    pack = load_pack(str(chosen.path))
+    intake = read_inputs(inputs, pack, unit_list, None)
+    given = {u.year for u in intake.units if u.year is not None}
+    if given == {year} or (not given and intake.validator.years_read == {year}):
+        return pack, intake, year
+    return None
+
+
+def _years_given(inputs: list[PathLike], pack: Pack) -> set[int]:
+    """Every year the inputs' `year` cells give (a look at the files before validating them);
+    empty when a file cannot be read this way."""
+    v = Validator(pack)  # a scratch validator: what it notes is not the batch's
+    years: set[int] = set()
+    try:
+        found = gather([str(p) for p in inputs])
+        for p in found.paths:
+            for f in read_any(p, v.knows):
+                cols = v.header_map(f.path, f.headers, f.sheet, f.header_cells())
+                keys = [h for h, ident in cols.items() if ident == "year"]
+                for _rowno, record in f.rows:
+                    for k in keys:
+                        if (y := cell_year(record.get(k))) is not None:
+                            years.add(y)
+    except (InputError, ValueError, OSError):
+        return set()
+    return years
 
 
 def _refuse_unless(force: bool, pack: Pack, year: int, found: list) -> None:

@@ -326,6 +326,17 @@ AMBIGUOUS = N_("ambiguous: a dot or comma before exactly three digits may be a t
               "write the number without separators")
 
 
+def cell_year(raw: Any) -> Optional[int]:
+    """The year a `year` cell gives, as a row's validation takes it (2000–2100); None otherwise."""
+    if _blank(raw):
+        return None
+    try:
+        year = _to_int(raw)
+    except CellError:
+        return None
+    return year if 2000 <= year <= 2100 else None
+
+
 def _to_int(raw: Any) -> int:
     if type(raw) is str and raw.isascii() and raw.isdigit() and len(raw) <= MAX_DIGITS:
         return int(raw)  # plain ASCII digits, the common cell: what the checks below would give
