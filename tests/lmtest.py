@@ -188,3 +188,19 @@ def as_text(v) -> str:
 def generated_rows(n: int, pack_id: str = "qd-28-2025", seed: int = 1) -> list[dict]:
     """n generated rows of a pack family (bench/generate.py), as text cells."""
     return [{k: as_text(v) for k, v in r.items()} for r in bench_generate().generate_rows(n, pack_id, seed=seed)]
+
+
+def rows_validated(monkeypatch) -> list[int]:
+    """The row numbers Validator.row is called with from now on, in this process (a forked copy
+    counts in its own memory): how tests see which rows were validated here, and how often."""
+    from lanhmanh.engine.evaluation.validate import Validator
+
+    counted: list[int] = []
+    real = Validator.row
+
+    def row(self, path, rowno, record, sheet=None, letters=None):
+        counted.append(rowno)
+        return real(self, path, rowno, record, sheet, letters)
+
+    monkeypatch.setattr(Validator, "row", row)
+    return counted

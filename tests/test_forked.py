@@ -10,7 +10,7 @@ import pickle
 import warnings
 
 import pytest
-from lmtest import bench_generate, generated_rows, pack_for_year, qd28_row
+from lmtest import bench_generate, generated_rows, pack_for_year, qd28_row, rows_validated
 
 from lanhmanh import api
 from lanhmanh.engine.evaluation import forked, scoring
@@ -172,19 +172,6 @@ def _table_rows() -> list[dict]:
     return rows
 
 
-def _counting_rows(monkeypatch) -> list[int]:
-    """Rows validated by this process (a forked copy counts in its own memory)."""
-    counted: list[int] = []
-    real = Validator.row
-
-    def row(self, path, rowno, record, sheet=None, letters=None):
-        counted.append(rowno)
-        return real(self, path, rowno, record, sheet, letters)
-
-    monkeypatch.setattr(Validator, "row", row)
-    return counted
-
-
 @needs_fork
 @pytest.mark.parametrize("unit_list", ["official", "none"])
 def test_a_table_read_by_two_processes_is_read_as_by_one(unit_list, tmp_path, monkeypatch):
@@ -192,7 +179,7 @@ def test_a_table_read_by_two_processes_is_read_as_by_one(unit_list, tmp_path, mo
     with monkeypatch.context() as m:
         m.setattr(forked, "PARALLEL_FROM", 10 ** 9)
         alone = _read(rows, tmp_path, unit_list)
-    counted = _counting_rows(monkeypatch)
+    counted = rows_validated(monkeypatch)
     monkeypatch.setattr(forked, "PARALLEL_FROM", 10)
     assert _read(rows, tmp_path, unit_list) == alone
     assert len(counted) == len(rows) // 2  # the copy's findings were taken
@@ -207,7 +194,7 @@ def test_a_unit_code_in_both_halves_is_read_again_here(tmp_path, monkeypatch):
     with monkeypatch.context() as m:
         m.setattr(forked, "PARALLEL_FROM", 10 ** 9)
         alone = _read(rows, tmp_path)
-    counted = _counting_rows(monkeypatch)
+    counted = rows_validated(monkeypatch)
     monkeypatch.setattr(forked, "PARALLEL_FROM", 10)
     assert _read(rows, tmp_path) == alone
     assert len(counted) == len(rows)  # the latter half validated again here
@@ -226,7 +213,7 @@ def test_a_warning_once_per_file_is_said_once(where, tmp_path, monkeypatch):
     with monkeypatch.context() as m:
         m.setattr(forked, "PARALLEL_FROM", 10 ** 9)
         alone = _read(rows, tmp_path, "none")
-    counted = _counting_rows(monkeypatch)
+    counted = rows_validated(monkeypatch)
     monkeypatch.setattr(forked, "PARALLEL_FROM", 10)
     assert _read(rows, tmp_path, "none") == alone
     said = [w["row"] for w in alone[2] if "not on 2024-12-14" in w["message"]]

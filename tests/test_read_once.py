@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import warnings
 
-from lmtest import bench_generate, identity, pack_for_year, xlm_values
+from lmtest import bench_generate, identity, pack_for_year, rows_validated, xlm_values
 
 from lanhmanh import api
-from lanhmanh.engine.evaluation.validate import Validator
 from lanhmanh.errors import UsageError
 
 
@@ -35,18 +34,6 @@ def _prepared(path: str, **kw) -> tuple:
             [r.as_dict() for r in v.rejected], [w.as_dict() for w in v.warnings], intake.notes)
 
 
-def _rows_validated(monkeypatch) -> list[int]:
-    counted: list[int] = []
-    real = Validator.row
-
-    def row(self, path, rowno, record, sheet=None, letters=None):
-        counted.append(rowno)
-        return real(self, path, rowno, record, sheet, letters)
-
-    monkeypatch.setattr(Validator, "row", row)
-    return counted
-
-
 def _twice(path: str, monkeypatch, **kw) -> tuple:
     """The batch as the two readings made it (the newest version, then the year's)."""
     with monkeypatch.context() as m:
@@ -57,7 +44,7 @@ def _twice(path: str, monkeypatch, **kw) -> tuple:
 def test_a_batch_of_an_earlier_version_is_read_once(tmp_path, monkeypatch):
     path = _csv(tmp_path, [2025] * 6)
     before = _twice(path, monkeypatch)
-    counted = _rows_validated(monkeypatch)
+    counted = rows_validated(monkeypatch)
     assert _prepared(path) == before
     assert before[:2] == ("2025.1", 2025) and len(before[2]) == 5 and len(before[3]) == 1
     assert len(counted) == 6  # once each
@@ -66,7 +53,7 @@ def test_a_batch_of_an_earlier_version_is_read_once(tmp_path, monkeypatch):
 def test_a_batch_of_the_newest_version_is_read_once_as_before(tmp_path, monkeypatch):
     path = _csv(tmp_path, [2026] * 6)
     before = _twice(path, monkeypatch)
-    counted = _rows_validated(monkeypatch)
+    counted = rows_validated(monkeypatch)
     assert _prepared(path) == before and before[:2] == ("2026.1", 2026) and len(before[2]) == 5
     assert len(counted) == 6
 
