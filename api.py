@@ -19,7 +19,7 @@ import sqlite3
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Union
+from typing import Any, Callable, Iterable, Optional, Union
 
 from lanhmanh.engine.batch.history import HistoryError, default_db_path, record_run
 from lanhmanh.engine.batch.previous import (
@@ -184,11 +184,18 @@ def load_for_batch(rules: str, inputs: Iterable[PathLike], unit_list: str = "off
     found = [] if _is_file_ref(rules) else versions.versions_of(rules)
     pack = load_pack(rules)
     inputs = list(inputs)
-    early = _read_with_rows_version(inputs, pack, found, unit_list) if found and year is None else None
-    if early is not None:  # read once, with the version in force for the year the rows give
+    # several versions: the files read first for the newest, and their year cells looked at; when
+    # they give one year of another version, that version reads them (once) instead
+    read, early = None, None
+    if len(found) > 1 and year is None:  # the version may not be the newest: the year the rows give
+        read = _read_files(inputs, Validator(pack).knows)
+        early = _read_with_rows_version(inputs, read, pack, found, unit_list)
+        if read.released:  # the year's version read them, taken or not: read again for another
+            read = None
+    if early is not None:  # read once, with the version in force for that year
         pack, intake, batch_year = early
     else:
-        intake = read_inputs(inputs, pack, unit_list, year)
+        intake = read_inputs(inputs, pack, unit_list, year, read)
         batch_year = year_of_batch(intake, year)
     if found and early is None:
         chosen = versions.for_year(found, batch_year)  # AmbiguousVersions is a RuleError
@@ -218,13 +225,14 @@ def load_for_batch(rules: str, inputs: Iterable[PathLike], unit_list: str = "off
     return pack, intake, intake.notes
 
 
-def _read_with_rows_version(inputs: list[PathLike], newest: Pack, found: list, unit_list: str
+def _read_with_rows_version(inputs: list[PathLike], read: _Read, newest: Pack, found: list, unit_list: str
                             ) -> Optional[tuple[Pack, Intake, int]]:
     """The inputs read once, with the pack version in force for the one year their `year` cells
-    give, when that is not the newest version; None otherwise (load_for_batch then reads them
-    with the newest to learn the batch year, and again with the year's version). Taken only when
-    the rows read that way give that year, as year_of_batch would take it."""
-    years = _years_given(inputs, newest)
+    give (in `read`, the files as read for the newest version), when that is another version;
+    None otherwise (load_for_batch then validates `read` with the newest to learn the batch year,
+    and reads the inputs again with the year's version). Taken only when the rows read that way
+    give that year, as year_of_batch would take it."""
+    years = _years_given(read, newest)
     if len(years) != 1:
         return None
     (year,) = years
@@ -232,6 +240,7 @@ def _read_with_rows_version(inputs: list[PathLike], newest: Pack, found: list, u
     if chosen is None or Path(chosen.path).resolve() == Path(newest.path).resolve():
         return None
     pack = load_pack(str(chosen.path))
+    read.release()
     intake = read_inputs(inputs, pack, unit_list, None)
     given = {u.year for u in intake.units if u.year is not None}
     if given == {year} or (not given and intake.validator.years_read == {year}):
@@ -239,23 +248,20 @@ def _read_with_rows_version(inputs: list[PathLike], newest: Pack, found: list, u
     return None
 
 
-def _years_given(inputs: list[PathLike], pack: Pack) -> set[int]:
-    """Every year the inputs' `year` cells give (a look at the files before validating them);
-    empty when a file cannot be read this way."""
+def _years_given(read: _Read, pack: Pack) -> set[int]:
+    """Every year the files' `year` cells give, looked at before validating them."""
     v = Validator(pack)  # a scratch validator: what it notes is not the batch's
     years: set[int] = set()
-    try:
-        found = gather([str(p) for p in inputs])
-        for p in found.paths:
-            for f in read_any(p, v.knows):
-                cols = v.header_map(f.path, f.headers, f.sheet, f.header_cells())
-                keys = [h for h, ident in cols.items() if ident == "year"]
-                for _rowno, record in f.rows:
-                    for k in keys:
-                        if (y := cell_year(record.get(k))) is not None:
-                            years.add(y)
-    except (InputError, ValueError, OSError):
-        return set()
+    for f in read.files:
+        try:
+            cols = v.header_map(f.path, f.headers, f.sheet, f.header_cells())
+        except ValueError:  # read_inputs lists the file as unreadable
+            continue
+        keys = [h for h, ident in cols.items() if ident == "year"]
+        for _rowno, record in f.rows:
+            for k in keys:
+                if (y := cell_year(record.get(k))) is not None:
+                    years.add(y)
     return years
 
 
@@ -278,21 +284,43 @@ def _is_file_ref(ref: str) -> bool:
 
 # ---- the inputs -----------------------------------------------------------------------------------
 
-def read_inputs(inputs: Iterable[PathLike], pack: Pack, unit_list: str = "official",
-                year: Optional[int] = None) -> Intake:
-    """Read every input (files or folders) and validate its rows against the pack. When nothing
-    can be read, raises InputError (UnreadableInputs for several files); a file that cannot be read
-    beside readable ones is listed as rejected (a folder with one corrupt commune workbook still
-    scores the others)."""
-    v = Validator(pack, unit_lists(unit_list, year))
+@dataclass
+class _Read:
+    """The inputs' files as read (not yet validated), for one pack's columns."""
+    files: list[InputFile]
+    unreadable: list[tuple[str, Optional[str], str]]  # (path, sheet, why)
+    skipped: list[str]
+    released: bool = False
+
+    def release(self) -> None:
+        """Let go of the rows (flat memory): the inputs will be read again."""
+        for f in self.files:
+            f.release_rows()
+        self.files, self.released = [], True
+
+
+def _read_files(inputs: Iterable[PathLike], knows: Callable[[Any], bool]) -> _Read:
     found = gather([str(p) for p in inputs])  # missing files and empty folders: listed, not fatal
     files: list[InputFile] = []
     unreadable: list[tuple[str, Optional[str], str]] = [(e.path, None, e.message) for e in found.missing]
     for p in found.paths:
         try:
-            files.extend(read_any(p, v.knows))
+            files.extend(read_any(p, knows))
         except InputError as e:
             unreadable.append((e.path, None, e.message))
+    return _Read(files, unreadable, [str(p) for p in found.skipped])
+
+
+def read_inputs(inputs: Iterable[PathLike], pack: Pack, unit_list: str = "official",
+                year: Optional[int] = None, files_read: Optional[_Read] = None) -> Intake:
+    """Read every input (files or folders) and validate its rows against the pack. When nothing
+    can be read, raises InputError (UnreadableInputs for several files); a file that cannot be read
+    beside readable ones is listed as rejected (a folder with one corrupt commune workbook still
+    scores the others). `files_read`: the files already read with this pack's columns (_read_files)."""
+    v = Validator(pack, unit_lists(unit_list, year))
+    if files_read is None:
+        files_read = _read_files(inputs, v.knows)
+    files, unreadable = files_read.files, list(files_read.unreadable)
     tables = []
     for f in files:
         try:
@@ -316,7 +344,7 @@ def read_inputs(inputs: Iterable[PathLike], pack: Pack, unit_list: str = "offici
     v.rejected[:0] = [Rejection(path, None, "", None,
                                 _("the file cannot be read, none of its rows were scored: {message}")
                                 .format(message=message), sheet) for path, sheet, message in unreadable]
-    return Intake(units, v, files, skipped=[str(p) for p in found.skipped])
+    return Intake(units, v, files, skipped=files_read.skipped)
 
 
 def unit_lists(spec: str, year: Optional[int] = None) -> Optional[admin_units.UnitLists]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import warnings
 
+import pytest
 from lmtest import bench_generate, identity, pack_for_year, rows_validated, xlm_values
 
 from lanhmanh import api
@@ -88,3 +89,16 @@ def test_a_year_the_rows_read_do_not_give_falls_back_to_two_readings(tmp_path, m
     path = _csv(tmp_path, [2025, None, None])
     before = _twice(path, monkeypatch)
     assert _prepared(path) == before
+
+
+@pytest.mark.parametrize("years, reads", [([2026] * 6, 1), ([2025] * 6, 2), ([2025, 2026, 2026], 1)])
+def test_a_file_is_read_no_more_often_than_before(years, reads, tmp_path, monkeypatch):
+    """Rows of the newest version's year: read once (the look at the year cells is that reading);
+    of an earlier version's: read for each version, as before, but validated once; of two years:
+    read and validated with the newest, which refuses them, as before."""
+    path = _csv(tmp_path, years)
+    calls = []
+    real = api.read_any
+    monkeypatch.setattr(api, "read_any", lambda p, knows: calls.append(p) or real(p, knows))
+    _outcome(lambda: _prepared(path))
+    assert len(calls) == reads
