@@ -1,6 +1,7 @@
 """What the speed-ups precompute or shortcut gives exactly what the plain computation gives: the
 validator's per-pack plan of cross-field checks, the rank keys, the text handed to durable_rules,
-the integer cells, the JSON writer's encoder. (Speed itself is never asserted.)"""
+the integer cells, the JSON writer's encoder, the per cent of a count rate in integers. (Speed
+itself is never asserted.)"""
 from __future__ import annotations
 
 import json
@@ -27,7 +28,7 @@ from lanhmanh.engine.evaluation.validate import (
     _to_int,
 )
 from lanhmanh.engine.model.loader import load_pack
-from lanhmanh.scorecards.outputs import json_out
+from lanhmanh.scorecards.outputs import json_out, presentation
 from lanhmanh.scorecards.outputs.json_out import _encoder
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
@@ -199,3 +200,31 @@ def test_decimal_cells_read_as_before_first_time_and_again(text, places):
     assert answer(_to_decimal) == plain and answer(_to_decimal) == plain
     if isinstance(plain, Decimal):
         assert str(answer(_to_decimal)) == str(plain)  # the same digits and exponent, not only equal
+
+
+def _percent_by_fractions(count: int, of: int) -> str:
+    """The per cent of rate_text as it was computed before, with Fractions."""
+    percent = Fraction(count) * 100 / Fraction(of)
+    scaled = percent * 10_000
+    if percent == 0:
+        return "0"
+    if percent.denominator == 1:
+        return str(percent.numerator)
+    if scaled.denominator == 1:
+        return presentation._at_least_two_decimals(presentation.vn_number(Decimal(scaled.numerator) / 10_000))
+    places = 100 if percent >= 1 else 10_000
+    return "≈" + presentation._at_least_two_decimals(
+        presentation.vn_number(Decimal(math.floor(percent * places)) / places))
+
+
+@settings(max_examples=400)
+@given(st.one_of(st.integers(0, 10 ** 6), st.integers(0, 10 ** 15)), st.integers(1, 10 ** 9))
+def test_a_count_rate_in_integers_is_the_fraction_computation(count, of):
+    assert presentation._count_percent(count, of) == _percent_by_fractions(count, of)
+    assert presentation.rate_text(f"{count}/{of}").startswith(_percent_by_fractions(count, of) + "% (")
+
+
+@pytest.mark.parametrize("count, of", [(0, 7), (7, 7), (14, 7), (1, 3), (2, 3), (3, 57225), (1, 8), (1, 10 ** 6),
+                                       (1, 10 ** 6 + 1), (99, 100), (1, 100), (3, 300), (10 ** 12, 3)])
+def test_a_count_rate_at_the_edges(count, of):
+    assert presentation._count_percent(count, of) == _percent_by_fractions(count, of)

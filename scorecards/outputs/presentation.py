@@ -226,10 +226,12 @@ def rate_text(value: Any) -> str:
     num, sep, den = str(value).partition("/")
     if not sep:
         return vn_number(Decimal(num) * 100) + "%"
-    if num.isascii() and num.isdigit() and den.isascii() and den.isdigit():  # counts: no Decimal
+    if num.isascii() and num.isdigit() and den.isascii() and den.isdigit():  # counts: integers only
         count, of = int(num), int(den)
-        n, d = Fraction(count), Fraction(of)
         num_text, den_text = vn_number(count), vn_number(of)
+        if of == 0:
+            return f"{num_text}/{den_text}"
+        return f"{_count_percent(count, of)}% ({num_text}/{den_text})"
     else:
         n, d = Fraction(Decimal(num)), Fraction(Decimal(den))
         num_text, den_text = vn_number(num), vn_number(den)
@@ -247,6 +249,20 @@ def rate_text(value: Any) -> str:
         places = 100 if percent >= 1 else 10_000
         text = "≈" + _at_least_two_decimals(vn_number(Decimal(math.floor(percent * places)) / places))
     return f"{text}% ({num_text}/{den_text})"
+
+
+def _count_percent(count: int, of: int) -> str:
+    """count/of (of > 0) as rate_text writes the per cent, in integer arithmetic: what the
+    Fraction computation gives, without a Fraction per rate (a national batch has 60,000)."""
+    if count == 0:
+        return "0"
+    if count * 100 % of == 0:
+        return str(count * 100 // of)
+    scaled, rest = divmod(count * 1_000_000, of)
+    if rest == 0:  # exact in 4 decimals
+        return _at_least_two_decimals(vn_number(Decimal(scaled) / 10_000))
+    places = 100 if count * 100 >= of else 10_000  # cut to 2 decimals, 4 below 1 %
+    return "≈" + _at_least_two_decimals(vn_number(Decimal(count * 100 * places // of) / places))
 
 
 def reading_text(level: Level, name: str, value: Any) -> str:
