@@ -20,7 +20,7 @@ from typing import Callable, Optional
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell  # type: ignore[import-untyped]
 
 from lanhmanh.engine.batch.targets import NATIONAL
-from lanhmanh.engine.evaluation.scoring import BatchResult
+from lanhmanh.engine.evaluation.scoring import BatchResult, UnitResult
 from lanhmanh.scorecards.outputs.atomic import sweep_stale, write_workbook
 from lanhmanh.scorecards.outputs.digest import results_digest
 from lanhmanh.scorecards.outputs.presentation import (
@@ -77,14 +77,17 @@ def province_file_name(code: str, name: str) -> str:
 
 # ---- a province's view of the batch --------------------------------------------------------------
 
-def province_batch(batch: BatchResult, code: str, n_rejected: int = 0) -> BatchResult:
-    """The batch restricted to one province: its units (national ranks kept), its roll-up, the
-    warnings of its rows; the notes say the ranks are national and where the rejected rows are."""
-    units = [r for r in batch.units if r.unit.province_code == code]
+def province_batch(batch: BatchResult, code: str, n_rejected: int = 0,
+                   units: Optional[list[UnitResult]] = None) -> BatchResult:
+    """The batch restricted to one province: its units (national ranks kept; `units` when the
+    caller has picked them out already), its roll-up, the warnings of its rows; the notes say the
+    ranks are national and where the rejected rows are."""
+    if units is None:
+        units = [r for r in batch.units if r.unit.province_code == code]
     rows = {(r.unit.path, r.unit.row, r.unit.sheet) for r in units}
-    prov_rows = {(p.row.path, p.row.row, p.row.sheet) for p in batch.provinces
-                 if p.province_code == code and p.row is not None}
-    warnings = [w for w in batch.warnings if (w.path, w.row, w.sheet) in rows | prov_rows
+    rows |= {(p.row.path, p.row.row, p.row.sheet) for p in batch.provinces
+             if p.province_code == code and p.row is not None}
+    warnings = [w for w in batch.warnings if (w.path, w.row, w.sheet) in rows
                 or (not w.path and f"province {code}:" in w.message)]
     notes = list(batch.notes)
     notes.append(f"Trích từ lô toàn quốc ({len(batch.units)} đơn vị, {len(batch.provinces)} tỉnh): "
@@ -188,7 +191,11 @@ def write_provinces(nat: National, folder: Path, now: dt.datetime, step, workers
     digests, then `meanwhile()` (the summary), made by this process while they write."""
     n_rejected = len({(r.path, r.row, r.sheet) for r in nat.batch.rejected})
     unit_sheets = None if len(nat.batch.units) <= UNIT_SHEETS_BATCH_MAX else False
-    views = [(province_batch(nat.batch, ln.code, n_rejected), ln) for ln in nat.lines]
+    by_province: dict[str, list[UnitResult]] = {ln.code: [] for ln in nat.lines}
+    for r in nat.batch.units:  # in rank order, as each province's units are
+        if r.unit.province_code in by_province:
+            by_province[r.unit.province_code].append(r)
+    views = [(province_batch(nat.batch, ln.code, n_rejected, by_province[ln.code]), ln) for ln in nat.lines]
     views.sort(key=lambda v: -len(v[0].units))  # the largest first: the writers end together
 
     def digests_then_meanwhile() -> None:
