@@ -90,10 +90,13 @@ ZEN_CRITERIA = [
     ("III.c", "drug_plants < 500 or drug_plant_area_m2 < 125", PLANTS),
 ]
 
-ZEN_EVIDENCE_PIPELINE = r'''
+# The two pipelines: the same reading of the CSV and the same zen call per commune; {PER_UNIT} is
+# what each makes of the result. sys.argv: the CSV, the JSON written, the decision (and the
+# criteria's texts for the one with evidence).
+_PIPELINE = r'''
 import csv, json, sys, zen
 decision = zen.ZenEngine().create_decision(sys.argv[3])
-static = json.loads(sys.argv[4])  # [(id, key, inputs read, threshold, cite)] per criterion
+static = json.loads(sys.argv[4]) if len(sys.argv) > 4 else []  # [(id, key, reads, threshold, cite)]
 INTS = ("population", "users_with_records", "harbouring_points", "drug_arrests", "drug_plants",
         "resident_users_untreated", "resident_drug_violators", "wanted_drug_fugitives")
 out = []
@@ -104,32 +107,21 @@ with open(sys.argv[1], encoding="utf-8-sig", newline="") as f:
         ctx["drug_plant_area_m2"] = float(area)
         ctx["on_key_route"] = row["on_key_route"].strip().lower() in ("có", "true", "1", "x", "yes")
         res = decision.evaluate(ctx)["result"]
+{PER_UNIT}
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    json.dump(out, f, ensure_ascii=False)
+'''
+
+ZEN_PIPELINE = _PIPELINE.replace("{PER_UNIT}", """\
+        out.append({"unit_code": row["unit_code"], "class": res["class"]})""")
+
+ZEN_EVIDENCE_PIPELINE = _PIPELINE.replace("{PER_UNIT}", """\
         shown = dict(ctx, drug_plant_area_m2=area,
                      user_rate=f"{ctx['users_with_records']}/{ctx['population']}",
                      arrest_rate=f"{ctx['drug_arrests']}/{ctx['population']}")
         criteria = [{"id": cid, "met": res[key], "inputs": {n: shown[n] for n in reads},
                      "threshold": threshold, "cite": cite} for cid, key, reads, threshold, cite in static]
-        out.append({"unit_code": row["unit_code"], "class": res["class"], "criteria": criteria})
-with open(sys.argv[2], "w", encoding="utf-8") as f:
-    json.dump(out, f, ensure_ascii=False)
-'''
-
-ZEN_PIPELINE = r'''
-import csv, json, sys, zen
-decision = zen.ZenEngine().create_decision(sys.argv[3])
-INTS = ("population", "users_with_records", "harbouring_points", "drug_arrests", "drug_plants",
-        "resident_users_untreated", "resident_drug_violators", "wanted_drug_fugitives")
-out = []
-with open(sys.argv[1], encoding="utf-8-sig", newline="") as f:
-    for row in csv.DictReader(f):
-        ctx = {k: int(row[k]) for k in INTS}
-        ctx["drug_plant_area_m2"] = float(row["drug_plant_area_m2"] or 0)
-        ctx["on_key_route"] = row["on_key_route"].strip().lower() in ("có", "true", "1", "x", "yes")
-        res = decision.evaluate(ctx)["result"]
-        out.append({"unit_code": row["unit_code"], "class": res["class"]})
-with open(sys.argv[2], "w", encoding="utf-8") as f:
-    json.dump(out, f, ensure_ascii=False)
-'''
+        out.append({"unit_code": row["unit_code"], "class": res["class"], "criteria": criteria})""")
 
 
 def zen_decision(evidence: bool = False) -> str:
