@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from lmtest import identity, shipped_or_skip
+from lmtest import MINI_PACK_HEAD, identity, shipped_or_skip
 from ruamel.yaml import YAML
 
 from lanhmanh.engine.analysis import completeness
@@ -211,16 +211,7 @@ def test_a_class_an_earlier_class_always_takes_is_caught(run_cli, files):
     assert "not a proof" in out and "new_drug_addicts, new_drug_addicts_prev" in out
 
 
-MINI = """\
-pack:
-  id: mini
-  title: Mini
-  version: "1"
-  status: illustrative
-  effective_from: 2025-01-01
-indicators:
-  population: {label: Dân số, type: integer, min: 1}
-  users: {label: Người dùng, type: integer, min: 0}
+MINI = MINI_PACK_HEAD + """\
   area: {label: Diện tích, type: decimal, decimals: 2, min: 0}
 derived:
   rate: {label: Tỷ lệ, expr: users / population, zero_denominator: reject}
