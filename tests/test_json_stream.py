@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lmtest import generated_rows, qd28_row, scored_batch, xlm_row
 
-from lanhmanh.engine.evaluation.forked import fork_context
+from lanhmanh.engine.evaluation import forked
 from lanhmanh.scorecards.outputs import json_out
 from lanhmanh.scorecards.outputs.json_out import chunks, result_dict
 
@@ -58,7 +58,7 @@ def test_any_values_and_names_stream_the_same(rows):
 
 # ---- two processes: the latter half of the units made by a forked copy ---------------------------------
 
-needs_fork = pytest.mark.skipif(fork_context() is None, reason="no fork on this system")
+needs_fork = pytest.mark.skipif(forked.fork_context() is None, reason="no fork on this system")
 
 
 def _batch(n: int):
@@ -67,7 +67,7 @@ def _batch(n: int):
 
 @needs_fork
 def test_two_processes_write_the_same_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(json_out, "PARALLEL_UNITS", 10)
+    monkeypatch.setattr(forked, "PARALLEL_FROM", 10)
     batch = _batch(101)
     json_out.write_json_atomic(str(tmp_path / "one.json"), result_dict(batch, stream=True), processes=1)
     json_out.write_json_atomic(str(tmp_path / "two.json"), result_dict(batch, stream=True), processes=2)
@@ -77,7 +77,7 @@ def test_two_processes_write_the_same_file(tmp_path, monkeypatch):
 
 @needs_fork
 def test_a_failed_helper_process_leaves_the_work_to_this_one(tmp_path, monkeypatch):
-    monkeypatch.setattr(json_out, "PARALLEL_UNITS", 10)
+    monkeypatch.setattr(forked, "PARALLEL_FROM", 10)
 
     def fails(*args):
         raise OSError("the disk is full")
@@ -91,7 +91,7 @@ def test_a_failed_helper_process_leaves_the_work_to_this_one(tmp_path, monkeypat
 
 @needs_fork
 def test_a_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(json_out, "PARALLEL_UNITS", 10)
+    monkeypatch.setattr(forked, "PARALLEL_FROM", 10)
     batch = _batch(40)
     real = json_out._unit_texts
     made = []

@@ -5,6 +5,7 @@ import itertools
 import json
 import os
 from collections.abc import Iterator
+from contextlib import nullcontext
 from json.encoder import (  # type: ignore[attr-defined]
     c_encode_basestring,
     c_make_encoder,
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from lanhmanh.engine.batch.previous import unit_previous_fields
+from lanhmanh.engine.evaluation import forked
 from lanhmanh.engine.evaluation.evidence import (
     ZeroRatio,
     catalogue,
@@ -22,7 +24,6 @@ from lanhmanh.engine.evaluation.evidence import (
     evidence_rows,
     value_for_output,
 )
-from lanhmanh.engine.evaluation.forked import fork_context, started
 from lanhmanh.engine.evaluation.scoring import BatchResult
 from lanhmanh.scorecards.outputs.atomic import discard, new_temp_file
 from lanhmanh.version import __version__
@@ -132,14 +133,14 @@ def _unit_entry(r, labels: _Labels, criteria: bool = True) -> dict:
 
 class UnitTexts:
     """The "units" of a streamed document (result_dict stream=True): each unit's text made when
-    `chunks` writes it. `write_json_atomic(..., processes=2)` has a second process make the latter
-    half meanwhile (a forked copy of this one: nothing is sent to it), and writes its text after
-    the first half; when that process fails, this one makes the latter half itself."""
+    `chunks` writes it. `write_json_atomic(..., processes=2)` gives it a file beside the output
+    (`helper_file`) where a forked copy of this process (engine.evaluation.forked) writes the
+    latter half meanwhile; its text follows the first half. When the copy fails, this process
+    makes the latter half itself."""
 
     def __init__(self, batch: BatchResult):
         self.batch = batch
-        self.helper_file: Optional[str] = None  # where a second process writes the latter half
-        self.helper: Optional[_Helper] = None
+        self.helper_file: Optional[str] = None  # where a second process may write the latter half
 
     def pieces(self) -> Iterator[str | bytes]:
         """The text of the units; with a second process (write_json_atomic only), its half as UTF-8 bytes."""
@@ -147,66 +148,33 @@ class UnitTexts:
         if n == 0:
             yield "[]\n"
             return
-        if self.helper_file is not None:
-            self.helper = _Helper(self.batch, n // 2, self.helper_file)
-        for i, text in enumerate(_unit_texts(self.batch, 0, self.helper.start if self.helper else n)):
-            yield ("[\n" if i == 0 else ",") + text + "\n"
-        if self.helper is not None:
-            yield from self.helper.texts()
+        half, path = n // 2, self.helper_file
+        copy = None if path is None else forked.copy_doing(n, lambda: _write_unit_texts(self.batch, half, path))
+        with copy if copy is not None else nullcontext():
+            for i, text in enumerate(_unit_texts(self.batch, 0, n if copy is None else half)):
+                yield ("[\n" if i == 0 else ",") + text + "\n"
+            if copy is not None and path is not None:
+                if copy.result() is not None:  # its UTF-8 bytes, copied as they are
+                    with open(path, "rb") as f:
+                        while block := f.read(1 << 20):
+                            yield block
+                else:  # the copy failed: the latter half made here
+                    for text in _unit_texts(self.batch, half, n):
+                        yield "," + text + "\n"
         yield "]\n"
 
     def close(self) -> None:
-        """The second process stopped (if it still runs) and its file removed."""
-        if self.helper is not None:
-            self.helper.close()
-        elif self.helper_file is not None:
+        """The second process's file removed."""
+        if self.helper_file is not None:
             discard(self.helper_file)
 
 
-class _Helper:
-    """A forked process writing units start.. of `batch` as JSON pieces into `path`."""
-
-    def __init__(self, batch: BatchResult, start: int, path: str):
-        self.batch, self.start, self.path = batch, start, path
-        context = fork_context()
-        assert context is not None, "write_json_atomic asks for a helper only where it can fork"
-        self.process = started(context.Process(target=_helper_main, args=(batch, start, path), daemon=True))
-
-    def texts(self) -> Iterator[str | bytes]:
-        try:
-            self.process.join()
-            if self.process.exitcode == 0:  # its UTF-8 bytes, copied as they are (write_json_atomic)
-                with open(self.path, "rb") as f:
-                    while block := f.read(1 << 20):
-                        yield block
-            else:  # the process failed: the latter half made here
-                for text in _unit_texts(self.batch, self.start, len(self.batch.units)):
-                    yield "," + text + "\n"
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-        discard(self.path)
-
-
-def _helper_main(batch: BatchResult, start: int, path: str) -> None:
-    """The forked process: its half written, then os._exit (no exit handler, no shared stream flushed)."""
-    code = 1
-    try:
-        _write_unit_texts(batch, start, path)
-        code = 0
-    finally:
-        os._exit(code)
-
-
-def _write_unit_texts(batch: BatchResult, start: int, path: str) -> None:
-    """In the forked process: units start.. as JSON pieces ("," + text + newline each)."""
+def _write_unit_texts(batch: BatchResult, start: int, path: str) -> int:
+    """In the forked process: units start.. as JSON pieces ("," + text + newline each); their number."""
     with open(path, "w", encoding="utf-8") as f:
         for text in _unit_texts(batch, start, len(batch.units)):
             f.write("," + text + "\n")
+    return len(batch.units) - start
 
 
 def _unit_texts(batch: BatchResult, start: int = 0, stop: Optional[int] = None) -> Iterator[str]:
@@ -330,20 +298,15 @@ def dumps(doc: dict) -> str:
     return "".join(chunks(doc))
 
 
-# a streamed document of at least this many units is made by two processes when asked (processes=2)
-PARALLEL_UNITS = 2000
-
-
 def write_json_atomic(path: str, doc: dict, processes: int = 1) -> None:
     """Write to a temporary file beside the target, then rename: never a half-written file. With
-    `processes` 2 and a streamed document of PARALLEL_UNITS units or more, a second process makes
-    the latter half of the units (where processes can be forked)."""
+    `processes` 2 and a streamed document of forked.PARALLEL_FROM units or more, a second process
+    makes the latter half of the units (where processes can be forked)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = new_temp_file(target)
     units = doc.get("units")
-    if (processes > 1 and isinstance(units, UnitTexts) and len(units.batch.units) >= PARALLEL_UNITS
-            and fork_context() is not None):
+    if processes > 1 and isinstance(units, UnitTexts) and len(units.batch.units) >= forked.PARALLEL_FROM:
         units.helper_file = new_temp_file(target)
     try:
         with open(tmp, "w", encoding="utf-8") as f:
