@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from lanhmanh.engine.batch.history import HistoryError, choose_previous, run_results, why_skipped
-from lanhmanh.engine.evaluation.validate import RowWarning, Unit
+from lanhmanh.engine.evaluation.validate import PROVINCE_TYPES, RowWarning, Unit
 from lanhmanh.engine.model.pack import Level, Pack
 from lanhmanh.errors import EXIT_INPUT, EXIT_USAGE, UsageError
 from lanhmanh.i18n import _
@@ -296,7 +296,7 @@ def fill_from_previous(units: list[Unit], previous: Previous, pack: Pack) -> lis
     out = []
     for u in units:
         p = previous.units.get(u.code)
-        if p is None or u.type in ("tỉnh", "thành phố"):
+        if p is None or u.type in PROVINCE_TYPES:
             continue
         for target, source in pack.carry_over.items():
             if u.values.get(target) is not None:
